@@ -1,0 +1,1 @@
+"""The talent card: criteria, applications, cards and QR verification (middle layer)."""

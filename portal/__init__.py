@@ -1,0 +1,1 @@
+"""Identity, departments, audit log, notifications and the site shell (the lowest layer)."""

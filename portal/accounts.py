@@ -1,0 +1,164 @@
+"""Creating accounts: self-registration of talents and accounts made by an operator."""
+
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from portal.audit import audit_record
+from portal.identity import IdType, normalize_id_number, normalize_mobile
+from portal.models import DEPARTMENT_ROLES, Department, Role, User
+
+ID_NUMBER_TAKEN = "该证件号码已注册账户，请直接登录；如忘记密码请联系人才办。"
+USERNAME_TAKEN = "该用户名已被使用。"
+
+
+def _collect(errors: dict, field: str, check):
+    """Run ``check()``; file its ValidationError under ``field`` and return None on failure."""
+    try:
+        return check()
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None
+
+
+def _clean_username(username: str) -> str:
+    username = User.normalize_username((username or "").strip())
+    if not username:
+        raise ValidationError("请填写用户名。")
+    if len(username) < 3 or len(username) > 30:
+        raise ValidationError("用户名长度应为3至30个字符。")
+    UnicodeUsernameValidator(message="用户名只能包含字母、数字和 @ . + - _ 字符。")(username)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(USERNAME_TAKEN)
+    return username
+
+
+def _clean_real_name(real_name: str) -> str:
+    real_name = " ".join((real_name or "").split())
+    if not real_name:
+        raise ValidationError("请填写真实姓名。")
+    if len(real_name) > 50:
+        raise ValidationError("姓名不能超过50个字符。")
+    return real_name
+
+
+def _clean_id(id_type: str, id_number: str) -> tuple[str, str]:
+    id_type = id_type or IdType.RESIDENT
+    if id_type not in IdType.values:
+        raise ValidationError("证件类型无效。")
+    number = normalize_id_number(id_type, id_number)
+    if User.objects.filter(id_number_hash=User.id_number_digest(id_type, number)).exists():
+        raise ValidationError(ID_NUMBER_TAKEN)
+    return id_type, number
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        validate_email(email)
+    return email
+
+
+def account_register(
+    *,
+    username: str,
+    password: str,
+    real_name: str,
+    id_number: str,
+    phone: str,
+    id_type: str = IdType.RESIDENT,
+    email: str = "",
+    request=None,
+) -> User:
+    """Register a talent. Every invalid field is reported at once (field → messages).
+
+    One account per identity document: checked here for a friendly message, and enforced by
+    the constraint on ``id_number_hash`` for two registrations racing each other.
+    """
+    errors: dict[str, list[str]] = {}
+    username = _collect(errors, "username", lambda: _clean_username(username))
+    real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name))
+    identity = _collect(errors, "id_number", lambda: _clean_id(id_type, id_number))
+    phone = _collect(errors, "phone", lambda: normalize_mobile(phone))
+    email = _collect(errors, "email", lambda: _clean_email(email))
+    candidate = User(username=username or "", real_name=real_name or "", email=email or "")
+    if not password:
+        errors.setdefault("password", []).append("请设置密码。")
+    else:
+        _collect(errors, "password", lambda: validate_password(password, candidate))
+    if errors:
+        raise ValidationError(errors)
+
+    user = candidate
+    user.role = Role.TALENT
+    user.phone = phone
+    user.set_password(password)
+    user.set_id_number(*identity)
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(
+                action="account.register",
+                actor=user,
+                obj=user,
+                request=request,
+                id_type=user.id_type,
+                id_number_masked=user.id_number_masked,
+            )
+    except IntegrityError:
+        # Lost a race with an identical registration: report it like the check above.
+        if User.objects.filter(id_number_hash=user.id_number_hash).exists():
+            raise ValidationError({"id_number": [ID_NUMBER_TAKEN]}) from None
+        raise ValidationError({"username": [USERNAME_TAKEN]}) from None
+    return user
+
+
+def account_create(
+    *,
+    username: str,
+    role: str,
+    department_code: str | None = None,
+    password: str | None = None,
+    real_name: str = "",
+    actor=None,
+) -> tuple[User, str | None]:
+    """Create an account of any role for an operator (the ``create_account`` command).
+
+    Returns the user and, when no password was given, the generated one (shown once).
+    """
+    errors: dict[str, list[str]] = {}
+    username = _collect(errors, "username", lambda: _clean_username(username))
+    if role not in Role.values:
+        errors["role"] = [f"角色无效，可选：{', '.join(Role.values)}。"]
+    department = None
+    if department_code:
+        department = Department.objects.active().filter(code=department_code.upper()).first()
+        if department is None:
+            errors["department"] = [f"部门代码 {department_code} 不存在或已停用。"]
+    elif role in DEPARTMENT_ROLES:
+        errors["department"] = ["经办人和部门负责人必须指定所属部门。"]
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(12)
+    else:
+        candidate = User(username=username or "", real_name=real_name)
+        _collect(errors, "password", lambda: validate_password(password, candidate))
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        user = User(username=username, role=role, department=department, real_name=real_name)
+        user.set_password(password)
+        user.save()
+        audit_record(
+            action="account.create",
+            actor=actor,
+            obj=user,
+            role=role,
+            department=department.code if department else None,
+        )
+    return user, generated

@@ -1,0 +1,1 @@
+"""HTTP API of the portal layer (accounts, health, notifications, audit log)."""

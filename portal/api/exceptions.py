@@ -1,0 +1,32 @@
+"""Turn domain errors and Django validation errors into the API's error bodies."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.errors import DomainError, InvalidTransition, LoginLocked
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.detail, "code": exc.code}
+        headers = {}
+        if isinstance(exc, InvalidTransition):
+            body["status"] = exc.status
+        if isinstance(exc, LoginLocked):
+            headers["Retry-After"] = str(exc.retry_after)
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:
+            # 400 bodies map field → messages, like every other validation error.
+            body = {"non_field_errors": [exc.detail]}
+        return Response(body, status=exc.status_code, headers=headers)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            body = {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            body = {"non_field_errors": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

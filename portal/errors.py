@@ -1,0 +1,50 @@
+"""Domain errors. Views translate them to HTTP statuses; domain code never builds responses."""
+
+
+class DomainError(Exception):
+    """Base class: a business rule refused the action."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotAllowed(DomainError):
+    """The caller's role may not do this (403)."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class InvalidTransition(DomainError):
+    """The object's current state forbids the action (409, carries the current status)."""
+
+    status_code = 409
+    code = "invalid_transition"
+
+    def __init__(self, detail: str, *, status: str):
+        super().__init__(detail)
+        self.status = status
+
+
+class BadCredentials(DomainError):
+    """Unknown user or wrong password: one message for both, on purpose."""
+
+    code = "bad_credentials"
+
+    def __init__(self):
+        super().__init__("用户名或密码错误。")
+
+
+class LoginLocked(DomainError):
+    """Too many failures: sign-in refused until ``retry_after`` seconds have passed (429)."""
+
+    status_code = 429
+    code = "locked_out"
+
+    def __init__(self, retry_after: int, minutes: int):
+        super().__init__(f"登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试。")
+        self.retry_after = retry_after

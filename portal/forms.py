@@ -1,0 +1,57 @@
+"""Page forms. They only collect input: the rules live in portal.accounts and portal.signin."""
+
+from django import forms
+
+from portal.identity import IdType
+
+
+class RegisterForm(forms.Form):
+    username = forms.CharField(
+        label="用户名", max_length=150, help_text="3至30个字符，可用字母、数字和 @ . + - _。"
+    )
+    real_name = forms.CharField(label="真实姓名", max_length=50)
+    id_type = forms.ChoiceField(label="证件类型", choices=IdType.choices, initial=IdType.RESIDENT)
+    # Not echoed back after an error: a page never shows an identity number in full.
+    id_number = forms.CharField(
+        label="证件号码",
+        max_length=40,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="居民身份证为18位，末位X不区分大小写。出于隐私保护，提交出错时需重新填写。",
+    )
+    phone = forms.CharField(
+        label="手机号码", max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    email = forms.CharField(label="电子邮箱（选填）", max_length=254, required=False)
+    password = forms.CharField(
+        label="密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少8位，包含大写字母、小写字母、数字、特殊字符中的至少3种，不能与用户名相近。",
+    )
+    password2 = forms.CharField(
+        label="确认密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    consent = forms.BooleanField(
+        label="我已阅读并同意《个人信息处理规则》，同意本平台为办理人才服务处理我的个人信息。",
+        error_messages={"required": "请阅读并同意个人信息处理规则。"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", "两次输入的密码不一致。")
+        return data
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=150)
+    password = forms.CharField(
+        label="密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -1,0 +1,61 @@
+"""Navigation by role.
+
+Each app registers its own entries from ``AppConfig.ready()``, so the portal layer shows the
+pages of higher layers without importing them. ``context`` is a template context processor.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from portal.models import Role
+
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset
+    order: int
+
+
+_items: dict[str, NavItem] = {}
+
+
+def register(label: str, url_name: str, roles, order: int = 100) -> None:
+    """Show ``url_name`` as ``label`` to users of ``roles`` (use ANONYMOUS for visitors)."""
+    _items[url_name] = NavItem(label, url_name, frozenset(roles), order)
+
+
+def items_for(user) -> list[NavItem]:
+    role = user.role if user.is_authenticated else ANONYMOUS
+    return sorted((i for i in _items.values() if role in i.roles), key=lambda i: i.order)
+
+
+def register_portal_items() -> None:
+    everyone = [*Role.values, ANONYMOUS]
+    register("首页", "portal:home", everyone, order=0)
+    register("审计日志", "portal:audit", [Role.AUDITOR], order=10)
+    register("管理后台", "admin:index", [Role.ADMIN], order=90)
+    register("我的账户", "portal:account", Role.values, order=95)
+
+
+def context(request):
+    """Template context: ``nav_items`` for the user's role and ``unread_notifications``."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {}
+    current = request.path
+    nav = []
+    for item in items_for(user):
+        url = reverse(item.url_name)
+        active = current == url if url == "/" else current.startswith(url)
+        nav.append({"label": item.label, "url": url, "active": active})
+    unread = 0
+    if user.is_authenticated:
+        from portal.notify import unread_count
+
+        unread = unread_count(user)
+    return {"nav_items": nav, "unread_notifications": unread}

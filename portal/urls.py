@@ -1,0 +1,16 @@
+from django.urls import path
+
+from portal.views import accounts, audit, notifications, site
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", site.home, name="home"),
+    path("accounts/register/", accounts.register, name="register"),
+    path("accounts/login/", accounts.login_page, name="login"),
+    path("accounts/logout/", accounts.logout_page, name="logout"),
+    path("accounts/me/", accounts.account, name="account"),
+    path("inbox/", notifications.inbox, name="inbox"),
+    path("inbox/<int:pk>/open/", notifications.open_notification, name="open-notification"),
+    path("audit/", audit.audit_list, name="audit"),
+]

@@ -1,0 +1,80 @@
+"""Register, sign in, sign out and "my account" pages."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from portal.accounts import account_register
+from portal.errors import BadCredentials, LoginLocked
+from portal.forms import LoginForm, RegisterForm
+from portal.signin import signin_attempt, signout_record
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("portal:account")
+
+
+def register(request):
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"password2", "consent"}}
+        try:
+            user = account_register(**data, request=request)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
+            return redirect("portal:account")
+    return render(
+        request, "portal/register.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def login_page(request):
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = signin_attempt(request=request, **form.cleaned_data)
+        except LoginLocked as exc:
+            form.add_error(None, exc.detail)
+            status = 429
+        except BadCredentials as exc:
+            form.add_error(None, exc.detail)
+            status = 400
+        else:
+            login(request, user, backend=BACKEND)
+            return redirect(_next_url(request))
+    elif form.errors:
+        status = 400
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_page(request):
+    if request.user.is_authenticated:
+        signout_record(request=request, user=request.user, how="session")
+    logout(request)
+    messages.info(request, "您已安全退出。")
+    return redirect("portal:home")
+
+
+@login_required
+def account(request):
+    return render(request, "portal/account.html", {"account": request.user})

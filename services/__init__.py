@@ -1,0 +1,1 @@
+"""Green-channel requests: catalogue, calendar, SLA clocks, reminders, supervision (top layer)."""

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
+from portal.seed import seed_departments
+
+
+class Command(BaseCommand):
+    # Lives in the top layer because it loads every layer's reference data.
+    help = "载入部门等基础数据和演示账户（可重复执行）。演示账户仅在 DEBUG 或 --force 时创建。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="在 DEBUG 关闭时也创建演示账户")
+        parser.add_argument("--no-accounts", action="store_true", help="只载入基础数据")
+
+    def handle(self, *args, **options):
+        created = seed_departments()
+        self.stdout.write(f"部门：新增 {created} 个，共 8 个。")
+        if options["no_accounts"]:
+            return
+        if not (settings.DEBUG or options["force"]):
+            raise CommandError("DEBUG 已关闭：生产环境不创建演示账户。确需创建请加 --force。")
+        new = seed_demo_accounts()
+        self.stdout.write(f"演示账户：新增 {len(new)} 个（密码均为 {DEMO_PASSWORD}）：")
+        for username, role, dept, *_ in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<14} {role:<9} {dept or ''}")
