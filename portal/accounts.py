@@ -63,7 +63,7 @@ def _clean_email(email: str) -> str:
     return email
 
 
-def account_register(
+def registration_check(
     *,
     username: str,
     password: str,
@@ -72,32 +72,36 @@ def account_register(
     phone: str,
     id_type: str = IdType.RESIDENT,
     email: str = "",
-    request=None,
 ) -> User:
-    """Register a talent. Every invalid field is reported at once (field → messages).
-
-    One account per identity document: checked here for a friendly message, and enforced by
-    the constraint on ``id_number_hash`` for two registrations racing each other.
-    """
+    """Validate a registration; return the unsaved user or raise ValidationError listing
+    every invalid field at once (field → messages)."""
     errors: dict[str, list[str]] = {}
     username = _collect(errors, "username", lambda: _clean_username(username))
     real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name))
     identity = _collect(errors, "id_number", lambda: _clean_id(id_type, id_number))
     phone = _collect(errors, "phone", lambda: normalize_mobile(phone))
     email = _collect(errors, "email", lambda: _clean_email(email))
-    candidate = User(username=username or "", real_name=real_name or "", email=email or "")
+    user = User(username=username or "", real_name=real_name or "", email=email or "")
     if not password:
         errors.setdefault("password", []).append("请设置密码。")
     else:
-        _collect(errors, "password", lambda: validate_password(password, candidate))
+        _collect(errors, "password", lambda: validate_password(password, user))
     if errors:
         raise ValidationError(errors)
-
-    user = candidate
     user.role = Role.TALENT
     user.phone = phone
     user.set_password(password)
     user.set_id_number(*identity)
+    return user
+
+
+def account_register(*, request=None, **fields) -> User:
+    """Register a talent (fields as ``registration_check``).
+
+    One account per identity document: checked for a friendly message, and enforced by the
+    constraint on ``id_number_hash`` for two registrations racing each other.
+    """
+    user = registration_check(**fields)
     try:
         with transaction.atomic():
             user.save()

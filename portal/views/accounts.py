@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from portal.accounts import account_register
+from portal.accounts import account_register, registration_check
 from portal.errors import BadCredentials, LoginLocked
 from portal.forms import LoginForm, RegisterForm
 from portal.signin import signin_attempt, signout_record
@@ -28,21 +28,30 @@ def _next_url(request) -> str:
 
 def register(request):
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in {"password2", "consent"}}
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        fields = {
+            name: form.cleaned_data.get(name, request.POST.get(name, ""))
+            for name in ("username", "password", "real_name", "id_type", "id_number", "phone")
+        }
+        fields["email"] = form.cleaned_data.get("email", request.POST.get("email", ""))
         try:
-            user = account_register(**data, request=request)
+            if form_ok:
+                user = account_register(**fields, request=request)
+            else:
+                # Still run the domain checks, so that every error shows at once.
+                registration_check(**fields)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            login(request, user, backend=BACKEND)
-            messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
-            return redirect("portal:account")
-    return render(
-        request, "portal/register.html", {"form": form}, status=400 if form.errors else 200
-    )
+            if form_ok:
+                login(request, user, backend=BACKEND)
+                messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
+                return redirect("portal:account")
+    status = 400 if form.errors else 200
+    return render(request, "portal/register.html", {"form": form}, status=status)
 
 
 def login_page(request):

@@ -1,0 +1,126 @@
+"""Shared fixtures: named personas, API clients, and the service requirements.
+
+Tests marked ``postgres`` or ``redis`` need that server. On a laptop without it they skip; with
+``REQUIRE_SERVICES=1`` (CI) they fail instead, so CI can never pass by skipping them.
+"""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from portal.models import Role
+from portal.seed import seed_departments
+from tests.factories import PASSWORD, TalentFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+def redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or None
+
+
+def redis_reachable() -> bool:
+    url = redis_url()
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _missing("PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not redis_reachable():
+        _missing("Redis (set REDIS_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    # Hashing strength is not what these tests are about; MD5 keeps the suite fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def departments(db):
+    seed_departments()
+    from portal.models import Department
+
+    return {d.code: d for d in Department.objects.all()}
+
+
+# --- personas -------------------------------------------------------------------------------
+@pytest.fixture
+def talent(db):
+    return TalentFactory(username="talent", real_name="李明", phone="13800002688")
+
+
+@pytest.fixture
+def other_talent(db):
+    return TalentFactory(username="other_talent", real_name="王五", phone="13800003333")
+
+
+@pytest.fixture
+def handler(departments):
+    return UserFactory(username="handler", role=Role.STAFF, department=departments["ZJJ"])
+
+
+@pytest.fixture
+def other_handler(departments):
+    return UserFactory(username="other_handler", role=Role.STAFF, department=departments["JYJ"])
+
+
+@pytest.fixture
+def lead(departments):
+    return UserFactory(username="lead", role=Role.LEAD, department=departments["ZJJ"])
+
+
+@pytest.fixture
+def admin_user(departments):
+    return UserFactory(username="admin", role=Role.ADMIN, department=departments["ZZB"])
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="auditor", role=Role.AUDITOR)
+
+
+@pytest.fixture
+def verifier(db):
+    return UserFactory(username="verifier", role=Role.VERIFIER)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` authenticates it with a real token."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            response = self.post(
+                "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.content
+            self.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+            return self
+
+    return Client()

@@ -1,0 +1,211 @@
+"""Accounts API exactly as API.md: register, token, logout, me."""
+
+import pytest
+from django.db import connection
+
+from portal.models import AuditEvent, Role, User
+from tests.factories import PASSWORD, resident_id
+
+pytestmark = pytest.mark.django_db
+
+ID = "511902198803150029"
+PHONE = "13800002688"
+
+
+def register(api, **overrides):
+    body = {
+        "username": "liming",
+        "password": "Bazhou#Talent9",
+        "real_name": "李明",
+        "id_type": "resident",
+        "id_number": ID,
+        "phone": PHONE,
+        "email": "liming@example.cn",
+    }
+    body.update(overrides)
+    return api.post("/api/v1/auth/register/", body)
+
+
+def assert_no_plain_identifiers(response, *values):
+    text = response.content.decode()
+    for value in values:
+        assert value not in text, f"{value} appears unmasked"
+
+
+@pytest.mark.parametrize(
+    ("id_number", "status"),
+    [
+        ("511902198803150029", 201),
+        ("11010519491231002x", 201),
+        ("513027197506080015", 201),
+        ("511902198803150028", 400),
+        ("511902199002300017", 400),
+        ("511902202712010010", 400),
+    ],
+    ids=["valid", "lowercase-x", "legacy-address", "bad-check", "impossible-date", "future"],
+)
+def test_register_validates_the_id_number(api, id_number, status):
+    response = register(api, id_number=id_number)
+    assert response.status_code == status, response.content
+    if status == 201:
+        body = response.json()
+        assert set(body) == {"id", "username", "role"}
+        assert body["role"] == "talent"
+    else:
+        assert list(response.json()) == ["id_number"]
+        assert_no_plain_identifiers(response, id_number)
+
+
+def test_register_answers_every_invalid_field_at_once_in_chinese(api):
+    response = register(api, username="", password="123", real_name="", id_number="1", phone="5")
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"username", "password", "real_name", "id_number", "phone"}
+    for messages in body.values():
+        assert messages and all(any("\u4e00" <= c <= "\u9fff" for c in m) for m in messages)
+
+
+def test_register_ignores_a_requested_role(api):
+    response = register(api, role="admin")
+    assert response.status_code == 201
+    assert User.objects.get(username="liming").role == Role.TALENT
+
+
+def test_one_account_per_id_number_whatever_the_case_of_x(api):
+    assert register(api, id_number="11010519491231002X").status_code == 201
+    again = register(api, username="another", id_number="11010519491231002x", phone="13900000000")
+    assert again.status_code == 400
+    assert list(again.json()) == ["id_number"]
+    assert User.objects.filter(role=Role.TALENT).count() == 1
+
+
+def test_same_number_under_another_document_type_is_another_document(api):
+    assert register(api, id_type="passport", id_number="E12345678").status_code == 201
+    again = register(api, username="second", id_type="hk_mo_tw", id_number="12345678")
+    assert again.status_code == 201
+
+
+def test_usernames_are_unique_regardless_of_case(api):
+    assert register(api).status_code == 201
+    again = register(api, username="LiMing", id_number=resident_id(7))
+    assert again.status_code == 400
+    assert list(again.json()) == ["username"]
+
+
+def test_the_stored_row_never_holds_the_plain_id_number(api):
+    assert register(api, id_number="11010519491231002x").status_code == 201
+    user = User.objects.get(username="liming")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM portal_user WHERE id = %s", [user.pk])
+        row = cursor.fetchone()
+        cursor.execute("SELECT detail FROM portal_auditevent")
+        audit = cursor.fetchall()
+    stored = " ".join(str(value) for value in row)
+    for plain in ("11010519491231002X", "11010519491231002x", "491231002"):
+        assert plain not in stored
+        assert plain not in str(audit)
+    # ...and yet the number is there, encrypted, for an audited reveal.
+    assert user.id_number == "11010519491231002X"
+    assert user.id_number_encrypted.startswith("gAAAA")  # a Fernet token
+    assert len(user.id_number_hash) == 64
+
+
+def test_a_token_logs_in_and_logout_revokes_it(api, talent):
+    response = api.post("/api/v1/auth/token/", {"username": "talent", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["role"] == "talent" and len(body["token"]) >= 40
+    api.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert api.get("/api/v1/me/").status_code == 200
+    assert api.post("/api/v1/auth/logout/").status_code == 204
+    assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_logout_revokes_only_the_token_it_was_called_with(api, talent):
+    first = api.post("/api/v1/auth/token/", {"username": "talent", "password": PASSWORD}).json()
+    second = api.post("/api/v1/auth/token/", {"username": "talent", "password": PASSWORD}).json()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {first['token']}")
+    assert api.post("/api/v1/auth/logout/").status_code == 204
+    api.credentials(HTTP_AUTHORIZATION=f"Token {second['token']}")
+    assert api.get("/api/v1/me/").status_code == 200
+
+
+def test_tokens_are_stored_hashed(api, talent):
+    token = api.post("/api/v1/auth/token/", {"username": "talent", "password": PASSWORD}).json()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM knox_authtoken")
+        rows = cursor.fetchall()
+    assert rows and token["token"] not in str(rows)
+
+
+def test_username_is_case_insensitive_at_login(api, talent):
+    response = api.post("/api/v1/auth/token/", {"username": "TALENT", "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_inactive_accounts_cannot_log_in_and_look_like_bad_credentials(api, talent):
+    talent.is_active = False
+    talent.save()
+    response = api.post("/api/v1/auth/token/", {"username": "talent", "password": PASSWORD})
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["用户名或密码错误。"]}
+
+
+def test_me_requires_authentication(api):
+    assert api.get("/api/v1/me/").status_code == 401
+    assert api.post("/api/v1/auth/logout/").status_code == 401
+
+
+PERSONAS = ["talent", "handler", "lead", "admin_user", "auditor", "verifier"]
+EXPECTED = {
+    "talent": ("talent", None),
+    "handler": ("staff", {"code": "ZJJ", "name": "区住房和城乡建设局"}),
+    "lead": ("lead", {"code": "ZJJ", "name": "区住房和城乡建设局"}),
+    "admin_user": ("admin", {"code": "ZZB", "name": "区委组织部（人才办）"}),
+    "auditor": ("auditor", None),
+    "verifier": ("verifier", None),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_me_reports_role_and_department(api, request, persona):
+    user = request.getfixturevalue(persona)
+    body = api.as_user(user).get("/api/v1/me/").json()
+    role, department = EXPECTED[persona]
+    assert body["role"] == role
+    assert body["department"] == department
+    assert set(body) >= {
+        "id",
+        "username",
+        "role",
+        "real_name",
+        "id_number_masked",
+        "phone_masked",
+        "email",
+        "department",
+    }
+
+
+def test_me_masks_the_id_number_and_phone(api):
+    register(api, id_number="11010519491231002x")
+    token = api.post("/api/v1/auth/token/", {"username": "liming", "password": "Bazhou#Talent9"})
+    assert_no_plain_identifiers(token, "11010519491231002X", PHONE)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    response = api.get("/api/v1/me/")
+    body = response.json()
+    assert body["id_number_masked"] == "1101**********002X"
+    assert body["phone_masked"] == "138****2688"
+    assert_no_plain_identifiers(response, "11010519491231002X", "11010519491231002x", PHONE)
+
+
+def test_registration_login_and_logout_are_audited(api):
+    register(api)
+    token = api.post("/api/v1/auth/token/", {"username": "liming", "password": "Bazhou#Talent9"})
+    api.post("/api/v1/auth/token/", {"username": "liming", "password": "wrong"})
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    api.post("/api/v1/auth/logout/")
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["account.register", "auth.login", "auth.login_failed", "auth.logout"]
+    register_event = AuditEvent.objects.get(action="account.register")
+    assert register_event.detail["id_number_masked"] == "5119**********0029"
+    assert register_event.actor.username == "liming"
