@@ -35,7 +35,9 @@ RESIDENT_CASES = [
     pytest.param("5119021988O3150029", None, "characters", id="letter-o-inside"),
     pytest.param("991902198803150021", None, "address", id="unknown-province"),
     pytest.param("511902 19880315 0029", "511902198803150029", None, id="spaces"),
-    pytest.param("５１１９０２１９８８０３１５００２９", "511902198803150029", None, id="full-width"),
+    pytest.param(
+        "５１１９０２１９８８０３１５００２９", "511902198803150029", None, id="full-width"
+    ),
     pytest.param("", None, "required", id="empty"),
 ]
 

@@ -79,7 +79,9 @@ def test_register_errors_are_shown_in_chinese_next_to_their_fields(client):
         ("phone", "11位中国大陆手机号码"),
         ("password2", "两次输入的密码不一致"),
     ]:
-        match = re.search(rf'<small class="field-error" id="id_{field}_error">([^<]+)</small>', html)
+        match = re.search(
+            rf'<small class="field-error" id="id_{field}_error">([^<]+)</small>', html
+        )
         assert match and message in match.group(1), field
     # The number typed is not echoed back into the page.
     assert "511902199002300017" not in html
@@ -105,7 +107,8 @@ def test_login_page_signs_in_and_follows_a_safe_next(client, talent):
     assert response.status_code == 302 and response.url == "/inbox/"
     client.logout()
     response = client.post(
-        "/accounts/login/", {"username": "talent", "password": PASSWORD, "next": "https://evil.example/"}
+        "/accounts/login/",
+        {"username": "talent", "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.url == "/accounts/me/"
 

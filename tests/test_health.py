@@ -1,0 +1,64 @@
+"""/healthz/: 200 with the database and broker state, 503 when the database is down."""
+
+import time
+
+import pytest
+from celery import current_app
+from django.db import connection
+from django.db.utils import OperationalError
+
+from tests.conftest import redis_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broker(settings):
+    """Point the Celery app at another broker URL for one test."""
+    conf = current_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+
+    def use(url, options=None):
+        conf.broker_url = url
+        conf.broker_transport_options = options or {}
+
+    yield use
+    conf.broker_url, conf.broker_transport_options = saved
+
+
+def test_health_with_the_configured_broker(client):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.redis
+def test_health_with_redis_up(client, broker):
+    broker(redis_url())
+    assert client.get("/healthz/").json() == {"database": "ok", "broker": "ok"}
+
+
+def test_health_with_the_broker_down_is_still_200_and_quick(client, broker):
+    broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    started = time.monotonic()
+    response = client.get("/healthz/")
+    assert time.monotonic() - started < 3
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "down"}
+
+
+def test_health_with_the_database_down_is_503(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/healthz/")
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+
+
+def test_health_needs_no_login_and_no_session(client):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
