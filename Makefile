@@ -25,9 +25,8 @@ run: venv
 	  trap 'kill $$CELERY_PID 2>/dev/null; wait $$CELERY_PID 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: install and run the whole suite (layer contract, then pytest)
+## test: install and run the whole suite (the layer contract is one of its tests)
 test: venv
-	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
