@@ -12,3 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.urls")),
 ]
+
+handler404 = "portal.views.site.not_found"
+handler500 = "portal.views.site.server_failure"

@@ -82,3 +82,5 @@ def test_departments_are_never_deleted(departments):
 
     with pytest.raises(ProtectedError):
         departments["JYJ"].delete()
+    with pytest.raises(ProtectedError):
+        Department.objects.filter(code="JYJ").delete()

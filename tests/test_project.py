@@ -92,3 +92,34 @@ def test_apps_are_layered_portal_cards_services():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_json_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and "页面不存在" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_registration_survives_an_unreachable_cache(api, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+
+    from portal.api.throttling import FailOpenScopedRateThrottle
+
+    dead = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.5}})
+    monkeypatch.setattr(FailOpenScopedRateThrottle, "cache", dead)
+    response = api.post(
+        "/api/v1/auth/register/",
+        {
+            "username": "offline",
+            "password": "Bazhou#Talent9",
+            "real_name": "离线",
+            "id_number": "511902198803150029",
+            "phone": "13800002688",
+        },
+    )
+    assert response.status_code == 201, response.content

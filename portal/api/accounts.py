@@ -6,10 +6,10 @@ from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal.accounts import account_register
+from portal.api.throttling import FailOpenScopedRateThrottle
 from portal.identity import IdType
 from portal.models import Role
 from portal.signin import signin_attempt, signout_record
@@ -72,7 +72,7 @@ class MeOutput(serializers.Serializer):
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [FailOpenScopedRateThrottle]
     throttle_scope = "register"
 
     @extend_schema(

@@ -5,6 +5,9 @@ class DepartmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def delete(self):
+        raise models.ProtectedError("部门只能停用，不能删除。", set(self))
+
 
 class Department(models.Model):
     """A district department that handles requests (区教育科技局, 区住建局 …).

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found, server_error
 
 from portal.health import broker_ok, database_ok
 
@@ -24,3 +25,16 @@ def healthz(request):
     database = database_ok()
     body = {"database": "ok" if database else "down", "broker": "ok" if broker_ok() else "down"}
     return JsonResponse(body, status=200 if database else 503)
+
+
+def not_found(request, exception=None):
+    """404: JSON under /api/ (API clients parse it), the Chinese page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "未找到。"}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_failure(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "服务器内部错误，请稍后重试。"}, status=500)
+    return server_error(request)
