@@ -233,7 +233,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "cards.models.criteria.Tier.choices",
+        "ApplicationKindEnum": "cards.models.applications.ApplicationKind.choices",
+        "DocumentKindEnum": "cards.models.criteria.DocumentKind.choices",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------

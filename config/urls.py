@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("portal.api.urls")),
+    path("api/v1/", include("cards.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("portal.urls")),
 ]

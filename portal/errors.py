@@ -25,9 +25,20 @@ class InvalidTransition(DomainError):
     status_code = 409
     code = "invalid_transition"
 
-    def __init__(self, detail: str, *, status: str):
+    def __init__(self, detail: str, *, status: str, code: str | None = None, **extra):
         super().__init__(detail)
         self.status = status
+        if code:
+            self.code = code
+        # Extra fields for the 409 body, e.g. the id of the application that is in the way.
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not visible to the caller (404)."""
+
+    status_code = 404
+    code = "not_found"
 
 
 class BadCredentials(DomainError):

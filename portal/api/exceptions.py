@@ -14,6 +14,7 @@ def exception_handler(exc, context):
         headers = {}
         if isinstance(exc, InvalidTransition):
             body["status"] = exc.status
+            body.update(exc.extra)
         if isinstance(exc, LoginLocked):
             headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code == status.HTTP_400_BAD_REQUEST:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from cards.seed import seed_criteria
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from portal.seed import seed_departments
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = seed_departments()
         self.stdout.write(f"部门：新增 {created} 个，共 8 个。")
+        self.stdout.write(f"优才卡认定条件：新增 {seed_criteria()} 项。")
         if options["no_accounts"]:
             return
         if not (settings.DEBUG or options["force"]):

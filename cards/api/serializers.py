@@ -1,0 +1,199 @@
+"""Input and output shapes of the cards API. Types only: the rules live in the domain modules."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from cards.applications import missing_evidence
+from cards.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationKind,
+    Card,
+    CardApplication,
+    Criterion,
+    DocumentKind,
+    Tier,
+)
+from portal.identity import mask_name
+from portal.models import Role
+
+
+class CriterionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["code", "tier", "category", "title", "evidence", "policy_ref"]
+
+
+class CriterionRef(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["code", "tier", "title", "evidence"]
+
+
+class ApplicationInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ApplicationKind.choices, required=False)
+    criteria = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    employer = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    position = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    education = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    professional_title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    arrival_date = serializers.DateField(required=False, allow_null=True)
+
+
+class DocumentInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class DocumentOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApplicationDocument
+        fields = ["id", "kind", "name", "size", "content_type", "uploaded_at", "url"]
+
+    def get_url(self, obj) -> str:
+        return reverse("api-application-document", args=[obj.application_id, obj.pk])
+
+
+class EventOutput(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApplicationEvent
+        fields = ["at", "actor", "action", "from_status", "to_status", "note", "items"]
+
+    def get_actor(self, obj) -> str:
+        # Staff of the organization department act as an office, not as named persons.
+        if obj.actor is None:
+            return "系统"
+        return "申请人" if obj.actor.role == Role.TALENT else obj.actor.get_role_display()
+
+
+class CardRef(serializers.ModelSerializer):
+    class Meta:
+        model = Card
+        fields = ["number", "tier", "valid_until"]
+
+
+class ApplicationSummary(serializers.ModelSerializer):
+    """A row of the application list."""
+
+    criteria = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    talent = serializers.SerializerMethodField()
+    card = CardRef(allow_null=True)
+
+    class Meta:
+        model = CardApplication
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "talent",
+            "criteria",
+            "employer",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+            "approved_tier",
+            "card",
+        ]
+
+    def get_talent(self, obj) -> dict:
+        return {"real_name_masked": mask_name(obj.talent.real_name)}
+
+
+class ApplicationOutput(ApplicationSummary):
+    criteria = CriterionRef(many=True, read_only=True)
+    documents = DocumentOutput(many=True, read_only=True)
+    events = EventOutput(many=True, read_only=True)
+    missing_evidence = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSummary.Meta):
+        fields = [
+            *ApplicationSummary.Meta.fields,
+            "position",
+            "industry",
+            "education",
+            "professional_title",
+            "arrival_date",
+            "documents",
+            "missing_evidence",
+            "returned_items",
+            "return_note",
+            "decision_note",
+            "reject_reason",
+            "events",
+        ]
+
+    def get_missing_evidence(self, obj) -> list[str]:
+        return missing_evidence(obj)
+
+
+class ReturnInput(serializers.Serializer):
+    items = serializers.ListField(child=serializers.CharField(max_length=500), allow_empty=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ApproveInput(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    accepted = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text="接受的认定条件代码；省略则接受全部所申报条件",
+    )
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CardOutput(serializers.ModelSerializer):
+    holder_name_masked = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Card
+        fields = ["number", "tier", "status", "issued_at", "valid_until", "holder_name_masked"]
+
+    def get_holder_name_masked(self, obj) -> str:
+        return mask_name(obj.holder.real_name)
+
+    def get_status(self, obj) -> str:
+        return obj.effective_status()
+
+
+class CardAdminOutput(CardOutput):
+    status_reason = serializers.CharField()
+
+    class Meta(CardOutput.Meta):
+        fields = [*CardOutput.Meta.fields, "status_reason"]
+
+
+class QrOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class VerifyInput(serializers.Serializer):
+    token = serializers.CharField(max_length=500, allow_blank=True)
+
+
+class VerifiedCard(serializers.Serializer):
+    number = serializers.CharField()
+    tier = serializers.CharField()
+    holder_name_masked = serializers.CharField()
+    valid_until = serializers.DateField()
+    services = serializers.ListField(child=serializers.CharField())
+
+
+class VerifyOutput(serializers.Serializer):
+    valid = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+    card = VerifiedCard(allow_null=True)

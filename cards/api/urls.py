@@ -1,0 +1,30 @@
+from django.urls import path
+
+from cards.api import views as v
+
+urlpatterns = [
+    path("card-criteria/", v.CriteriaList.as_view(), name="api-card-criteria"),
+    path("card-applications/", v.ApplicationListCreate.as_view(), name="api-card-applications"),
+    path("card-applications/<int:pk>/", v.ApplicationDetail.as_view(), name="api-card-application"),
+    path(
+        "card-applications/<int:pk>/documents/",
+        v.DocumentUpload.as_view(),
+        name="api-application-documents",
+    ),
+    path(
+        "card-applications/<int:pk>/documents/<int:doc_pk>/",
+        v.DocumentDetail.as_view(),
+        name="api-application-document",
+    ),
+    path("card-applications/<int:pk>/submit/", v.ApplicationSubmit.as_view()),
+    path("card-applications/<int:pk>/return/", v.ApplicationReturn.as_view()),
+    path("card-applications/<int:pk>/approve/", v.ApplicationApprove.as_view()),
+    path("card-applications/<int:pk>/reject/", v.ApplicationReject.as_view()),
+    path("cards/", v.CardList.as_view(), name="api-cards"),
+    path("cards/mine/", v.CardMine.as_view(), name="api-card-mine"),
+    path("cards/mine/qr/", v.CardMineQr.as_view(), name="api-card-mine-qr"),
+    path("cards/verify/", v.CardVerify.as_view(), name="api-card-verify"),
+    path("cards/<str:number>/suspend/", v.CardSuspend.as_view()),
+    path("cards/<str:number>/revoke/", v.CardRevoke.as_view()),
+    path("cards/<str:number>/reinstate/", v.CardReinstate.as_view()),
+]

@@ -1,0 +1,378 @@
+"""Cards API views: thin callers of cards.applications, cards.issuance and cards.qr."""
+
+import django_filters
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cards import applications as apps
+from cards import issuance, qr
+from cards.api import serializers as s
+from cards.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationStatus,
+    Card,
+    CardApplication,
+    CardStatus,
+    Criterion,
+    Tier,
+)
+from portal.api.permissions import role_permission
+from portal.models import Role
+from portal.uploads import serve_upload
+
+IsTalent = role_permission(Role.TALENT)
+IsAdmin = role_permission(Role.ADMIN)
+IsVerifier = role_permission(Role.VERIFIER)
+TalentOrAdmin = role_permission(Role.TALENT, Role.ADMIN)
+
+TAG = ["cards"]
+CONFLICT = OpenApiResponse(description="状态不允许此操作：{detail, code, status}")
+
+
+def visible_applications(user):
+    return CardApplication.objects.visible_to(user).select_related("talent", "card")
+
+
+def application_for(request, pk) -> CardApplication:
+    """The application ``pk`` if the caller may see it, else 404."""
+    return get_object_or_404(visible_applications(request.user), pk=pk)
+
+
+def application_detail(user, pk) -> dict:
+    queryset = visible_applications(user).prefetch_related(
+        "criteria",
+        "documents",
+        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+    )
+    return s.ApplicationOutput(get_object_or_404(queryset, pk=pk)).data
+
+
+class CriteriaList(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="认定条件目录", responses={200: s.CriterionOutput(many=True)}, tags=TAG)
+    def get(self, request):
+        criteria = Criterion.objects.current()
+        return Response(s.CriterionOutput(criteria, many=True).data)
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ApplicationStatus.choices)
+
+    class Meta:
+        model = CardApplication
+        fields = ["status", "kind"]
+
+
+class ApplicationListCreate(generics.ListAPIView):
+    permission_classes = [TalentOrAdmin]
+    serializer_class = s.ApplicationSummary
+    filterset_class = ApplicationFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return CardApplication.objects.none()
+        queryset = visible_applications(self.request.user).prefetch_related("criteria")
+        # The review queue reads oldest first; a talent reads their newest first.
+        if self.request.user.role == Role.ADMIN:
+            return queryset.order_by("submitted_at", "id")
+        return queryset.order_by("-created_at", "-id")
+
+    @extend_schema(summary="优才卡申请列表", tags=TAG)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="新建申请（草稿）",
+        request=s.ApplicationInput,
+        responses={201: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request):
+        if request.user.role != Role.TALENT:
+            self.permission_denied(request, message="只有人才账户可以申请优才卡。")
+        data = s.ApplicationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = apps.application_create(talent=request.user, request=request, **data.validated_data)
+        return Response(application_detail(request.user, app.pk), status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetail(APIView):
+    permission_classes = [TalentOrAdmin]
+
+    @extend_schema(summary="申请详情", responses={200: s.ApplicationOutput}, tags=TAG)
+    def get(self, request, pk: int):
+        return Response(application_detail(request.user, pk))
+
+    @extend_schema(
+        summary="修改申请（草稿或退回补正时）",
+        request=s.ApplicationInput,
+        responses={200: s.ApplicationOutput, 409: CONFLICT},
+        tags=TAG,
+    )
+    def patch(self, request, pk: int):
+        app = application_for(request, pk)
+        data = s.ApplicationInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("kind", None)  # the kind is chosen when the application is opened
+        apps.application_update(application=app, actor=request.user, request=request, **fields)
+        return Response(application_detail(request.user, pk))
+
+
+class DocumentUpload(APIView):
+    permission_classes = [TalentOrAdmin]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="上传证明材料（PDF/JPG/PNG）",
+        request={"multipart/form-data": s.DocumentInput},
+        responses={201: s.DocumentOutput, 400: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request, pk: int):
+        app = application_for(request, pk)
+        document = apps.application_add_document(
+            application=app,
+            actor=request.user,
+            kind=request.data.get("kind", ""),
+            upload=request.FILES.get("file"),
+            request=request,
+        )
+        return Response(s.DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentDetail(APIView):
+    permission_classes = [TalentOrAdmin]
+
+    def _document(self, request, pk, doc_pk) -> ApplicationDocument:
+        app = application_for(request, pk)
+        return get_object_or_404(app.documents, pk=doc_pk)
+
+    @extend_schema(
+        summary="下载证明材料", responses={(200, "application/octet-stream"): bytes}, tags=TAG
+    )
+    def get(self, request, pk: int, doc_pk: int):
+        document = self._document(request, pk, doc_pk)
+        return serve_upload(
+            document.storage_name,
+            content_type=document.content_type,
+            filename=document.name,
+            inline=request.query_params.get("inline") == "1",
+        )
+
+    @extend_schema(summary="删除证明材料", responses={204: None, 409: CONFLICT}, tags=TAG)
+    def delete(self, request, pk: int, doc_pk: int):
+        document = self._document(request, pk, doc_pk)
+        apps.application_remove_document(document=document, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApplicationSubmit(APIView):
+    permission_classes = [TalentOrAdmin]
+
+    @extend_schema(
+        summary="提交申请",
+        request=None,
+        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request, pk: int):
+        app = application_for(request, pk)
+        apps.application_submit(application=app, actor=request.user, request=request)
+        return Response(application_detail(request.user, pk))
+
+
+class ApplicationReturn(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="退回补正（一次告知）",
+        request=s.ReturnInput,
+        responses={200: s.ApplicationOutput, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request, pk: int):
+        app = application_for(request, pk)
+        data = s.ReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        apps.application_return(
+            application=app, actor=request.user, request=request, **data.validated_data
+        )
+        return Response(application_detail(request.user, pk))
+
+
+class ApplicationApprove(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="认定通过并发卡（就高原则）",
+        request=s.ApproveInput,
+        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request, pk: int):
+        app = application_for(request, pk)
+        data = s.ApproveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        apps.application_approve(
+            application=app,
+            actor=request.user,
+            request=request,
+            tier=data.validated_data.get("tier"),
+            note=data.validated_data["note"],
+            accepted=data.validated_data.get("accepted"),
+        )
+        return Response(application_detail(request.user, pk))
+
+
+class ApplicationReject(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="不予认定",
+        request=s.ReasonInput,
+        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request, pk: int):
+        app = application_for(request, pk)
+        data = s.ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        apps.application_reject(
+            application=app, actor=request.user, request=request, **data.validated_data
+        )
+        return Response(application_detail(request.user, pk))
+
+
+class CardMine(APIView):
+    permission_classes = [IsTalent]
+
+    @extend_schema(summary="我的优才卡", responses={200: s.CardOutput, 404: None}, tags=TAG)
+    def get(self, request):
+        card = (
+            Card.objects.visible_to(request.user)
+            .select_related("holder")
+            .order_by("-issued_at")
+            .first()
+        )
+        if card is None:
+            return Response({"detail": "您还没有优才卡。"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(s.CardOutput(card).data)
+
+
+class CardMineQr(APIView):
+    permission_classes = [IsTalent]
+
+    @extend_schema(
+        summary="获取核验二维码令牌（120秒有效，一次有效）",
+        request=None,
+        responses={200: s.QrOutput, 404: None, 409: CONFLICT},
+        tags=TAG,
+    )
+    def post(self, request):
+        token, expires_at = qr.qr_issue(holder=request.user)
+        return Response(s.QrOutput({"token": token, "expires_at": expires_at}).data)
+
+
+class CardVerify(APIView):
+    permission_classes = [IsVerifier]
+
+    @extend_schema(
+        summary="核验优才卡二维码", request=s.VerifyInput, responses={200: s.VerifyOutput}, tags=TAG
+    )
+    def post(self, request):
+        data = s.VerifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = qr.qr_verify(
+            token=data.validated_data["token"], verifier=request.user, request=request
+        )
+        body = {"valid": result.valid, "reason": result.reason, "card": result.card}
+        return Response(s.VerifyOutput(body).data)
+
+
+class CardFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CardStatus.choices)
+    tier = django_filters.ChoiceFilter(choices=Tier.choices)
+
+    class Meta:
+        model = Card
+        fields = ["status", "tier"]
+
+
+@extend_schema(summary="优才卡登记簿", tags=TAG)
+class CardList(generics.ListAPIView):
+    permission_classes = [IsAdmin]
+    serializer_class = s.CardAdminOutput
+    filterset_class = CardFilter
+
+    def get_queryset(self):
+        return Card.objects.visible_to(self.request.user).select_related("holder")
+
+
+def card_for(request, number: str) -> Card:
+    return get_object_or_404(Card.objects.visible_to(request.user), number=number)
+
+
+class CardSuspend(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="暂停优才卡", request=s.ReasonInput, responses={200: s.CardAdminOutput}, tags=TAG
+    )
+    def post(self, request, number: str):
+        data = s.ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        card = issuance.card_suspend(
+            card=card_for(request, number),
+            actor=request.user,
+            request=request,
+            **data.validated_data,
+        )
+        return Response(s.CardAdminOutput(card).data)
+
+
+class CardRevoke(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="注销优才卡", request=s.ReasonInput, responses={200: s.CardAdminOutput}, tags=TAG
+    )
+    def post(self, request, number: str):
+        data = s.ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        card = issuance.card_revoke(
+            card=card_for(request, number),
+            actor=request.user,
+            request=request,
+            **data.validated_data,
+        )
+        return Response(s.CardAdminOutput(card).data)
+
+
+class CardReinstate(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        summary="恢复已暂停的优才卡",
+        request=s.NoteInput,
+        responses={200: s.CardAdminOutput},
+        tags=TAG,
+    )
+    def post(self, request, number: str):
+        data = s.NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        card = issuance.card_reinstate(
+            card=card_for(request, number),
+            actor=request.user,
+            request=request,
+            **data.validated_data,
+        )
+        return Response(s.CardAdminOutput(card).data)

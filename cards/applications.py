@@ -1,0 +1,414 @@
+"""The card application: draft, documents, submit, return (一次告知), resubmit, approve, reject.
+
+Each transition locks the application row, refuses an illegal from-state with
+InvalidTransition (409, carrying the current status), writes an ApplicationEvent the talent
+sees and an audit event, and notifies the talent, all in one transaction.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cards.issuance import card_change, card_issue, card_renew, live_card
+from cards.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationKind,
+    ApplicationStatus,
+    CardApplication,
+    CardStatus,
+    Criterion,
+    DocumentKind,
+    Tier,
+)
+from cards.models.applications import EDITABLE_STATUSES, OPEN_STATUSES
+from portal.audit import audit_record
+from portal.errors import InvalidTransition, NotAllowed
+from portal.models import Role
+from portal.notify import notification_create
+from portal.uploads import check_upload, delete_upload, store_upload
+
+RENEWAL_WINDOW_DAYS = 90
+MAX_DOCUMENTS = 30
+PROFILE_FIELDS = ("employer", "position", "industry", "education", "professional_title")
+_MAX_LENGTHS = {
+    "employer": 100,
+    "position": 60,
+    "industry": 60,
+    "education": 30,
+    "professional_title": 60,
+}
+
+
+def _require_role(actor, role: str, message: str) -> None:
+    if actor is None or not actor.is_authenticated or actor.role != role:
+        raise NotAllowed(message)
+
+
+def _lock(application: CardApplication) -> CardApplication:
+    return CardApplication.objects.select_for_update().get(pk=application.pk)
+
+
+def _event(app, actor, action, from_status, note="", items=()) -> None:
+    ApplicationEvent.objects.create(
+        application=app,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=app.status,
+        note=note,
+        items=list(items),
+    )
+
+
+def _notify_talent(app: CardApplication, kind: str, title: str, body: str = "") -> None:
+    notification_create(
+        recipient=app.talent,
+        kind=kind,
+        title=title,
+        body=body,
+        link=f"/card/applications/{app.pk}/",
+    )
+
+
+def _clean_fields(data: dict, errors: dict) -> dict:
+    """Profile fields and criteria as given (only the keys present are returned)."""
+    cleaned = {}
+    for field in PROFILE_FIELDS:
+        if field in data:
+            value = " ".join(str(data[field] or "").split())
+            if len(value) > _MAX_LENGTHS[field]:
+                errors.setdefault(field, []).append(f"不能超过{_MAX_LENGTHS[field]}个字符。")
+            cleaned[field] = value
+    if "arrival_date" in data:
+        value = data["arrival_date"]
+        if value and not isinstance(value, datetime.date):
+            errors.setdefault("arrival_date", []).append("日期格式应为 YYYY-MM-DD。")
+        elif value and value > timezone.localdate():
+            errors.setdefault("arrival_date", []).append("来巴工作时间不能晚于今天。")
+        cleaned["arrival_date"] = value or None
+    if "criteria" in data:
+        codes = list(dict.fromkeys(data["criteria"] or []))
+        found = {c.code: c for c in Criterion.objects.current().filter(code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            errors.setdefault("criteria", []).append(
+                f"认定条件不存在或已停用：{'、'.join(map(str, unknown))}。"
+            )
+        cleaned["criteria"] = [found[code] for code in codes if code in found]
+    return cleaned
+
+
+def _check_kind(talent, kind: str) -> tuple[str, object]:
+    """Which card (if any) the application is about; ValidationError when the kind does not fit."""
+    if kind not in ApplicationKind.values:
+        raise ValidationError({"kind": ["申请类型无效，可选：new、renewal、change。"]})
+    card = live_card(talent)
+    today = timezone.localdate()
+    if kind == ApplicationKind.NEW:
+        if card is not None:
+            raise ValidationError(
+                {"kind": ["您已持有优才卡，如需续期或更换单位，请选择相应的申请类型。"]}
+            )
+        return kind, None
+    if card is None or card.effective_status(today) != CardStatus.ACTIVE:
+        raise ValidationError({"kind": ["您没有有效的优才卡，请选择首次申请。"]})
+    if kind == ApplicationKind.RENEWAL:
+        opens = card.valid_until - datetime.timedelta(days=RENEWAL_WINDOW_DAYS)
+        if today < opens:
+            raise ValidationError(
+                {"kind": [f"优才卡有效期至 {card.valid_until}，可于 {opens} 起申请续期。"]}
+            )
+    return kind, card
+
+
+def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None, **data):
+    """Open a draft application. A talent has one open application at most (constraint
+    ``cardapplication_one_open_per_talent``): a second one is a 409 naming the first."""
+    _require_role(talent, Role.TALENT, "只有人才账户可以申请优才卡。")
+    existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
+    if existing:
+        raise InvalidTransition(
+            f"您已有一份未办结的申请（{existing.get_status_display()}），请在该申请上继续办理。",
+            status=existing.status,
+            code="open_application_exists",
+            id=existing.pk,
+        )
+    errors: dict = {}
+    try:
+        kind, card = _check_kind(talent, kind or ApplicationKind.NEW)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        card = None
+    cleaned = _clean_fields(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    criteria = cleaned.pop("criteria", [])
+    try:
+        with transaction.atomic():
+            app = CardApplication.objects.create(talent=talent, kind=kind, card=card, **cleaned)
+            app.criteria.set(criteria)
+            _event(app, talent, "created", "")
+            audit_record(action="card_application.create", actor=talent, obj=app, request=request)
+    except IntegrityError:
+        existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
+        raise InvalidTransition(
+            "您已有一份未办结的申请，请在该申请上继续办理。",
+            status=existing.status if existing else ApplicationStatus.DRAFT,
+            code="open_application_exists",
+            id=existing.pk if existing else None,
+        ) from None
+    return app
+
+
+def _require_editable(app: CardApplication) -> None:
+    if app.status not in EDITABLE_STATUSES:
+        raise InvalidTransition(
+            f"申请当前为“{app.get_status_display()}”状态，不能修改。", status=app.status
+        )
+
+
+def application_update(*, application, actor, request=None, **data) -> CardApplication:
+    """Change the draft or returned application's fields and criteria (owner only)."""
+    _require_role(actor, Role.TALENT, "只有申请人可以修改申请。")
+    errors: dict = {}
+    cleaned = _clean_fields(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        app = _lock(application)
+        _require_editable(app)
+        criteria = cleaned.pop("criteria", None)
+        for field, value in cleaned.items():
+            setattr(app, field, value)
+        if cleaned:
+            app.save(update_fields=list(cleaned))
+        if criteria is not None:
+            app.criteria.set(criteria)
+        changed = [*cleaned, *(["criteria"] if criteria is not None else [])]
+        audit_record(
+            action="card_application.update", actor=actor, obj=app, request=request, fields=changed
+        )
+    return app
+
+
+def application_add_document(*, application, actor, kind: str, upload, request=None):
+    """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited)."""
+    _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
+    errors: dict = {}
+    if kind not in DocumentKind.values:
+        errors["kind"] = [f"材料类型无效，可选：{'、'.join(DocumentKind.values)}。"]
+    try:
+        checked = check_upload(upload)
+    except ValidationError as exc:
+        errors["file"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        app = _lock(application)
+        _require_editable(app)
+        if app.documents.count() >= MAX_DOCUMENTS:
+            raise ValidationError({"file": [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
+        storage_name = store_upload(upload, checked, folder="cards")
+        try:
+            document = ApplicationDocument.objects.create(
+                application=app,
+                kind=kind,
+                name=checked.name,
+                size=checked.size,
+                content_type=checked.content_type,
+                sha256=checked.sha256,
+                storage_name=storage_name,
+            )
+            audit_record(
+                action="card_application.document_add",
+                actor=actor,
+                obj=app,
+                request=request,
+                kind=kind,
+                size=checked.size,
+            )
+        except Exception:
+            delete_upload(storage_name)
+            raise
+    return document
+
+
+def application_remove_document(*, document: ApplicationDocument, actor, request=None) -> None:
+    """Remove an evidence file while the application can still be changed."""
+    _require_role(actor, Role.TALENT, "只有申请人可以删除材料。")
+    with transaction.atomic():
+        app = _lock(document.application)
+        _require_editable(app)
+        storage_name = document.storage_name
+        document.delete()
+        audit_record(
+            action="card_application.document_remove",
+            actor=actor,
+            obj=app,
+            request=request,
+            kind=document.kind,
+        )
+        transaction.on_commit(lambda: delete_upload(storage_name))
+
+
+def missing_evidence(app: CardApplication) -> list[str]:
+    """Document kinds that the chosen criteria need and that are not uploaded yet."""
+    needed: list[str] = []
+    for criterion in app.criteria.all():
+        for kind in criterion.evidence:
+            if kind not in needed:
+                needed.append(kind)
+    present = set(app.documents.values_list("kind", flat=True))
+    return [kind for kind in needed if kind not in present]
+
+
+def application_submit(*, application, actor, request=None) -> CardApplication:
+    """Submit (or resubmit after a return). Refused with a 400 naming every missing item."""
+    _require_role(actor, Role.TALENT, "只有申请人可以提交申请。")
+    with transaction.atomic():
+        app = _lock(application)
+        if app.status not in EDITABLE_STATUSES:
+            raise InvalidTransition(
+                f"申请当前为“{app.get_status_display()}”状态，不能提交。", status=app.status
+            )
+        errors: dict = {}
+        if not app.criteria.exists():
+            errors["criteria"] = ["请至少选择一项认定条件。"]
+        for field, label in (("employer", "工作单位"), ("position", "职务/岗位")):
+            if not getattr(app, field):
+                errors[field] = [f"请填写{label}。"]
+        missing = missing_evidence(app)
+        if missing:
+            errors["documents"] = [
+                f"缺少证明材料：{DocumentKind(kind).label}（{kind}）" for kind in missing
+            ]
+            errors["missing_evidence"] = missing
+        if errors:
+            raise ValidationError(errors)
+        previous = app.status
+        app.status = ApplicationStatus.SUBMITTED
+        app.submitted_at = timezone.now()
+        app.returned_items = []
+        app.save(update_fields=["status", "submitted_at", "returned_items"])
+        action = "resubmitted" if previous == ApplicationStatus.RETURNED else "submitted"
+        _event(app, actor, action, previous)
+        audit_record(action=f"card_application.{action}", actor=actor, obj=app, request=request)
+    return app
+
+
+def _require_submitted(app: CardApplication, verb: str) -> None:
+    if app.status != ApplicationStatus.SUBMITTED:
+        raise InvalidTransition(
+            f"申请当前为“{app.get_status_display()}”状态，不能{verb}。", status=app.status
+        )
+
+
+def application_return(*, application, actor, items, note: str = "", request=None):
+    """Return for correction, listing every item at once (一次告知)."""
+    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    items = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
+    if not items:
+        raise ValidationError({"items": ["请逐条列出需要补正的全部事项。"]})
+    with transaction.atomic():
+        app = _lock(application)
+        _require_submitted(app, "退回")
+        app.status = ApplicationStatus.RETURNED
+        app.returned_items = items
+        app.return_note = (note or "").strip()
+        app.save(update_fields=["status", "returned_items", "return_note"])
+        _event(
+            app, actor, "returned", ApplicationStatus.SUBMITTED, note=app.return_note, items=items
+        )
+        audit_record(
+            action="card_application.return",
+            actor=actor,
+            obj=app,
+            request=request,
+            items=len(items),
+        )
+        _notify_talent(
+            app,
+            "application_returned",
+            "您的优才卡申请需要补正",
+            "请补正以下事项后重新提交：\n" + "\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)),
+        )
+    return app
+
+
+def application_approve(
+    *, application, actor, tier: str | None = None, note: str = "", accepted=None, request=None
+):
+    """Approve: the tier is the highest among the accepted criteria (就高原则); another tier
+    only with a written reason (manual equivalence, 相当于X类).
+
+    Issues, renews or changes the card, in the same transaction.
+    """
+    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    note = (note or "").strip()
+    with transaction.atomic():
+        app = _lock(application)
+        _require_submitted(app, "认定")
+        criteria = list(app.criteria.all())
+        if accepted is not None:
+            criteria = [c for c in criteria if c.code in set(accepted)]
+            if not criteria:
+                raise ValidationError({"accepted": ["请至少接受本申请所申报的一项认定条件。"]})
+        highest = Tier.highest(c.tier for c in criteria)
+        if tier and tier not in Tier.values:
+            raise ValidationError({"tier": ["层次无效，可选：A、B、C、D。"]})
+        if tier and tier != highest and not note:
+            raise ValidationError(
+                {"note": [f"认定层次与所接受条件的最高层次（{highest}类）不一致，须填写理由。"]}
+            )
+        tier = tier or highest
+        if app.kind == ApplicationKind.NEW:
+            card = card_issue(holder=app.talent, tier=tier, actor=actor, request=request)
+        elif app.kind == ApplicationKind.RENEWAL:
+            card = card_renew(card=app.card, tier=tier, actor=actor, request=request)
+        else:
+            card = card_change(card=app.card, tier=tier, actor=actor, request=request)
+        app.status = ApplicationStatus.APPROVED
+        app.approved_tier = tier
+        app.decision_note = note
+        app.decided_at = timezone.now()
+        app.card = card
+        app.save(update_fields=["status", "approved_tier", "decision_note", "decided_at", "card"])
+        _event(app, actor, "approved", ApplicationStatus.SUBMITTED, note=note)
+        audit_record(
+            action="card_application.approve",
+            actor=actor,
+            obj=app,
+            request=request,
+            tier=tier,
+            highest=highest,
+            card=card.number,
+        )
+        _notify_talent(
+            app,
+            "application_approved",
+            "您的优才卡申请已通过认定",
+            f"认定层次：{Tier(tier).label}；卡号 {card.number}，有效期至 {card.valid_until}。",
+        )
+    return app
+
+
+def application_reject(*, application, actor, reason: str, request=None):
+    """Reject for good (不予认定), with the reason the talent will read."""
+    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["请填写不予认定的理由。"]})
+    with transaction.atomic():
+        app = _lock(application)
+        _require_submitted(app, "作出不予认定决定")
+        app.status = ApplicationStatus.REJECTED
+        app.reject_reason = reason
+        app.decided_at = timezone.now()
+        app.save(update_fields=["status", "reject_reason", "decided_at"])
+        _event(app, actor, "rejected", ApplicationStatus.SUBMITTED, note=reason)
+        audit_record(action="card_application.reject", actor=actor, obj=app, request=request)
+        _notify_talent(app, "application_rejected", "您的优才卡申请未予认定", f"理由：{reason}")
+    return app

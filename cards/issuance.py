@@ -1,0 +1,206 @@
+"""Cards: numbering, issue, renewal, change, suspension, revocation, reinstatement.
+
+Every change locks the card row, refuses an illegal from-state with InvalidTransition (409),
+writes a CardEvent and an audit event, and tells the holder, all in one transaction.
+"""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
+from cards.models.cards import LIVE_STATUSES
+from portal.audit import audit_record
+from portal.errors import InvalidTransition, NotAllowed
+from portal.models import Role
+from portal.notify import notification_create
+
+VALID_YEARS = 3
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def validity_end(start: datetime.date) -> datetime.date:
+    """Last valid day of a card valid 3 years from ``start`` (both days included)."""
+    return add_years(start, VALID_YEARS) - datetime.timedelta(days=1)
+
+
+def card_number_next(year: int) -> str:
+    """Take the next number of ``year``. Must run inside the issuing transaction: the
+    sequence row stays locked until it commits, so concurrent approvals queue here."""
+    CardNumberSequence.objects.bulk_create(
+        [CardNumberSequence(year=year, last=0)], ignore_conflicts=True
+    )
+    sequence = CardNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"BZYC-{year}-{sequence.last:06d}"
+
+
+def _require_admin(actor) -> None:
+    if actor is None or actor.role != Role.ADMIN:
+        raise NotAllowed("只有组织部人才办可以管理优才卡。")
+
+
+def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> None:
+    CardEvent.objects.create(
+        card=card,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=card.status,
+        note=note,
+    )
+
+
+def card_issue(*, holder, tier: str, actor, request=None) -> Card:
+    """Issue a new card to ``holder`` (called by application_approve, inside its transaction)."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    card = Card(
+        number=card_number_next(today.year),
+        holder=holder,
+        tier=tier,
+        issued_at=now,
+        valid_until=validity_end(today),
+    )
+    try:
+        with transaction.atomic():
+            card.save()
+    except IntegrityError:
+        raise InvalidTransition(
+            "该人才已持有有效的优才卡，不能重复发卡。", status="card_exists", code="card_exists"
+        ) from None
+    _event(
+        card, actor, "issued", "", note=f"{card.get_tier_display()}，有效期至 {card.valid_until}"
+    )
+    audit_record(action="card.issue", actor=actor, obj=card, request=request, tier=tier)
+    return card
+
+
+def card_renew(*, card: Card, tier: str, actor, request=None) -> Card:
+    """Extend ``card`` by 3 years from its end date (or from today if it has ended)."""
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status != CardStatus.ACTIVE:
+        raise InvalidTransition("只有有效状态的优才卡可以续期。", status=card.status)
+    today = timezone.localdate()
+    start = max(card.valid_until + datetime.timedelta(days=1), today)
+    old_end = card.valid_until
+    card.valid_until = validity_end(start)
+    card.tier = tier
+    card.save(update_fields=["valid_until", "tier"])
+    _event(card, actor, "renewed", card.status, note=f"有效期由 {old_end} 延至 {card.valid_until}")
+    audit_record(action="card.renew", actor=actor, obj=card, request=request, tier=tier)
+    return card
+
+
+def card_change(*, card: Card, tier: str, actor, request=None) -> Card:
+    """Record an approved change (new employer); the tier may change, the validity does not."""
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.status not in LIVE_STATUSES:
+        raise InvalidTransition("该优才卡已失效，不能办理变更。", status=card.status)
+    old_tier = card.tier
+    card.tier = tier
+    card.save(update_fields=["tier"])
+    _event(card, actor, "changed", card.status, note=f"层次 {old_tier} → {tier}")
+    audit_record(action="card.change", actor=actor, obj=card, request=request, tier=tier)
+    return card
+
+
+_TITLES = {"suspended": "已暂停使用", "revoked": "已注销", "reinstated": "已恢复使用"}
+
+
+def _set_status(
+    *,
+    card: Card,
+    actor,
+    to: str,
+    allowed_from: tuple,
+    action: str,
+    reason: str,
+    message: str,
+    request,
+) -> Card:
+    _require_admin(actor)
+    with transaction.atomic():
+        card = Card.objects.select_for_update().get(pk=card.pk)
+        if card.status not in allowed_from:
+            raise InvalidTransition(message, status=card.status)
+        previous = card.status
+        card.status = to
+        card.status_reason = reason
+        card.save(update_fields=["status", "status_reason"])
+        _event(card, actor, action, previous, note=reason)
+        audit_record(action=f"card.{action}", actor=actor, obj=card, request=request, reason=reason)
+        notification_create(
+            recipient=card.holder,
+            kind=f"card_{action}",
+            title=f"您的优才卡 {card.number} {_TITLES[action]}",
+            body=f"原因：{reason}" if reason else "",
+            link="/card/",
+        )
+    return card
+
+
+def _reason(reason: str) -> str:
+    from django.core.exceptions import ValidationError
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["请填写原因。"]})
+    return reason
+
+
+def card_suspend(*, card: Card, actor, reason: str, request=None) -> Card:
+    """Suspend an active card; verification answers card_suspended from this moment."""
+    _require_admin(actor)
+    return _set_status(
+        card=card,
+        actor=actor,
+        to=CardStatus.SUSPENDED,
+        allowed_from=(CardStatus.ACTIVE,),
+        action="suspended",
+        reason=_reason(reason),
+        message="只有有效状态的优才卡可以暂停。",
+        request=request,
+    )
+
+
+def card_revoke(*, card: Card, actor, reason: str, request=None) -> Card:
+    """Revoke a card for good (final); verification answers card_revoked from this moment."""
+    _require_admin(actor)
+    return _set_status(
+        card=card,
+        actor=actor,
+        to=CardStatus.REVOKED,
+        allowed_from=LIVE_STATUSES,
+        action="revoked",
+        reason=_reason(reason),
+        message="该优才卡已注销或已过期，不能再注销。",
+        request=request,
+    )
+
+
+def card_reinstate(*, card: Card, actor, note: str = "", request=None) -> Card:
+    """Lift a suspension (from ``suspended`` only)."""
+    return _set_status(
+        card=card,
+        actor=actor,
+        to=CardStatus.ACTIVE,
+        allowed_from=(CardStatus.SUSPENDED,),
+        action="reinstated",
+        reason=(note or "").strip(),
+        message="只有已暂停的优才卡可以恢复。",
+        request=request,
+    )
+
+
+def live_card(holder) -> Card | None:
+    """The holder's card that is still alive (active or suspended), if any."""
+    return Card.objects.filter(holder=holder, status__in=LIVE_STATUSES).first()

@@ -1,0 +1,29 @@
+"""Models of the card layer."""
+
+from cards.models.applications import (
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationKind,
+    ApplicationStatus,
+    CardApplication,
+)
+from cards.models.cards import Card, CardEvent, CardNumberSequence, CardScan, CardStatus, QrToken
+from cards.models.criteria import Category, Criterion, DocumentKind, Tier
+
+__all__ = [
+    "ApplicationDocument",
+    "ApplicationEvent",
+    "ApplicationKind",
+    "ApplicationStatus",
+    "Card",
+    "CardApplication",
+    "CardEvent",
+    "CardNumberSequence",
+    "CardScan",
+    "CardStatus",
+    "Category",
+    "Criterion",
+    "DocumentKind",
+    "QrToken",
+    "Tier",
+]

@@ -1,0 +1,169 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cards.models.criteria import DocumentKind, Tier
+from portal.models import Role
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "退回补正"
+    APPROVED = "approved", "已认定"
+    REJECTED = "rejected", "不予认定"
+
+
+# An application is "open" until it is decided; a talent has at most one open application.
+OPEN_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
+# States in which the talent may still change the application and its documents.
+EDITABLE_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED)
+TERMINAL_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+
+
+class ApplicationKind(models.TextChoices):
+    NEW = "new", "首次申请"
+    RENEWAL = "renewal", "到期续期"
+    CHANGE = "change", "信息变更（更换单位）"
+
+
+class CardApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Talents see their own applications, the organization department all of them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self.all()
+        if user.role == Role.TALENT:
+            return self.filter(talent=user)
+        return self.none()
+
+
+class CardApplication(models.Model):
+    """A talent's application for the card (new, renewal, or change of employer).
+
+    ``draft → submitted → returned ⇄ submitted → approved | rejected``. A return lists every
+    missing or wrong item at once (一次告知) in ``returned_items``.
+    """
+
+    talent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        on_delete=models.PROTECT,
+        related_name="card_applications",
+    )
+    kind = models.CharField(
+        "申请类型", max_length=10, choices=ApplicationKind.choices, default=ApplicationKind.NEW
+    )
+    status = models.CharField(
+        "状态", max_length=12, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
+    )
+    criteria = models.ManyToManyField("cards.Criterion", verbose_name="申报条件", blank=True)
+    employer = models.CharField("工作单位", max_length=100, blank=True)
+    position = models.CharField("职务/岗位", max_length=60, blank=True)
+    industry = models.CharField("所属行业", max_length=60, blank=True)
+    education = models.CharField("最高学历", max_length=30, blank=True)
+    professional_title = models.CharField("专业技术职称/职业技能等级", max_length=60, blank=True)
+    arrival_date = models.DateField("来巴工作时间", null=True, blank=True)
+    # The card a renewal or change applies to, and the card an approval issued or extended.
+    card = models.ForeignKey(
+        "cards.Card",
+        verbose_name="卡",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    returned_items = models.JSONField("需补正事项", default=list, blank=True)
+    return_note = models.TextField("退回说明", blank=True)
+    approved_tier = models.CharField("认定层次", max_length=1, choices=Tier.choices, blank=True)
+    decision_note = models.TextField("审核意见", blank=True)
+    reject_reason = models.TextField("不予认定理由", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    objects = CardApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "优才卡申请"
+        verbose_name_plural = "优才卡申请"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["talent"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="cardapplication_one_open_per_talent",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values),
+                name="cardapplication_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ApplicationStatus.REJECTED) | ~Q(reject_reason=""),
+                name="cardapplication_rejection_has_reason",
+            ),
+        ]
+        indexes = [
+            # The review queue: submitted applications, oldest first.
+            models.Index(fields=["status", "submitted_at"], name="cardapp_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"申请 #{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class ApplicationDocument(models.Model):
+    """An evidence file attached to an application, stored privately (see portal.uploads)."""
+
+    application = models.ForeignKey(
+        CardApplication, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField("材料类型", max_length=12, choices=DocumentKind.choices)
+    name = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    content_type = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=200, unique=True)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "申请材料"
+        verbose_name_plural = "申请材料"
+        ordering = ["kind", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class ApplicationEvent(models.Model):
+    """One step in an application's history, shown to the talent on the application."""
+
+    application = models.ForeignKey(
+        CardApplication, on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.TextField(blank=True)
+    items = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["application", "at"], name="appevent_app_at_idx")]
+
+    def __str__(self):
+        return f"{self.application_id} {self.action}"

@@ -1,0 +1,164 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cards.models.criteria import Tier
+from portal.models import Role
+
+
+class CardStatus(models.TextChoices):
+    ACTIVE = "active", "有效"
+    SUSPENDED = "suspended", "已暂停"
+    REVOKED = "revoked", "已注销"
+    EXPIRED = "expired", "已过期"
+
+
+# A holder has at most one card that is still alive (active or suspended).
+LIVE_STATUSES = (CardStatus.ACTIVE, CardStatus.SUSPENDED)
+TERMINAL_STATUSES = (CardStatus.REVOKED, CardStatus.EXPIRED)
+
+
+class CardQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Holders see their own cards, the organization department all cards."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self.all()
+        if user.role == Role.TALENT:
+            return self.filter(holder=user)
+        return self.none()
+
+
+class Card(models.Model):
+    """巴州优才卡: number ``BZYC-YYYY-NNNNNN``, valid 3 years, renewed in place."""
+
+    number = models.CharField("卡号", max_length=20, unique=True)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="持卡人",
+        on_delete=models.PROTECT,
+        related_name="cards",
+    )
+    tier = models.CharField("层次", max_length=1, choices=Tier.choices)
+    status = models.CharField(
+        "状态", max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
+    )
+    issued_at = models.DateTimeField("发卡时间", default=timezone.now)
+    valid_until = models.DateField("有效期至")
+    status_reason = models.TextField("状态说明", blank=True)
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "优才卡"
+        verbose_name_plural = "优才卡"
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="card_one_live_per_holder",
+            ),
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="card_tier_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=CardStatus.values), name="card_status_valid"
+            ),
+        ]
+        indexes = [
+            # Expiry reminders and expiry itself: active cards by end date.
+            models.Index(
+                fields=["valid_until"],
+                condition=Q(status="active"),
+                name="card_active_valid_until_idx",
+            ),
+            models.Index(fields=["status", "tier"], name="card_status_tier_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def effective_status(self, today: datetime.date | None = None) -> str:
+        """The status as of ``today``: an active card past its end date is expired even
+        before the nightly job has written so."""
+        today = today or timezone.localdate()
+        if self.status == CardStatus.ACTIVE and self.valid_until < today:
+            return CardStatus.EXPIRED
+        return self.status
+
+
+class CardEvent(models.Model):
+    """One change in a card's life: issued, renewed, changed, suspended, revoked, reinstated."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.card_id} {self.action}"
+
+
+class CardNumberSequence(models.Model):
+    """The last card number issued in a year. Its row is locked by the approval transaction
+    that takes the next number, so two approvals at once get two different numbers, and a
+    number is never handed out again (the column only grows)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class QrToken(models.Model):
+    """A short-lived, single-use verification token shown as a QR code.
+
+    The token string carries only the random ``jti`` and a signature: no personal data.
+    """
+
+    jti = models.CharField(max_length=32, unique=True)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="qr_tokens")
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="qrtoken_expires_idx")]
+
+    def __str__(self):
+        return self.jti
+
+
+class CardScan(models.Model):
+    """One verification at a service point, whatever its outcome."""
+
+    at = models.DateTimeField(default=timezone.now)
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="card_scans"
+    )
+    card = models.ForeignKey(
+        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="scans"
+    )
+    token = models.ForeignKey(QrToken, null=True, blank=True, on_delete=models.SET_NULL)
+    valid = models.BooleanField()
+    reason = models.CharField(max_length=20, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["card", "-at"], name="cardscan_card_at_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.reason or 'valid'}"

@@ -1,0 +1,64 @@
+"""Seed catalogue of card criteria (DESIGN.md "The card"). Admins edit it in the admin;
+``seed_criteria`` adds what is missing and never overwrites an admin's edits."""
+
+from cards.models import Category, Criterion, DocumentKind, Tier
+
+K = DocumentKind
+# 《“巴州优才卡”实施办法》 is the district's implementing measure; the article references below
+# are the seed's own numbering and are meant to be corrected by the organization department.
+POLICY = "《“巴州优才卡”实施办法》"
+
+CRITERIA = [
+    # code, tier, category, title, evidence, policy reference
+    ("A01", Tier.A, Category.TECH, "中国科学院院士、中国工程院院士",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 A类第1项"),
+    ("A02", Tier.A, Category.TECH, "国家最高科学技术奖获得者",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 A类第2项"),
+    ("B01", Tier.B, Category.OTHER, "享受国务院政府特殊津贴专家",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 B类第1项"),
+    ("B02", Tier.B, Category.TECH, "国家级重大人才工程（计划）入选者",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 B类第2项"),
+    ("B03", Tier.B, Category.CULTURE, "国家级非物质文化遗产代表性传承人",
+     [K.ID_CARD, K.AWARD], f"{POLICY}附件 B类第3项"),
+    ("B04", Tier.B, Category.SKILLS, "中华技能大奖获得者、全国技术能手",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 B类第4项"),
+    ("C01", Tier.C, Category.TECH, "“天府万人计划”“天府青城计划”入选者",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 C类第1项"),
+    ("C02", Tier.C, Category.OTHER, "享受四川省人民政府特殊津贴专家",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 C类第2项"),
+    ("C03", Tier.C, Category.EDU_HEALTH, "具有正高级专业技术职称的教育、卫生人才",
+     [K.ID_CARD, K.TITLE, K.CONTRACT], f"{POLICY}附件 C类第3项"),
+    ("C04", Tier.C, Category.SKILLS, "四川省技能大师、“四川工匠”",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 C类第4项"),
+    ("D01", Tier.D, Category.MANAGEMENT, "“巴山优才计划”入选者",
+     [K.ID_CARD, K.AWARD, K.CONTRACT], f"{POLICY}附件 D类第1项"),
+    ("D02", Tier.D, Category.TECH, "全日制博士研究生",
+     [K.ID_CARD, K.DEGREE, K.CONTRACT], f"{POLICY}附件 D类第2项"),
+    ("D03", Tier.D, Category.EDU_HEALTH, "具有副高级专业技术职称人员",
+     [K.ID_CARD, K.TITLE, K.CONTRACT], f"{POLICY}附件 D类第3项"),
+    ("D04", Tier.D, Category.SKILLS, "高级技师（国家职业资格一级）",
+     [K.ID_CARD, K.TITLE, K.CONTRACT], f"{POLICY}附件 D类第4项"),
+    ("D05", Tier.D, Category.MANAGEMENT, "规模以上企业高级经营管理人员",
+     [K.ID_CARD, K.CONTRACT, K.OTHER], f"{POLICY}附件 D类第5项"),
+    ("D06", Tier.D, Category.CULTURE, "省级、市级非物质文化遗产代表性传承人",
+     [K.ID_CARD, K.AWARD], f"{POLICY}附件 D类第6项"),
+]  # fmt: skip
+
+
+def seed_criteria() -> int:
+    """Create the seed criteria that do not exist yet; return how many were created."""
+    created = 0
+    for order, (code, tier, category, title, evidence, policy_ref) in enumerate(CRITERIA):
+        _, was_created = Criterion.objects.get_or_create(
+            code=code,
+            defaults={
+                "tier": tier,
+                "category": category,
+                "title": title,
+                "evidence": [str(kind) for kind in evidence],
+                "policy_ref": policy_ref,
+                "sort_order": order,
+            },
+        )
+        created += was_created
+    return created
