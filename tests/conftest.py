@@ -48,12 +48,20 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings):
+def _fast_and_isolated(settings, tmp_path):
     # Hashing strength is not what these tests are about; MD5 keeps the suite fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PRIVATE_UPLOAD_ROOT = tmp_path / "uploads"
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def criteria(db):
+    from cards.seed import seed_criteria
+
+    seed_criteria()
 
 
 @pytest.fixture
@@ -124,3 +132,14 @@ def api():
             return self
 
     return Client()
+
+
+@pytest.fixture
+def client_for(api):
+    """``client_for(user)``: a fresh API client signed in as ``user`` with a real token."""
+
+    def make(user):
+        client = type(api)()
+        return client.as_user(user)
+
+    return make
