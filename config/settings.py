@@ -145,12 +145,14 @@ CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 if not REDIS_URL:
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
-    for _folder in (_queue, _processed):
+    _control = VAR_DIR / "celery" / "control"
+    for _folder in (_queue, _processed, _control):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
+        "control_folder": str(_control),
         "store_processed": False,
     }
 else:
@@ -193,6 +195,8 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Registrations per address per hour (pages and API).
+REGISTER_RATE_LIMIT = env_int("REGISTER_RATE_LIMIT", 20)
 # Number of reverse proxies in front of the portal whose X-Forwarded-For is trusted.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
@@ -217,7 +221,6 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"register": env_str("REGISTER_RATE", "20/hour")},
     "NUM_PROXIES": NUM_PROXIES or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

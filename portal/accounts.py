@@ -2,13 +2,16 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from portal.audit import audit_record
+from portal import ratelimit
+from portal.audit import audit_record, client_ip
+from portal.errors import RateLimited
 from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
 
@@ -32,9 +35,27 @@ def _clean_username(username: str) -> str:
     if len(username) < 3 or len(username) > 30:
         raise ValidationError("用户名长度应为3至30个字符。")
     UnicodeUsernameValidator(message="用户名只能包含字母、数字和 @ . + - _ 字符。")(username)
+    if _looks_like_identifier(username):
+        # A username is shown unmasked (to the holder, to admins, in the audit trail).
+        raise ValidationError("用户名不能是纯数字，也不能使用证件号码或手机号码。")
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(USERNAME_TAKEN)
     return username
+
+
+def _looks_like_identifier(name: str) -> bool:
+    if name.isdigit():
+        return True
+    for check in (
+        lambda: normalize_id_number(IdType.RESIDENT, name),
+        lambda: normalize_mobile(name),
+    ):
+        try:
+            check()
+            return True
+        except ValidationError:
+            pass
+    return False
 
 
 def _clean_real_name(real_name: str) -> str:
@@ -72,9 +93,19 @@ def registration_check(
     phone: str,
     id_type: str = IdType.RESIDENT,
     email: str = "",
+    request=None,
 ) -> User:
     """Validate a registration; return the unsaved user or raise ValidationError listing
-    every invalid field at once (field → messages)."""
+    every invalid field at once (field → messages).
+
+    Rate-limited per address (RateLimited, 429), pages and API alike: the answers say whether
+    an ID number or a username is taken, so they must not be harvested at speed.
+    """
+    ip = client_ip(request) or "unknown"
+    if not ratelimit.allow(
+        f"register:{ip}", limit=settings.REGISTER_RATE_LIMIT, window_seconds=3600
+    ):
+        raise RateLimited("注册尝试过于频繁，请一小时后再试。")
     errors: dict[str, list[str]] = {}
     username = _collect(errors, "username", lambda: _clean_username(username))
     real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name))
@@ -101,7 +132,7 @@ def account_register(*, request=None, **fields) -> User:
     One account per identity document: checked for a friendly message, and enforced by the
     constraint on ``id_number_hash`` for two registrations racing each other.
     """
-    user = registration_check(**fields)
+    user = registration_check(request=request, **fields)
     try:
         with transaction.atomic():
             user.save()

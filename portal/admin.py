@@ -1,7 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 
 from portal.audit import audit_record
-from portal.models import Department, User
+from portal.models import Department, Role, User
+
+# Roles the organization department may give in the admin. Admin and auditor accounts are
+# created by operators with `create_account`: under 等保 separation of duties an admin can
+# neither make an auditor (who would then read the admin's own trail) nor another admin.
+ASSIGNABLE_ROLES = (Role.TALENT, Role.STAFF, Role.LEAD, Role.VERIFIER)
 
 
 @admin.register(Department)
@@ -89,7 +95,35 @@ class UserAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # Accounts are deactivated; their history stays attributable.
 
+    def get_readonly_fields(self, request, obj=None):
+        fixed = list(self.readonly_fields)
+        # Nobody changes their own role or activity, and admin/auditor accounts keep theirs.
+        if obj is not None and (obj.pk == request.user.pk or obj.role not in ASSIGNABLE_ROLES):
+            fixed += ["role", "is_active"]
+        return fixed
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(r.value, r.label) for r in ASSIGNABLE_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                data = super().clean()
+                role = data.get("role", obj.role if obj else None)
+                if role in (Role.STAFF, Role.LEAD) and not data.get("department"):
+                    raise forms.ValidationError("经办人和部门负责人必须指定所属部门。")
+                return data
+
+        return Checked
+
     def save_model(self, request, obj, form, change):
+        before = (
+            User.objects.filter(pk=obj.pk).values("role", "department__code", "is_active").first()
+        )
         super().save_model(request, obj, form, change)
         audit_record(
             action="account.change",
@@ -97,6 +131,10 @@ class UserAdmin(admin.ModelAdmin):
             obj=obj,
             request=request,
             fields=list(form.changed_data),
-            role=obj.role,
-            department=obj.department.code if obj.department else None,
+            before=before,
+            after={
+                "role": obj.role,
+                "department__code": obj.department.code if obj.department else None,
+                "is_active": obj.is_active,
+            },
         )

@@ -6,6 +6,6 @@ class PortalConfig(AppConfig):
     verbose_name = "门户与账户"
 
     def ready(self):
-        from portal import navigation
+        from portal import navigation, signals  # noqa: F401  (signals connect on import)
 
         navigation.register_portal_items()

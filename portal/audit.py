@@ -6,6 +6,23 @@ from django.conf import settings
 
 from portal.models import AuditEvent
 
+# Chinese names of audit actions for the auditor's page; higher layers add theirs from
+# AppConfig.ready() with ``ACTION_LABELS.update(...)``.
+ACTION_LABELS = {
+    "account.register": "注册账户",
+    "account.create": "创建账户",
+    "account.change": "修改账户",
+    "auth.login": "登录成功",
+    "auth.login_failed": "登录失败",
+    "auth.lockout": "登录锁定",
+    "auth.login_refused_locked": "锁定期间尝试登录",
+    "auth.logout": "退出登录",
+    "department.create": "新建部门",
+    "department.change": "修改部门",
+    "department.activate": "启用部门",
+    "department.deactivate": "停用部门",
+}
+
 
 def client_ip(request) -> str | None:
     """The caller's address, trusting X-Forwarded-For only as far as ``NUM_PROXIES`` goes."""

@@ -41,6 +41,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class RateLimited(DomainError):
+    """Too many attempts of an action from one address (429)."""
+
+    status_code = 429
+    code = "rate_limited"
+
+
 class BadCredentials(DomainError):
     """Unknown user or wrong password: one message for both, on purpose."""
 

@@ -1,10 +1,19 @@
-"""Signing in and out, with lockout after repeated failures (等保 2.0 登录失败处理).
+"""Signing in, with lockout after repeated failures (等保 2.0 登录失败处理).
 
-Rules: LOGIN_FAILURE_LIMIT failures for one username within LOGIN_FAILURE_WINDOW_MINUTES lock
-that username for LOGIN_LOCKOUT_MINUTES; LOGIN_IP_FAILURE_LIMIT failures from one address lock
-the address likewise. A locked sign-in is refused before the password is looked at. An unknown
+Rules: LOGIN_FAILURE_LIMIT failures for one account within LOGIN_FAILURE_WINDOW_MINUTES lock
+it for LOGIN_LOCKOUT_MINUTES; LOGIN_IP_FAILURE_LIMIT failures from one address lock the
+address likewise. A locked sign-in is refused before the password is looked at. An unknown
 username and a wrong password give the same answer, are counted the same way and lock the same
 way, so neither the message nor the lockout tells whether an account exists.
+
+Two details keep the limit honest:
+
+- Every attempt is written down as a failure *before* the password is checked (and struck off
+  if it succeeds). Attempts fired in parallel therefore each see the ones before them: of a
+  burst of 25, at most LOGIN_FAILURE_LIMIT reach the password check (attempts still in flight
+  count too, so a burst can lock a little sooner, never later).
+- Failures are counted per account (``user:<pk>``) whenever the typed name resolves to one, so
+  spellings the database folds together (``ADMIN``, ``admin``, ``admın``) share one counter.
 
 django-axes was considered: it keeps one running counter per row, refreshed by every failure,
 so it cannot say "5 within 15 minutes", nor give an address a higher limit than a username.
@@ -19,58 +28,70 @@ from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
 
+from portal import crypto
 from portal.audit import audit_record, client_ip
 from portal.errors import BadCredentials, LoginLocked
 from portal.models import LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
 
 
-def username_key(username: str) -> str:
-    return User.normalize_username((username or "").strip()).lower()[:150]
+def _normalized(username: str) -> str:
+    return User.normalize_username((username or "").strip())[:150]
 
 
-def _locked(key: str, ip: str | None, now) -> LoginLockout | None:
-    keys = [(Scope.USERNAME, key)] + ([(Scope.IP, ip)] if ip else [])
-    found = None
-    for scope, value in keys:
-        lock = (
-            LoginLockout.objects.filter(scope=scope, key=value, locked_until__gt=now)
-            .order_by("-locked_until")
-            .first()
-        )
-        if lock and (found is None or lock.locked_until > found.locked_until):
-            found = lock
-    return found
+def _account_for(username: str) -> User | None:
+    name = _normalized(username)
+    if not name:
+        return None
+    try:
+        return User.objects.get_by_natural_key(name)
+    except (User.DoesNotExist, User.MultipleObjectsReturned):
+        return None
 
 
-def _lock(scope: str, value: str, now) -> None:
+def _key(username: str, user: User | None) -> str:
+    return f"user:{user.pk}" if user else f"name:{_normalized(username).lower()}"
+
+
+def _who(username: str, user: User | None) -> dict:
+    """How an attempt is named in the audit trail. An unknown name is stored only as a keyed
+    hash: people type ID numbers, phone numbers and passwords into the username box."""
+    if user:
+        return {"username": user.username}
+    return {
+        "unknown_name_hash": crypto.keyed_hash("login_name", _normalized(username).lower())[:16]
+    }
+
+
+def _active_lock(key: str, ip: str | None, now) -> LoginLockout | None:
+    scopes = [(Scope.USERNAME, key)] + ([(Scope.IP, ip)] if ip else [])
+    locks = [
+        LoginLockout.objects.filter(scope=scope, key=value, locked_until__gt=now)
+        .order_by("-locked_until")
+        .first()
+        for scope, value in scopes
+    ]
+    locks = [lock for lock in locks if lock]
+    return max(locks, key=lambda lock: lock.locked_until) if locks else None
+
+
+def _refuse(lock_until, now, ip, who) -> LoginLocked:
+    audit_record(action="auth.login_refused_locked", ip=ip, **who)
+    return LoginLocked(
+        retry_after=max(1, math.ceil((lock_until - now).total_seconds())),
+        minutes=settings.LOGIN_LOCKOUT_MINUTES,
+    )
+
+
+def _lock(scope: str, value: str, now) -> LoginLockout:
     until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    LoginLockout.objects.create(scope=scope, key=value, locked_until=until, created_at=now)
-    # The failures that caused this lock are spent: after it expires the count starts over.
+    lock = LoginLockout.objects.create(scope=scope, key=value, locked_until=until, created_at=now)
+    # The failures that caused this lock are spent: after it ends the count starts over.
     if scope == Scope.USERNAME:
         LoginFailure.objects.filter(username_key=value).delete()
     else:
         LoginFailure.objects.filter(ip=value).delete()
-
-
-def _record_failure(key: str, ip: str | None, attempted: str, now) -> None:
-    since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    with transaction.atomic():
-        LoginFailure.objects.create(username_key=key, ip=ip, at=now)
-        audit_record(action="auth.login_failed", ip=ip, username=attempted[:150])
-        if (
-            LoginFailure.objects.filter(username_key=key, at__gt=since).count()
-            >= settings.LOGIN_FAILURE_LIMIT
-        ):
-            _lock(Scope.USERNAME, key, now)
-            audit_record(action="auth.lockout", ip=ip, scope=Scope.USERNAME, username=key)
-        if (
-            ip
-            and LoginFailure.objects.filter(ip=ip, at__gt=since).count()
-            >= settings.LOGIN_IP_FAILURE_LIMIT
-        ):
-            _lock(Scope.IP, ip, now)
-            audit_record(action="auth.lockout", ip=ip, scope=Scope.IP)
+    return lock
 
 
 def signin_attempt(*, request, username: str, password: str) -> User:
@@ -80,30 +101,42 @@ def signin_attempt(*, request, username: str, password: str) -> User:
     """
     now = timezone.now()
     ip = client_ip(request)
-    key = username_key(username)
-    lock = _locked(key, ip, now)
+    account = _account_for(username)
+    key = _key(username, account)
+    who = _who(username, account)
+    lock = _active_lock(key, ip, now)
     if lock is not None:
-        audit_record(action="auth.login_refused_locked", ip=ip, username=key)
-        raise LoginLocked(
-            retry_after=max(1, math.ceil((lock.locked_until - now).total_seconds())),
-            minutes=settings.LOGIN_LOCKOUT_MINUTES,
-        )
+        raise _refuse(lock.locked_until, now, ip, who)
+
+    # Written (and committed) before the password is checked: see the module docstring.
+    attempt = LoginFailure.objects.create(username_key=key, ip=ip, at=now)
+    since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+    by_name = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
+    by_ip = LoginFailure.objects.filter(ip=ip, at__gt=since).count() if ip else 0
+    if by_name > settings.LOGIN_FAILURE_LIMIT or by_ip > settings.LOGIN_IP_FAILURE_LIMIT:
+        attempt.delete()
+        lock = _active_lock(key, ip, now)
+        raise _refuse(lock.locked_until if lock else now + timedelta(minutes=1), now, ip, who)
+
     # ModelBackend hashes the password even for an unknown username, so the answer takes
     # as long either way; it also refuses inactive accounts.
-    user = authenticate(request, username=username, password=password) if key else None
+    user = authenticate(request, username=username, password=password)
     if user is None:
-        _record_failure(key, ip, username or "", now)
+        with transaction.atomic():
+            audit_record(action="auth.login_failed", ip=ip, **who)
+            if by_name >= settings.LOGIN_FAILURE_LIMIT:
+                _lock(Scope.USERNAME, key, now)
+                audit_record(action="auth.lockout", ip=ip, scope=Scope.USERNAME, **who)
+            if ip and by_ip >= settings.LOGIN_IP_FAILURE_LIMIT:
+                _lock(Scope.IP, ip, now)
+                audit_record(action="auth.lockout", ip=ip, scope=Scope.IP)
         raise BadCredentials()
+
     with transaction.atomic():
         LoginFailure.objects.filter(username_key=key).delete()
         update_last_login(None, user)
         audit_record(action="auth.login", actor=user, obj=user, ip=ip)
     return user
-
-
-def signout_record(*, request, user, how: str) -> None:
-    """Audit a sign-out (the caller ends the session or deletes the token)."""
-    audit_record(action="auth.logout", actor=user, obj=user, request=request, via=how)
 
 
 def purge_expired(now=None) -> int:

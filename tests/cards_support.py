@@ -29,7 +29,8 @@ def upload(client, app_id, kind, content=None, name="证书.png", content_type="
     )
 
 
-# D02 全日制博士研究生 needs id_card, degree, contract; C03 正高级职称 needs id_card, title, contract.
+# D02 全日制博士研究生 needs id_card, degree, contract;
+# C03 正高级职称 needs id_card, title, contract.
 PROFILE = {"employer": "巴州区人民医院", "position": "主任医师", "arrival_date": "2024-03-01"}
 
 

@@ -1,8 +1,13 @@
 """Accounts API exactly as API.md: register, token, logout, me."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.db import connection
 
+from portal.identity import gb11643_check_char
 from portal.models import AuditEvent, Role, User
 from tests.factories import PASSWORD, resident_id
 
@@ -12,7 +17,7 @@ ID = "511902198803150029"
 PHONE = "13800002688"
 
 
-def register(api, **overrides):
+def register(api, REMOTE_ADDR="127.0.0.1", **overrides):
     body = {
         "username": "liming",
         "password": "Bazhou#Talent9",
@@ -23,7 +28,7 @@ def register(api, **overrides):
         "email": "liming@example.cn",
     }
     body.update(overrides)
-    return api.post("/api/v1/auth/register/", body)
+    return api.post("/api/v1/auth/register/", body, REMOTE_ADDR=REMOTE_ADDR)
 
 
 def assert_no_plain_identifiers(response, *values):
@@ -32,27 +37,36 @@ def assert_no_plain_identifiers(response, *values):
         assert value not in text, f"{value} appears unmasked"
 
 
+def with_check(first17: str) -> str:
+    """A number whose check character is right, so only the rule under test can fail."""
+    return first17 + gb11643_check_char(first17)
+
+
 @pytest.mark.parametrize(
-    ("id_number", "status"),
+    ("id_number", "message"),
     [
-        ("511902198803150029", 201),
-        ("11010519491231002x", 201),
-        ("513027197506080015", 201),
-        ("511902198803150028", 400),
-        ("511902199002300017", 400),
-        ("511902202712010010", 400),
+        ("511902198803150029", None),
+        ("11010519491231002x", None),
+        ("513027197506080015", None),
+        ("511902198803150028", "校验位不正确"),
+        (with_check("51190219900230001"), "出生日期无效"),
+        (with_check("51190220261123001"), "出生日期无效"),  # tomorrow
+        (with_check("51190220261122001"), None),  # born today
     ],
-    ids=["valid", "lowercase-x", "legacy-address", "bad-check", "impossible-date", "future"],
+    ids=["valid", "lowercase-x", "legacy-address", "bad-check", "feb-30", "tomorrow", "today"],
 )
-def test_register_validates_the_id_number(api, id_number, status):
-    response = register(api, id_number=id_number)
-    assert response.status_code == status, response.content
-    if status == 201:
+def test_register_validates_the_id_number(api, id_number, message):
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        response = register(api, id_number=id_number)
+    if message is None:
+        assert response.status_code == 201, response.content
         body = response.json()
         assert set(body) == {"id", "username", "role"}
         assert body["role"] == "talent"
     else:
+        assert response.status_code == 400
         assert list(response.json()) == ["id_number"]
+        assert message in response.json()["id_number"][0]
         assert_no_plain_identifiers(response, id_number)
 
 
@@ -209,3 +223,31 @@ def test_registration_login_and_logout_are_audited(api):
     register_event = AuditEvent.objects.get(action="account.register")
     assert register_event.detail["id_number_masked"] == "5119**********0029"
     assert register_event.actor.username == "liming"
+
+
+@pytest.mark.parametrize(
+    "username", ["13800002688", "511902198803150029", "11010519491231002x", "20260101"]
+)
+def test_usernames_that_are_identifiers_are_refused(api, username):
+    response = register(api, username=username, id_number=resident_id(3))
+    assert response.status_code == 400
+    assert "用户名不能是纯数字" in response.json()["username"][0]
+
+
+def test_registration_is_rate_limited_per_address_on_the_api(api, settings):
+    settings.REGISTER_RATE_LIMIT = 3
+    for i in range(3):
+        response = register(
+            api, username=f"burst{i}", id_number=resident_id(i), REMOTE_ADDR="10.3.3.3"
+        )
+        assert response.status_code == 201
+    response = register(api, username="burst9", id_number=resident_id(9), REMOTE_ADDR="10.3.3.3")
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    other = register(api, username="calm", id_number=resident_id(10), REMOTE_ADDR="10.4.4.4")
+    assert other.status_code == 201
+
+
+def test_malformed_json_is_a_chinese_400(api):
+    response = api.post("/api/v1/auth/token/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["请求内容格式不正确，无法解析。"]}

@@ -44,3 +44,67 @@ def test_two_registrations_with_one_id_number_create_one_account():
         ]
     )
     assert User.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_guesses_gets_at_most_five_password_checks():
+    from django.test import RequestFactory
+
+    from portal.errors import BadCredentials, LoginLocked
+    from portal.models import AuditEvent
+    from portal.signin import signin_attempt
+    from tests.factories import PASSWORD, TalentFactory
+
+    TalentFactory(username="target")
+    barrier = threading.Barrier(20)
+    outcomes = []
+
+    def guess(i):
+        request = RequestFactory().post("/api/v1/auth/token/", REMOTE_ADDR=f"10.0.{i}.1")
+        try:
+            barrier.wait()
+            signin_attempt(request=request, username="target", password=f"guess-{i}")
+        except BadCredentials:
+            outcomes.append(400)
+        except LoginLocked:
+            outcomes.append(429)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    checked = outcomes.count(400)
+    assert 1 <= checked <= 5
+    assert checked + outcomes.count(429) == 20
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == checked
+    # Whatever the interleaving, the budget is five checks in the window (a burst may lock
+    # sooner, never later): keep guessing until locked, then even the right password fails.
+    request = RequestFactory().post("/api/v1/auth/token/", REMOTE_ADDR="10.9.9.9")
+    for _ in range(6):
+        try:
+            signin_attempt(request=request, username="target", password="still-wrong")
+            pytest.fail("a wrong password was accepted")
+        except BadCredentials:
+            checked += 1
+        except LoginLocked:
+            break
+    assert checked <= 5
+    with pytest.raises(LoginLocked):
+        signin_attempt(request=request, username="target", password=PASSWORD)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_spellings_the_database_folds_together_share_one_counter(api):
+    from tests.factories import TalentFactory
+
+    TalentFactory(username="lixin")
+    for _ in range(5):
+        api.post("/api/v1/auth/token/", {"username": "lixin", "password": "x"})
+    # PostgreSQL's UPPER() folds the dotless ı into I: same account, same lock.
+    response = api.post("/api/v1/auth/token/", {"username": "lıxın", "password": "x"})
+    assert response.status_code == 429

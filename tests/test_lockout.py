@@ -154,3 +154,18 @@ def test_purge_removes_only_what_has_expired(api, talent):
         clock.shift(timedelta(minutes=2))
         assert purge_expired() == 2  # the failure of "other" and the ended lock
         assert not LoginFailure.objects.exists() and not LoginLockout.objects.exists()
+
+
+def test_the_audit_trail_never_keeps_an_unknown_typed_name(api, talent):
+    attempt(api, "511902198803150029")
+    attempt(api, "Secret#Password1")
+    attempt(api, "talent")
+    failed = AuditEvent.objects.filter(action="auth.login_failed").order_by("id")
+    stored = " ".join(str(e.detail) for e in failed)
+    assert "511902198803150029" not in stored and "Secret#Password1" not in stored
+    assert [set(e.detail) for e in failed] == [{"unknown_name_hash"}] * 2 + [{"username"}]
+    assert failed[2].detail["username"] == "talent"
+    # The same unknown name hashes the same way, so an auditor can still see a pattern.
+    attempt(api, "511902198803150029")
+    again = AuditEvent.objects.filter(action="auth.login_failed").order_by("-id").first()
+    assert again.detail == failed[0].detail

@@ -30,7 +30,8 @@ def test_mark_read_and_unread_filter(api, talent, other_talent):
     theirs = notification_create(recipient=other_talent, kind="test", title="三")
     client = api.as_user(talent)
     assert client.post(f"/api/v1/notifications/{mine.pk}/read/").status_code == 204
-    assert client.post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
+    hidden = client.post(f"/api/v1/notifications/{theirs.pk}/read/")
+    assert hidden.status_code == 404 and hidden.json() == {"detail": "未找到。"}
     unread = client.get("/api/v1/notifications/?unread=true").json()
     assert [n["title"] for n in unread["results"]] == ["二"]
     first_read = Notification.objects.get(pk=mine.pk).read_at

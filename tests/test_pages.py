@@ -190,3 +190,63 @@ def test_the_auditor_reads_and_filters_the_audit_page(client, auditor, talent):
     html = client.get("/audit/?action=auth.login_failed").content.decode()
     assert "auth.login_failed" in html
     assert "account.create" not in html
+
+
+def test_the_register_page_is_rate_limited_even_when_the_form_is_invalid(client, settings):
+    settings.REGISTER_RATE_LIMIT = 2
+    bad = dict(REGISTRATION, password2="mismatch")
+    assert client.post("/accounts/register/", bad).status_code == 400
+    assert client.post("/accounts/register/", bad).status_code == 400
+    response = client.post("/accounts/register/", REGISTRATION)
+    assert response.status_code == 429
+    assert "注册尝试过于频繁" in response.content.decode()
+    assert not User.objects.filter(username="wanghong").exists()
+
+
+def test_signing_out_of_the_django_admin_is_audited(client, admin_user):
+    client.force_login(admin_user)
+    client.post("/admin/logout/")
+    assert AuditEvent.objects.filter(action="auth.logout", actor=admin_user).count() == 1
+
+
+def test_the_admin_cannot_hand_out_the_auditor_or_admin_role(client, admin_user, talent):
+    client.force_login(admin_user)
+    form = client.get(f"/admin/portal/user/{talent.pk}/change/").content.decode()
+    assert 'value="auditor"' not in form and 'value="admin"' not in form
+    response = client.post(
+        f"/admin/portal/user/{talent.pk}/change/",
+        {"real_name": talent.real_name, "role": "auditor", "email": "", "is_active": "on"},
+    )
+    assert response.status_code == 200  # the form comes back with an error
+    talent.refresh_from_db()
+    assert talent.role == "talent"
+
+
+def test_the_admin_cannot_change_their_own_role(client, admin_user):
+    client.force_login(admin_user)
+    client.post(
+        f"/admin/portal/user/{admin_user.pk}/change/",
+        {"real_name": "x", "role": "talent", "email": "", "department": admin_user.department_id},
+    )
+    admin_user.refresh_from_db()
+    assert admin_user.role == "admin" and admin_user.is_active
+
+
+def test_role_changes_in_the_admin_are_audited_with_before_and_after(
+    client, admin_user, talent, departments
+):
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/portal/user/{talent.pk}/change/",
+        {
+            "real_name": talent.real_name,
+            "role": "staff",
+            "department": departments["JYJ"].pk,
+            "email": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="account.change")
+    assert event.detail["before"]["role"] == "talent"
+    assert event.detail["after"] == {"role": "staff", "department__code": "JYJ", "is_active": True}

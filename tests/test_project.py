@@ -108,10 +108,10 @@ def test_unknown_api_paths_answer_json_404(client, settings):
 def test_registration_survives_an_unreachable_cache(api, monkeypatch):
     from django.core.cache.backends.redis import RedisCache
 
-    from portal.api.throttling import FailOpenScopedRateThrottle
+    from portal import ratelimit
 
     dead = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.5}})
-    monkeypatch.setattr(FailOpenScopedRateThrottle, "cache", dead)
+    monkeypatch.setattr(ratelimit, "cache", dead)
     response = api.post(
         "/api/v1/auth/register/",
         {

@@ -1,6 +1,9 @@
 """Accounts API: register, token, logout, me (API.md "Accounts")."""
 
 from django.contrib.auth import logout as session_logout
+from django.contrib.auth.signals import user_logged_out
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -9,10 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import account_register
-from portal.api.throttling import FailOpenScopedRateThrottle
 from portal.identity import IdType
 from portal.models import Role
-from portal.signin import signin_attempt, signout_record
+from portal.signin import signin_attempt
 
 ERROR = inline_serializer(
     "Error", {"detail": serializers.CharField(), "code": serializers.CharField()}
@@ -69,16 +71,19 @@ class MeOutput(serializers.Serializer):
     department = DepartmentRefSerializer(allow_null=True)
 
 
+@method_decorator(sensitive_post_parameters("password", "id_number", "phone"), name="dispatch")
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [FailOpenScopedRateThrottle]
-    throttle_scope = "register"
 
     @extend_schema(
         summary="注册人才账户",
         request=RegisterInput,
-        responses={201: RegisterOutput, 400: OpenApiResponse(description="字段 → 错误信息列表")},
+        responses={
+            201: RegisterOutput,
+            400: OpenApiResponse(description="字段 → 错误信息列表"),
+            429: OpenApiResponse(ERROR, description="注册过于频繁"),
+        },
         tags=["accounts"],
     )
     def post(self, request):
@@ -88,6 +93,7 @@ class RegisterView(APIView):
         return Response(RegisterOutput(user).data, status=status.HTTP_201_CREATED)
 
 
+@method_decorator(sensitive_post_parameters("password", "username"), name="dispatch")
 class TokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -119,14 +125,15 @@ class LogoutView(APIView):
         summary="退出登录（令牌立即失效）", request=None, responses={204: None}, tags=["accounts"]
     )
     def post(self, request):
-        user = request.user
         if isinstance(request.auth, AuthToken):
             request.auth.delete()
-            how = "token"
+            # Token sign-outs raise the same signal as session ones, so one receiver audits both.
+            request._request.logout_via = "token"
+            user_logged_out.send(
+                sender=type(request.user), request=request._request, user=request.user
+            )
         else:
             session_logout(request._request)
-            how = "session"
-        signout_record(request=request, user=user, how=how)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,7 +1,8 @@
 """Turn domain errors and Django validation errors into the API's error bodies."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,4 +31,12 @@ def exception_handler(exc, context):
         else:
             body = {"non_field_errors": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        # Never Django's "No <Model> matches the given query.": it is English and names models.
+        return Response({"detail": "未找到。"}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {"non_field_errors": ["请求内容格式不正确，无法解析。"]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)

@@ -7,12 +7,13 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from portal.accounts import account_register, registration_check
-from portal.errors import BadCredentials, LoginLocked
+from portal.errors import BadCredentials, LoginLocked, RateLimited
 from portal.forms import LoginForm, RegisterForm
-from portal.signin import signin_attempt, signout_record
+from portal.signin import signin_attempt
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -26,6 +27,7 @@ def _next_url(request) -> str:
     return reverse("portal:account")
 
 
+@sensitive_post_parameters("password", "password2", "id_number", "phone")
 def register(request):
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
@@ -40,7 +42,10 @@ def register(request):
                 user = account_register(**fields, request=request)
             else:
                 # Still run the domain checks, so that every error shows at once.
-                registration_check(**fields)
+                registration_check(**fields, request=request)
+        except RateLimited as exc:
+            form.add_error(None, exc.detail)
+            return render(request, "portal/register.html", {"form": form}, status=429)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -54,6 +59,7 @@ def register(request):
     return render(request, "portal/register.html", {"form": form}, status=status)
 
 
+@sensitive_post_parameters("password", "username")
 def login_page(request):
     form = LoginForm(request.POST or None)
     status = 200
@@ -77,9 +83,7 @@ def login_page(request):
 
 @require_POST
 def logout_page(request):
-    if request.user.is_authenticated:
-        signout_record(request=request, user=request.user, how="session")
-    logout(request)
+    logout(request)  # audited by portal.signals
     messages.info(request, "您已安全退出。")
     return redirect("portal:home")
 
