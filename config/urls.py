@@ -10,7 +10,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cards.api.urls")),
+    path("api/v1/", include("services.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("cards.urls")),
+    path("", include("services.urls")),
     path("", include("portal.urls")),
 ]
 
