@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from services.api import catalogue
+
+urlpatterns = [
+    path("service-types/", catalogue.ServiceTypeList.as_view(), name="api-service-types"),
+]

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cards.seed import seed_criteria
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from portal.seed import seed_departments
+from services.seed import seed_service_types
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         created = seed_departments()
         self.stdout.write(f"部门：新增 {created} 个，共 8 个。")
         self.stdout.write(f"优才卡认定条件：新增 {seed_criteria()} 项。")
+        self.stdout.write(f"绿色通道服务事项：新增 {seed_service_types()} 项。")
         if options["no_accounts"]:
             return
         if not (settings.DEBUG or options["force"]):

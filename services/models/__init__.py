@@ -1,0 +1,5 @@
+"""Models of the green-channel layer."""
+
+from services.models.catalogue import Datatype, Sensitivity, ServiceType
+
+__all__ = ["Datatype", "Sensitivity", "ServiceType"]

@@ -1,0 +1,203 @@
+"""QR verification: a signed token that lives 120 s, works once, holds no personal data."""
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import signing
+from django.db import connection
+
+from cards.models import CardScan
+from cards.qr import SALT
+from services.seed import seed_service_types
+from tests.cards_support import approved
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("criteria")]
+T0 = datetime(2026, 5, 11, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def holder(client_for, talent, admin_user, departments):
+    """The talent, holding a C-tier card issued at T0."""
+    seed_service_types()
+    with time_machine.travel(T0, tick=False):
+        card = approved(client_for(talent), client_for(admin_user))["card"]
+    return card
+
+
+def qr(client):
+    response = client.post("/api/v1/cards/mine/qr/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def verify(client, token):
+    response = client.post("/api/v1/cards/verify/", {"token": token})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_token_verifies_once_with_the_card_and_its_services(holder, client_for, talent, verifier):
+    with time_machine.travel(T0, tick=False):
+        token = qr(client_for(talent))
+        assert token["expires_at"] == "2026-05-11T09:32:00+08:00"
+        answer = verify(client_for(verifier), token["token"])
+    assert answer["valid"] is True and answer["reason"] is None
+    assert answer["card"]["number"] == holder["number"]
+    assert answer["card"]["tier"] == "C" and answer["card"]["holder_name_masked"] == "李*"
+    assert answer["card"]["valid_until"] == "2029-05-10"
+    # C unlocks medical care and spouse jobs; D would not.
+    assert "配偶就业" in answer["card"]["services"] and len(answer["card"]["services"]) == 7
+
+
+def test_the_token_lives_120_seconds(holder, client_for, talent, verifier):
+    with time_machine.travel(T0, tick=False) as clock:
+        first = qr(client_for(talent))["token"]
+        second = qr(client_for(talent))["token"]
+        checker = client_for(verifier)
+        clock.shift(timedelta(seconds=119, microseconds=999999))
+        assert verify(checker, first)["valid"] is True
+        clock.shift(timedelta(microseconds=1))  # exactly 120 s after issue
+        expired = verify(checker, second)
+    assert expired == {"valid": False, "reason": "token_expired", "card": None}
+
+
+def test_a_token_cannot_be_used_twice(holder, client_for, talent, verifier):
+    token = qr(client_for(talent))["token"]
+    checker = client_for(verifier)
+    assert verify(checker, token)["valid"] is True
+    assert verify(checker, token) == {"valid": False, "reason": "token_used", "card": None}
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "eyJhIjoxfQ:1abc:forged"])
+def test_unknown_or_forged_tokens_are_invalid(holder, client_for, verifier, token):
+    assert verify(client_for(verifier), token) == {
+        "valid": False,
+        "reason": "token_invalid",
+        "card": None,
+    }
+
+
+def test_a_token_signed_for_an_unknown_id_is_invalid(holder, client_for, verifier):
+    token = signing.dumps("0" * 32, salt=SALT)
+    assert verify(client_for(verifier), token)["reason"] == "token_invalid"
+
+
+def test_a_tampered_token_is_invalid(holder, client_for, talent, verifier):
+    token = qr(client_for(talent))["token"]
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert verify(client_for(verifier), tampered)["reason"] == "token_invalid"
+
+
+def test_the_token_carries_no_personal_data(holder, client_for, talent):
+    token = qr(client_for(talent))["token"]
+    payload = signing.loads(token, salt=SALT)
+    assert isinstance(payload, str) and len(payload) == 32 and int(payload, 16) >= 0
+    for personal in (
+        talent.username,
+        talent.real_name,
+        talent.id_number,
+        talent.phone,
+        holder["number"],
+    ):
+        assert personal not in token
+
+
+def test_suspension_and_revocation_take_effect_at_once(
+    holder, client_for, talent, admin_user, verifier
+):
+    admin, checker = client_for(admin_user), client_for(verifier)
+    token = qr(client_for(talent))["token"]
+    admin.post(f"/api/v1/cards/{holder['number']}/suspend/", {"reason": "核查"})
+    answer = verify(checker, token)
+    assert answer["valid"] is False and answer["reason"] == "card_suspended"
+    assert answer["card"]["number"] == holder["number"]
+    # A suspended card cannot show a new code either.
+    response = client_for(talent).post("/api/v1/cards/mine/qr/")
+    assert response.status_code == 409 and response.json()["status"] == "suspended"
+    admin.post(f"/api/v1/cards/{holder['number']}/reinstate/", {})
+    token = qr(client_for(talent))["token"]
+    admin.post(f"/api/v1/cards/{holder['number']}/revoke/", {"reason": "调离"})
+    assert verify(checker, token)["reason"] == "card_revoked"
+
+
+def test_an_expired_card_does_not_verify(holder, client_for, talent, verifier):
+    with time_machine.travel(
+        datetime(2029, 5, 10, 23, 59, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    ) as clock:
+        token = qr(client_for(talent))["token"]
+        clock.shift(timedelta(seconds=61))  # 2029-05-11 00:00:01, the day after valid_until
+        assert verify(client_for(verifier), token)["reason"] == "card_expired"
+        assert client_for(talent).post("/api/v1/cards/mine/qr/").status_code == 409
+
+
+def test_every_verification_is_logged(holder, client_for, talent, verifier):
+    checker = client_for(verifier)
+    token = qr(client_for(talent))["token"]
+    verify(checker, token)
+    verify(checker, token)
+    verify(checker, "garbage")
+    scans = list(
+        CardScan.objects.order_by("id").values_list("valid", "reason", "verifier__username")
+    )
+    assert scans == [
+        (True, "", "verifier"),
+        (False, "token_used", "verifier"),
+        (False, "token_invalid", "verifier"),
+    ]
+    assert CardScan.objects.filter(card__number=holder["number"]).count() == 2
+
+
+def test_only_talents_with_a_card_get_a_token(client_for, talent, admin_user, verifier, criteria):
+    assert client_for(talent).post("/api/v1/cards/mine/qr/").status_code == 404
+    assert client_for(admin_user).post("/api/v1/cards/mine/qr/").status_code == 403
+    assert client_for(verifier).post("/api/v1/cards/mine/qr/").status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["talent", "handler", "lead", "admin_user", "auditor"])
+def test_only_verifiers_verify(client_for, request, persona):
+    response = client_for(request.getfixturevalue(persona)).post(
+        "/api/v1/cards/verify/", {"token": "x"}
+    )
+    assert response.status_code == 403
+    assert not CardScan.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_verifiers_scanning_one_token_at_once_get_one_valid(criteria, departments):
+    from django.test import RequestFactory
+
+    from cards.applications import application_approve
+    from cards.models import CardApplication, Criterion
+    from cards.qr import qr_issue, qr_verify
+    from tests.factories import TalentFactory, UserFactory
+
+    holder = TalentFactory()
+    admin = UserFactory(role="admin")
+    app = CardApplication.objects.create(
+        talent=holder, status="submitted", employer="x", position="y"
+    )
+    app.criteria.set(Criterion.objects.filter(code="D02"))
+    application_approve(application=app, actor=admin)
+    token, _ = qr_issue(holder=holder)
+    verifiers = [UserFactory(role="verifier") for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def scan(verifier):
+        try:
+            barrier.wait()
+            request = RequestFactory().post("/api/v1/cards/verify/")
+            results.append(qr_verify(token=token, verifier=verifier, request=request).reason)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan, args=(v,)) for v in verifiers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == sorted([None, "token_used"], key=str)
