@@ -19,8 +19,12 @@ def _m(name, required=True):
     return {"name": name, "required": required}
 
 
-GRADES = ["幼儿园小班", "幼儿园中班", "幼儿园大班", *[f"小学{n}年级" for n in "一二三四五六"],
-          "初中一年级", "初中二年级", "初中三年级", "高中一年级", "高中二年级", "高中三年级"]  # fmt: skip
+GRADES = [
+    *["幼儿园小班", "幼儿园中班", "幼儿园大班"],
+    *[f"小学{n}年级" for n in "一二三四五六"],
+    *[f"初中{n}年级" for n in "一二三"],
+    *[f"高中{n}年级" for n in "一二三"],
+]
 EDUCATION = ["高中及以下", "大专", "本科", "硕士研究生", "博士研究生"]
 
 SERVICE_TYPES = [
@@ -86,7 +90,7 @@ SERVICE_TYPES = [
                 Datatype.SINGLE,
                 True,
                 ["租房", "单位宿舍", "亲友处借住", "其他"],
-            ),  # fmt: skip
+            ),
             _f("no_own_house", "本人及配偶在巴州区无自有住房", Datatype.BOOLEAN, True),
             _f("remarks", "其他需求", Datatype.TEXT),
         ],
@@ -112,14 +116,14 @@ SERVICE_TYPES = [
                 Datatype.SINGLE,
                 True,
                 ["年度健康体检", "就医绿色通道", "家庭医生签约"],
-            ),  # fmt: skip
+            ),
             _f(
                 "hospital",
                 "意向医疗机构",
                 Datatype.SINGLE,
                 True,
                 ["巴中市中心医院", "巴州区人民医院", "巴州区中医医院"],
-            ),  # fmt: skip
+            ),
             _f("preferred_date", "期望日期", Datatype.DATE),
             _f("notes", "需要说明的健康情况", Datatype.TEXT),
         ],
@@ -154,7 +158,7 @@ SERVICE_TYPES = [
                 Datatype.MULTI,
                 True,
                 ["教育", "医疗卫生", "机关事业单位", "国有企业", "民营企业", "其他"],
-            ),  # fmt: skip
+            ),
         ],
     },
     {
@@ -183,7 +187,7 @@ SERVICE_TYPES = [
                 Datatype.SINGLE,
                 True,
                 ["安家补助", "工作补贴", "购房补贴", "生活补贴"],
-            ),  # fmt: skip
+            ),
             _f("amount", "申领金额（元）", Datatype.NUMBER, True),
             _f("period", "申领期间", Datatype.STRING, True),
             _f("bank_name", "开户银行", Datatype.STRING, True),
@@ -213,7 +217,7 @@ SERVICE_TYPES = [
                 Datatype.SINGLE,
                 True,
                 ["证照办理", "企业开办", "社保医保", "不动产登记", "其他"],
-            ),  # fmt: skip
+            ),
             _f("contact_time", "方便联系的时间", Datatype.STRING),
             _f("details", "具体需求", Datatype.TEXT, True),
         ],
@@ -243,7 +247,7 @@ SERVICE_TYPES = [
                 Datatype.SINGLE,
                 True,
                 ["本人迁入", "随迁配偶", "随迁子女", "随迁父母"],
-            ),  # fmt: skip
+            ),
             _f("persons", "迁移人数", Datatype.NUMBER, True),
             _f("from_address", "迁出地", Datatype.STRING, True),
             _f("to_address", "迁入地址", Datatype.STRING, True),

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.accounts import DepartmentRefSerializer
 from services.models import ServiceType
 
 
@@ -22,13 +23,8 @@ class FieldOutput(serializers.Serializer):
     values = serializers.ListField(child=serializers.CharField(), default=list)
 
 
-class DepartmentRef(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
 class ServiceTypeOutput(serializers.ModelSerializer):
-    department = DepartmentRef()
+    department = DepartmentRefSerializer()
     eligible_tiers = serializers.ListField(child=serializers.CharField(), source="tier_list")
     materials = MaterialOutput(many=True)
     fields = FieldOutput(many=True)

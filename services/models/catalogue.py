@@ -93,6 +93,12 @@ class ServiceType(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # A service an active department does not stand behind cannot be offered (DESIGN.md).
+        if self.is_active and self.department_id and not self.department.is_active:
+            raise ValidationError({"is_active": "承办部门已停用，服务事项不能启用。"})
+        super().save(*args, **kwargs)
+
     @property
     def tier_list(self) -> list[str]:
         return list(self.eligible_tiers)
@@ -111,12 +117,6 @@ class ServiceType(models.Model):
             errors["materials"] = '材料清单应为 [{"name": …, "required": true/false}] 列表。'
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        # A service an active department does not stand behind cannot be offered (DESIGN.md).
-        if self.is_active and self.department_id and not self.department.is_active:
-            raise ValidationError({"is_active": "承办部门已停用，服务事项不能启用。"})
-        super().save(*args, **kwargs)
 
 
 def check_field_definitions(definitions) -> None:
