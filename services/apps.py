@@ -20,5 +20,8 @@ class ServicesConfig(AppConfig):
                 "service_type.create": "新增服务事项",
                 "service_type.change": "修改服务事项",
                 "service_type.deactivate": "停用服务事项",
+                "calendar.sync": "载入法定节假日安排",
+                "calendar.import": "导入工作日历",
+                "calendar.change": "修改工作日历",
             }
         )

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from cards.seed import seed_criteria
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from portal.seed import seed_departments
+from services.calendar import calendar_sync, official_years
+from services.models import CalendarDay
 from services.seed import seed_service_types
 
 
@@ -20,6 +22,10 @@ class Command(BaseCommand):
         self.stdout.write(f"部门：新增 {created} 个，共 8 个。")
         self.stdout.write(f"优才卡认定条件：新增 {seed_criteria()} 项。")
         self.stdout.write(f"绿色通道服务事项：新增 {seed_service_types()} 项。")
+        for year in (y for y in official_years() if y >= 2024):
+            if not CalendarDay.objects.filter(date__year=year).exists():
+                calendar_sync(year=year)
+                self.stdout.write(f"工作日历：已载入 {year} 年国务院放假安排。")
         if options["no_accounts"]:
             return
         if not (settings.DEBUG or options["force"]):

@@ -1,0 +1,192 @@
+"""Loading and editing the working-day calendar.
+
+Three sources, in the order they usually arrive: the chinese-calendar package (the State
+Council's notices it knows), an admin's CSV when a new notice is published before the package
+is updated (each November for the next year), and single-day edits by an admin. An admin's
+edit is never overwritten by a later sync unless asked to.
+"""
+
+import csv
+import datetime
+import io
+
+import chinese_calendar
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from portal.audit import audit_record
+from services.models import CalendarDay, DaySource
+from services.workdays import Calendar
+
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "工作日", "上班"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "休息日", "休息", "放假"}
+
+
+def official_years() -> range:
+    """Years the installed chinese-calendar package has the State Council's notice for."""
+    known = sorted({day.year for day in chinese_calendar.constants.holidays})
+    return range(known[0], known[-1] + 1)
+
+
+def _year_dates(year: int):
+    day = datetime.date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += datetime.timedelta(days=1)
+
+
+def _official_day(day: datetime.date) -> tuple[bool, str]:
+    is_workday = chinese_calendar.is_workday(day)
+    _, holiday = chinese_calendar.get_holiday_detail(day)
+    name = HOLIDAY_NAMES.get(holiday, holiday or "")
+    if is_workday and day.weekday() >= 5:
+        return True, f"{name}调休上班" if name else "调休上班"
+    if not is_workday and day.weekday() < 5:
+        return False, name or "法定休息日"
+    return is_workday, name if not is_workday and name else ""
+
+
+def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> int:
+    """Load ``year`` from chinese-calendar; return the number of days written.
+
+    Raises ValidationError for a year the package does not know (load a CSV instead).
+    """
+    if year not in official_years():
+        raise ValidationError(
+            f"chinese-calendar 暂无 {year} 年的放假安排数据，请用 import_calendar 导入国务院通知。"
+        )
+    keep = set()
+    if not overwrite_admin:
+        keep = set(
+            CalendarDay.objects.filter(date__year=year, source=DaySource.ADMIN).values_list(
+                "date", flat=True
+            )
+        )
+    rows = []
+    for day in _year_dates(year):
+        if day in keep:
+            continue
+        is_workday, note = _official_day(day)
+        rows.append(
+            CalendarDay(date=day, is_workday=is_workday, note=note, source=DaySource.OFFICIAL)
+        )
+    with transaction.atomic():
+        CalendarDay.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["date"],
+            update_fields=["is_workday", "note", "source"],
+        )
+        audit_record(action="calendar.sync", actor=actor, year=year, days=len(rows))
+    return len(rows)
+
+
+def parse_calendar_csv(text: str) -> list[tuple[datetime.date, bool, str]]:
+    """Rows of a ``date,is_workday,note`` CSV (header optional). Every bad line is reported."""
+    rows, errors = [], []
+    for number, line in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
+        if not line or not "".join(line).strip():
+            continue
+        if number == 1 and line[0].strip().lower() in {"date", "日期"}:
+            continue
+        try:
+            day = datetime.date.fromisoformat(line[0].strip())
+        except ValueError:
+            errors.append(f"第{number}行：日期“{line[0].strip()}”格式应为 YYYY-MM-DD。")
+            continue
+        flag = line[1].strip().lower() if len(line) > 1 else ""
+        if flag not in TRUE_WORDS | FALSE_WORDS:
+            errors.append(f"第{number}行：是否工作日应填 1/0、是/否 或 true/false。")
+            continue
+        note = line[2].strip()[:100] if len(line) > 2 else ""
+        rows.append((day, flag in TRUE_WORDS, note))
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        raise ValidationError("文件中没有日期数据。")
+    return rows
+
+
+def calendar_import(*, rows, actor=None, request=None) -> int:
+    """Write the given days (from parse_calendar_csv) as admin-imported; return how many."""
+    objects = [
+        CalendarDay(
+            date=day, is_workday=workday, note=note, source=DaySource.IMPORT, updated_by=actor
+        )
+        for day, workday, note in rows
+    ]
+    with transaction.atomic():
+        CalendarDay.objects.bulk_create(
+            objects,
+            update_conflicts=True,
+            unique_fields=["date"],
+            update_fields=["is_workday", "note", "source", "updated_by"],
+        )
+        audit_record(
+            action="calendar.import",
+            actor=actor,
+            request=request,
+            days=len(objects),
+            first=str(min(r[0] for r in rows)),
+            last=str(max(r[0] for r in rows)),
+        )
+    return len(objects)
+
+
+def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, request=None):
+    """An admin's correction of one day."""
+    with transaction.atomic():
+        previous = CalendarDay.objects.filter(date=day).first()
+        entry, _ = CalendarDay.objects.update_or_create(
+            date=day,
+            defaults={
+                "is_workday": is_workday,
+                "note": (note or "").strip()[:100],
+                "source": DaySource.ADMIN,
+                "updated_by": actor,
+            },
+        )
+        audit_record(
+            action="calendar.change",
+            actor=actor,
+            request=request,
+            object_type="services.calendarday",
+            object_id=str(day),
+            before=previous.is_workday if previous else None,
+            after=is_workday,
+            note=entry.note,
+        )
+    return entry
+
+
+def year_days(year: int) -> list[dict]:
+    """Every day of ``year`` with ``is_workday``, ``note`` and ``verified`` (one query)."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    calendar = Calendar.load(first, last)
+    notes = dict(CalendarDay.objects.filter(date__range=(first, last)).values_list("date", "note"))
+    result = []
+    for day in _year_dates(year):
+        workday, verified = calendar.is_workday(day)
+        result.append(
+            {"date": day, "is_workday": workday, "note": notes.get(day, ""), "verified": verified}
+        )
+    return result
+
+
+def unverified_dates(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """Dates in [first, last] without a calendar row (they fall back to Monday–Friday)."""
+    known = set(
+        CalendarDay.objects.filter(date__range=(first, last)).values_list("date", flat=True)
+    )
+    span = (last - first).days + 1
+    return [d for d in (first + datetime.timedelta(days=i) for i in range(span)) if d not in known]
