@@ -6,7 +6,14 @@ class CardsConfig(AppConfig):
     verbose_name = "巴州优才卡"
 
     def ready(self):
+        from portal import navigation
         from portal.audit import ACTION_LABELS
+        from portal.models import Role
+
+        navigation.register("我的优才卡", "cards:home", [Role.TALENT], order=20)
+        navigation.register("优才卡审核", "cards:queue", [Role.ADMIN], order=20)
+        navigation.register("优才卡登记簿", "cards:cards", [Role.ADMIN], order=25)
+        navigation.register("优才卡核验", "cards:verify", [Role.VERIFIER], order=20)
 
         ACTION_LABELS.update(
             {

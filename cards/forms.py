@@ -1,0 +1,157 @@
+"""Page forms of the card layer. They only collect and shape input; every rule (which kind a
+talent may apply for, lengths, dates, evidence, tiers, reasons) is decided by the domain
+functions, whose ValidationError messages are put back next to these fields."""
+
+from django import forms
+
+from cards.models import ApplicationKind, ApplicationStatus, CardStatus, DocumentKind, Tier
+
+
+class CodeListField(forms.Field):
+    """A list of codes from checkboxes, passed to the domain as given (it checks them)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _text(label: str, maxlength: int, help_text: str = "") -> forms.CharField:
+    # maxlength only helps the browser; the domain reports an overlong value.
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"maxlength": maxlength}),
+    )
+
+
+class ProfileForm(forms.Form):
+    """Criteria and profile fields of an application (create and edit)."""
+
+    criteria = CodeListField(label="申报的认定条件", required=False)
+    employer = _text("工作单位", 100, "提交前须填写。")
+    position = _text("职务/岗位", 60, "提交前须填写。")
+    industry = _text("所属行业", 60)
+    education = _text("最高学历", 30)
+    professional_title = _text("专业技术职称/职业技能等级", 60)
+    arrival_date = forms.DateField(
+        label="来巴工作时间",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+    )
+
+    PROFILE_FIELDS = (
+        "employer",
+        "position",
+        "industry",
+        "education",
+        "professional_title",
+        "arrival_date",
+    )
+
+    @classmethod
+    def data_of(cls, application) -> dict:
+        """An application's current values, in the shape the form posts."""
+        data = {name: getattr(application, name) or "" for name in cls.PROFILE_FIELDS}
+        if application.arrival_date:
+            data["arrival_date"] = application.arrival_date.isoformat()
+        data["criteria"] = [c.code for c in application.criteria.all()]
+        return data
+
+
+class ApplyForm(ProfileForm):
+    kind = forms.ChoiceField(
+        label="申请类型",
+        choices=ApplicationKind.choices,
+        initial=ApplicationKind.NEW,
+        help_text="首次申请；持卡人到期前90天起可申请续期；更换工作单位请选择信息变更。",
+    )
+
+    field_order = ["kind"]
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
+    file = forms.FileField(
+        label="文件",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+
+class ApproveForm(forms.Form):
+    tier = forms.ChoiceField(label="认定层次", choices=Tier.choices)
+    accepted = CodeListField(label="接受的认定条件", required=False)
+    note = forms.CharField(
+        label="审核意见",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="认定层次与所接受条件的最高层次不一致时（相当于X类），须在此写明理由。",
+    )
+
+
+class ReturnForm(forms.Form):
+    items = forms.CharField(
+        label="需补正事项（每行一项，一次列全）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="请一次性列出全部需要补正的事项（一次告知），每行一项。",
+    )
+    note = forms.CharField(
+        label="退回说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def items_list(self) -> list[str]:
+        return (self.cleaned_data.get("items") or "").splitlines()
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="不予认定理由", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label="说明（选填）", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("", "全部"), *ApplicationStatus.choices],
+    )
+
+
+class CardFilterForm(forms.Form):
+    q = forms.CharField(label="卡号", required=False, max_length=20)
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部"), *CardStatus.choices]
+    )
+    tier = forms.ChoiceField(label="层次", required=False, choices=[("", "全部"), *Tier.choices])
+
+
+class VerifyForm(forms.Form):
+    token = forms.CharField(
+        label="二维码内容",
+        max_length=500,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false", "autofocus": True}
+        ),
+        help_text="扫描持卡人出示的二维码，或将扫码枪读出的内容粘贴到此处。",
+        error_messages={"required": "请扫描或粘贴二维码内容。"},
+    )

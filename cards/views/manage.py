@@ -1,0 +1,331 @@
+"""The organization department's pages: review queue, application review, card registry."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from cards import applications as domain
+from cards import issuance
+from cards.forms import (
+    ApproveForm,
+    CardFilterForm,
+    NoteForm,
+    QueueFilterForm,
+    ReasonForm,
+    RejectForm,
+    ReturnForm,
+)
+from cards.models import (
+    ApplicationEvent,
+    ApplicationStatus,
+    Card,
+    CardApplication,
+    CardEvent,
+    CardScan,
+    CardStatus,
+    Tier,
+)
+from cards.qr import REASON_LABELS
+from cards.views.common import (
+    CARD_EVENT_LABELS,
+    PAGE_SIZE,
+    add_errors,
+    admin_page,
+    flash_domain_error,
+    timeline,
+)
+from cards.views.talent import evidence_checklist, labelled
+from portal.errors import DomainError
+from portal.identity import mask_name
+
+RECENT_SCANS = 20
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- review queue ---------------------------------------------------------------------------
+@admin_page
+@require_GET
+def review_queue(request):
+    """优才卡审核: applications by status (submitted by default), oldest first."""
+    params = request.GET.copy()
+    params.setdefault("status", ApplicationStatus.SUBMITTED)
+    form = QueueFilterForm(params)
+    status = form.cleaned_data["status"] if form.is_valid() else ApplicationStatus.SUBMITTED
+    queryset = (
+        CardApplication.objects.visible_to(request.user)
+        .select_related("talent")
+        .prefetch_related("criteria")
+        # Served by index cardapp_queue_idx (status, submitted_at).
+        .order_by(F("submitted_at").asc(nulls_last=True), "created_at", "id")
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    for app in page.object_list:
+        app.talent_name_masked = mask_name(app.talent.real_name)
+        app.criteria_codes = [c.code for c in app.criteria.all()]
+    return render(
+        request,
+        "cards/manage/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "status": status,
+            "waiting": status == ApplicationStatus.SUBMITTED,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+# --- one application ------------------------------------------------------------------------
+def _application(request, pk: int) -> CardApplication:
+    queryset = (
+        CardApplication.objects.visible_to(request.user)
+        .select_related("talent", "card")
+        .prefetch_related(
+            "criteria",
+            "documents",
+            Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+        )
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _approve_initial(app: CardApplication) -> dict:
+    criteria = list(app.criteria.all())
+    highest = Tier.highest(c.tier for c in criteria)
+    return {"tier": highest or "", "accepted": [c.code for c in criteria]}
+
+
+def render_review(
+    request, app, *, approve_form=None, return_form=None, reject_form=None, status=200
+):
+    """The review page (also re-rendered with a form's errors after a refused decision)."""
+    initial = _approve_initial(app)
+    approve_form = approve_form or ApproveForm(prefix="approve", initial=initial)
+    accepted = approve_form["accepted"].value() if approve_form.is_bound else initial["accepted"]
+    return render(
+        request,
+        "cards/manage/application_detail.html",
+        {
+            "app": app,
+            "talent_name_masked": mask_name(app.talent.real_name),
+            "criteria": labelled(app.criteria.all()),
+            "documents": list(app.documents.all()),
+            "checklist": evidence_checklist(app),
+            "events": timeline(app.events.all()),
+            "reviewable": app.status == ApplicationStatus.SUBMITTED,
+            "approve_form": approve_form,
+            "return_form": return_form or ReturnForm(prefix="return"),
+            "reject_form": reject_form or RejectForm(prefix="reject"),
+            "accepted": set(accepted or []),
+            "highest": initial["tier"],
+        },
+        status=status,
+    )
+
+
+@admin_page
+@require_GET
+def review_detail(request, pk: int):
+    return render_review(request, _application(request, pk))
+
+
+def _review_action(request, pk: int, form_class, form_name: str, act, done: str):
+    """Run one review decision; errors go next to the form's fields, refusals to a message."""
+    app = _application(request, pk)
+    form = form_class(request.POST, prefix=form_name.removesuffix("_form"))
+    if form.is_valid():
+        try:
+            act(app, form)
+        except ValidationError as exc:
+            for message in add_errors(form, exc):
+                form.add_error(None, message)
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+            return redirect("cards:review", pk=pk)
+        else:
+            messages.success(request, done)
+            return redirect("cards:review", pk=pk)
+    return render_review(request, app, **{form_name: form}, status=400)
+
+
+@admin_page
+@require_POST
+def review_approve(request, pk: int):
+    def act(app, form):
+        domain.application_approve(
+            application=app,
+            actor=request.user,
+            tier=form.cleaned_data["tier"],
+            note=form.cleaned_data["note"],
+            accepted=form.cleaned_data["accepted"],
+            request=request,
+        )
+
+    return _review_action(request, pk, ApproveForm, "approve_form", act, "已认定通过并发卡。")
+
+
+@admin_page
+@require_POST
+def review_return(request, pk: int):
+    def act(app, form):
+        domain.application_return(
+            application=app,
+            actor=request.user,
+            items=form.items_list(),
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+
+    return _review_action(
+        request, pk, ReturnForm, "return_form", act, "已退回补正，并已一次性告知申请人。"
+    )
+
+
+@admin_page
+@require_POST
+def review_reject(request, pk: int):
+    def act(app, form):
+        domain.application_reject(
+            application=app, actor=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+
+    return _review_action(request, pk, RejectForm, "reject_form", act, "已作出不予认定决定。")
+
+
+# --- card registry --------------------------------------------------------------------------
+@admin_page
+@require_GET
+def card_list(request):
+    """优才卡登记簿: every card, filtered by status and tier, searched by number."""
+    form = CardFilterForm(request.GET)
+    queryset = Card.objects.visible_to(request.user).select_related("holder")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        if data["tier"]:
+            queryset = queryset.filter(tier=data["tier"])
+        if data["q"].strip():
+            queryset = queryset.filter(number__icontains=data["q"].strip())
+    page = Paginator(queryset.order_by("-issued_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for card in page.object_list:
+        card.holder_name_masked = mask_name(card.holder.real_name)
+        card.status_label = CardStatus(card.effective_status()).label
+    return render(
+        request,
+        "cards/manage/card_list.html",
+        {"form": form, "page": page, "query": _query_without_page(request)},
+    )
+
+
+def _card(request, number: str) -> Card:
+    queryset = Card.objects.visible_to(request.user).select_related("holder")
+    return get_object_or_404(queryset, number=number)
+
+
+def render_card(
+    request, card, *, suspend_form=None, revoke_form=None, reinstate_form=None, status=200
+):
+    events = CardEvent.objects.filter(card=card).select_related("actor")
+    scans = (
+        CardScan.objects.filter(card=card)
+        .select_related("verifier")
+        # Served by index cardscan_card_at_idx (card, -at).
+        .order_by("-at", "-id")[:RECENT_SCANS]
+    )
+    effective = card.effective_status()
+    return render(
+        request,
+        "cards/manage/card_detail.html",
+        {
+            "card": card,
+            "holder_name_masked": mask_name(card.holder.real_name),
+            "status_label": CardStatus(effective).label,
+            "effective_status": effective,
+            "events": timeline(events, labels=CARD_EVENT_LABELS, statuses=CardStatus),
+            "scans": [
+                {
+                    "at": scan.at,
+                    "verifier": scan.verifier.username,
+                    "valid": scan.valid,
+                    "reason": REASON_LABELS.get(scan.reason or None, scan.reason),
+                    "ip": scan.ip,
+                }
+                for scan in scans
+            ],
+            "applications": CardApplication.objects.filter(card=card).order_by("-created_at"),
+            "suspend_form": suspend_form or ReasonForm(prefix="suspend"),
+            "revoke_form": revoke_form or ReasonForm(prefix="revoke"),
+            "reinstate_form": reinstate_form or NoteForm(prefix="reinstate"),
+            "Status": CardStatus,
+        },
+        status=status,
+    )
+
+
+@admin_page
+@require_GET
+def card_detail(request, number: str):
+    return render_card(request, _card(request, number))
+
+
+def _card_action(request, number, form, form_name, act, done):
+    card = _card(request, number)
+    if form.is_valid():
+        try:
+            act(card, form.cleaned_data)
+        except ValidationError as exc:
+            for message in add_errors(form, exc):
+                form.add_error(None, message)
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+            return redirect("cards:card", number=card.number)
+        else:
+            messages.success(request, done)
+            return redirect("cards:card", number=card.number)
+    return render_card(request, card, **{form_name: form}, status=400)
+
+
+@admin_page
+@require_POST
+def card_suspend(request, number: str):
+    form = ReasonForm(request.POST, prefix="suspend")
+
+    def act(card, data):
+        issuance.card_suspend(card=card, actor=request.user, reason=data["reason"], request=request)
+
+    return _card_action(request, number, form, "suspend_form", act, "优才卡已暂停使用。")
+
+
+@admin_page
+@require_POST
+def card_revoke(request, number: str):
+    form = ReasonForm(request.POST, prefix="revoke")
+
+    def act(card, data):
+        issuance.card_revoke(card=card, actor=request.user, reason=data["reason"], request=request)
+
+    return _card_action(request, number, form, "revoke_form", act, "优才卡已注销。")
+
+
+@admin_page
+@require_POST
+def card_reinstate(request, number: str):
+    form = NoteForm(request.POST, prefix="reinstate")
+
+    def act(card, data):
+        issuance.card_reinstate(card=card, actor=request.user, note=data["note"], request=request)
+
+    return _card_action(request, number, form, "reinstate_form", act, "优才卡已恢复使用。")

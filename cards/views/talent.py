@@ -1,0 +1,356 @@
+"""The talent's pages: my card with its live QR code, apply, the application and its documents."""
+
+from itertools import groupby
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from cards import applications as domain
+from cards.forms import ApplyForm, DocumentForm, ProfileForm
+from cards.issuance import live_card
+from cards.models import (
+    ApplicationEvent,
+    ApplicationKind,
+    ApplicationStatus,
+    Card,
+    CardApplication,
+    CardStatus,
+    Category,
+    Criterion,
+    DocumentKind,
+    Tier,
+)
+from cards.models.applications import OPEN_STATUSES
+from cards.qr import qr_issue
+from cards.views.common import (
+    add_errors,
+    flash_domain_error,
+    owner_or_admin_page,
+    talent_page,
+    timeline,
+)
+from portal.errors import DomainError
+from portal.identity import mask_name
+from portal.models import Role
+from portal.uploads import serve_upload
+
+
+# --- my card --------------------------------------------------------------------------------
+@talent_page
+@require_GET
+def card_home(request):
+    """我的优才卡: the card and its live QR code, or how to get one."""
+    card = (
+        Card.objects.visible_to(request.user)
+        .select_related("holder")
+        .order_by("-issued_at", "-id")
+        .first()
+    )
+    applications = list(
+        CardApplication.objects.visible_to(request.user)
+        .select_related("card")
+        .order_by("-created_at", "-id")[:5]
+    )
+    open_application = next((a for a in applications if a.status in OPEN_STATUSES), None)
+    status = card.effective_status() if card else None
+    return render(
+        request,
+        "cards/card_home.html",
+        {
+            "card": card,
+            "card_status": status,
+            "card_status_label": CardStatus(status).label if status else "",
+            "card_active": status == CardStatus.ACTIVE,
+            "holder_name_masked": mask_name(card.holder.real_name) if card else "",
+            "open_application": open_application,
+            "applications": applications,
+        },
+    )
+
+
+def _json_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@never_cache
+@require_POST
+def card_qr(request):
+    """A fresh single-use token for the card page's QR code, drawn server-side as an SVG.
+
+    JSON for the page's script (static/js/card-qr.js), so a refused request answers JSON too.
+    """
+    if not request.user.is_authenticated:
+        return _json_error("登录已失效，请重新登录。", 401)
+    if request.user.role != Role.TALENT:
+        return _json_error("未找到。", 404)
+    try:
+        token, expires_at = qr_issue(holder=request.user)
+    except DomainError as exc:
+        return _json_error(exc.detail, exc.status_code)
+    svg = segno.make(token, error="m").svg_data_uri(scale=5)
+    return JsonResponse(
+        {
+            "token": token,
+            "expires_at": timezone.localtime(expires_at).isoformat(),
+            # Seconds left by the server's clock: the page counts down from its own clock.
+            "expires_in": max(0, int((expires_at - timezone.now()).total_seconds())),
+            "svg": svg,
+        }
+    )
+
+
+# --- apply ----------------------------------------------------------------------------------
+def labelled(criteria) -> list[Criterion]:
+    """Criteria with their category and evidence kinds as Chinese labels, for display."""
+    categories = dict(Category.choices)
+    kinds = dict(DocumentKind.choices)
+    rows = []
+    for criterion in criteria:
+        criterion.category_label = categories.get(criterion.category, criterion.category)
+        criterion.evidence_labels = [kinds.get(k, k) for k in criterion.evidence]
+        rows.append(criterion)
+    return rows
+
+
+def criteria_by_tier() -> list[dict]:
+    """The current criteria catalogue grouped by tier, with labels for display."""
+    criteria = labelled(Criterion.objects.current().order_by("tier", "sort_order", "code"))
+    return [
+        {"tier": tier, "label": Tier(tier).label, "criteria": list(items)}
+        for tier, items in groupby(criteria, key=lambda c: c.tier)
+    ]
+
+
+def _open_application(user):
+    return CardApplication.objects.visible_to(user).filter(status__in=OPEN_STATUSES).first()
+
+
+@talent_page
+def apply(request):
+    """申请优才卡: choose criteria and kind, fill the profile; creates a draft."""
+    existing = _open_application(request.user)
+    if existing is not None:
+        messages.info(request, "您已有一份未办结的申请，请在该申请上继续办理。")
+        return redirect("cards:application", pk=existing.pk)
+    initial = {"kind": ApplicationKind.RENEWAL if live_card(request.user) else ApplicationKind.NEW}
+    form = ApplyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            app = domain.application_create(talent=request.user, request=request, **data)
+        except ValidationError as exc:
+            for message in add_errors(form, exc):
+                form.add_error(None, message)
+        except DomainError as exc:
+            # Another tab opened an application in the meantime: continue on that one.
+            flash_domain_error(request, exc)
+            other = getattr(exc, "extra", {}).get("id")
+            return redirect("cards:application", pk=other) if other else redirect("cards:home")
+        else:
+            messages.success(request, "申请已保存为草稿。请按清单上传证明材料，然后提交。")
+            return redirect("cards:application", pk=app.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "cards/apply.html",
+        {"form": form, "groups": criteria_by_tier(), "chosen": _chosen(form)},
+        status=status,
+    )
+
+
+def _chosen(form) -> set[str]:
+    value = form["criteria"].value() if form.is_bound else form.initial.get("criteria")
+    return set(value or [])
+
+
+# --- the application ------------------------------------------------------------------------
+def visible_applications(user):
+    return CardApplication.objects.visible_to(user).select_related("talent", "card")
+
+
+def application_for(request, pk: int) -> CardApplication:
+    """The application ``pk`` if the user may see it (with what its page shows), else 404."""
+    queryset = visible_applications(request.user).prefetch_related(
+        "criteria",
+        "documents",
+        Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def evidence_checklist(app: CardApplication) -> list[dict]:
+    """The evidence the chosen criteria need, each marked present or missing
+    (the verdict is cards.applications.missing_evidence)."""
+    missing = set(domain.missing_evidence(app))
+    kinds = dict(DocumentKind.choices)
+    checklist, seen = [], set()
+    for criterion in app.criteria.all():
+        for kind in criterion.evidence:
+            if kind not in seen:
+                seen.add(kind)
+                checklist.append(
+                    {"kind": kind, "label": kinds.get(kind, kind), "present": kind not in missing}
+                )
+    return checklist
+
+
+def upload_limit_label() -> str:
+    return f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:g} MB"
+
+
+def _profile_form(app: CardApplication) -> ProfileForm:
+    """The edit form, bound to the application's current values so that errors from a
+    refused submit can be shown next to its fields."""
+    data = QueryDict(mutable=True)
+    for name, value in ProfileForm.data_of(app).items():
+        if isinstance(value, list):
+            data.setlist(name, value)
+        else:
+            data[name] = value
+    form = ProfileForm(data)
+    form.is_valid()
+    return form
+
+
+def render_application(
+    request, app, *, profile_form=None, document_form=None, submit_errors=(), status=200
+):
+    """The application page (also re-rendered with errors after a refused POST)."""
+    editable = app.is_editable and request.user.role == Role.TALENT
+    if editable and profile_form is None:
+        profile_form = _profile_form(app)
+    context = {
+        "app": app,
+        "editable": editable,
+        "is_owner": request.user.role == Role.TALENT,
+        "criteria": labelled(app.criteria.all()),
+        "checklist": evidence_checklist(app),
+        "documents": list(app.documents.all()),
+        "events": timeline(app.events.all()),
+        "profile_form": profile_form,
+        "document_form": document_form or DocumentForm(),
+        "submit_errors": list(submit_errors),
+        "upload_limit": upload_limit_label(),
+        "groups": criteria_by_tier() if editable else [],
+        "chosen": _chosen(profile_form) if profile_form else set(),
+        "Status": ApplicationStatus,
+    }
+    return render(request, "cards/application_detail.html", context, status=status)
+
+
+@talent_page
+@require_GET
+def application_detail(request, pk: int):
+    return render_application(request, application_for(request, pk))
+
+
+@talent_page
+@require_POST
+def application_edit(request, pk: int):
+    app = application_for(request, pk)
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            domain.application_update(
+                application=app, actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for message in add_errors(form, exc):
+                form.add_error(None, message)
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+            return redirect("cards:application", pk=pk)
+        else:
+            messages.success(request, "申请信息已保存。")
+            return redirect("cards:application", pk=pk)
+    app = application_for(request, pk)
+    return render_application(request, app, profile_form=form, status=400)
+
+
+@talent_page
+@require_POST
+def document_upload(request, pk: int):
+    app = application_for(request, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = domain.application_add_document(
+                application=app,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for message in add_errors(form, exc):
+                form.add_error(None, message)
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+            return redirect("cards:application", pk=pk)
+        else:
+            messages.success(request, f"已上传：{document.name}（{document.get_kind_display()}）。")
+            return redirect("cards:application", pk=pk)
+    return render_application(request, app, document_form=form, status=400)
+
+
+@talent_page
+@require_POST
+def document_delete(request, pk: int, doc_pk: int):
+    app = application_for(request, pk)
+    document = get_object_or_404(app.documents.all(), pk=doc_pk)
+    try:
+        domain.application_remove_document(document=document, actor=request.user, request=request)
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, f"已删除：{document.name}。")
+    return redirect("cards:application", pk=pk)
+
+
+@talent_page
+@require_POST
+def application_submit(request, pk: int):
+    app = application_for(request, pk)
+    try:
+        domain.application_submit(application=app, actor=request.user, request=request)
+    except ValidationError as exc:
+        app = application_for(request, pk)
+        form = _profile_form(app)
+        # The codes in "missing_evidence" repeat the "documents" messages for API clients.
+        elsewhere = add_errors(form, exc, skip=("missing_evidence",))
+        return render_application(
+            request, app, profile_form=form, submit_errors=elsewhere, status=400
+        )
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, "申请已提交，请等待区委组织部（人才办）审核。")
+    return redirect("cards:application", pk=pk)
+
+
+@owner_or_admin_page
+@require_GET
+@xframe_options_sameorigin  # the review page previews PDFs in an <iframe>
+def document_download(request, pk: int, doc_pk: int):
+    """An evidence file, for its owner and the organization department only."""
+    app = get_object_or_404(CardApplication.objects.visible_to(request.user), pk=pk)
+    document = get_object_or_404(app.documents.all(), pk=doc_pk)
+    if not document.storage_name:
+        raise Http404
+    return serve_upload(
+        document.storage_name,
+        content_type=document.content_type,
+        filename=document.name,
+        inline=request.GET.get("inline") == "1",
+    )

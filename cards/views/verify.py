@@ -1,0 +1,29 @@
+"""The verifier's page: check a card holder's QR token at a service point."""
+
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from cards.forms import VerifyForm
+from cards.models import Tier
+from cards.qr import qr_verify
+from cards.views.common import verifier_page
+
+
+@never_cache
+@verifier_page
+def verify(request):
+    """优才卡核验: paste or scan a token; the answer is valid or not, why, and what the card
+    unlocks. Every check is logged by cards.qr.qr_verify (CardScan)."""
+    form = VerifyForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        verification = qr_verify(
+            token=form.cleaned_data["token"].strip(), verifier=request.user, request=request
+        )
+        card = verification.card
+        if card:
+            card = {**card, "tier_label": Tier(card["tier"]).label}
+        result = {"valid": verification.valid, "label": verification.label, "card": card}
+        form = VerifyForm()  # a token is single-use: the next scan starts from an empty box
+    status = 400 if form.errors else 200
+    return render(request, "cards/verify.html", {"form": form, "result": result}, status=status)
