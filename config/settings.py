@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
         "TierEnum": "cards.models.criteria.Tier.choices",
         "ApplicationKindEnum": "cards.models.applications.ApplicationKind.choices",
         "DocumentKindEnum": "cards.models.criteria.DocumentKind.choices",
+        "ApplicationStatusEnum": "cards.models.applications.ApplicationStatus.choices",
+        "CardStatusEnum": "cards.models.cards.CardStatus.choices",
+        "RequestStatusEnum": "services.models.requests.RequestStatus.choices",
     },
 }
 
@@ -264,6 +267,9 @@ STORAGES = {
         )
     },
 }
+# 回访整改: working days a department lead has to follow up a rating of 2 stars or less.
+FOLLOWUP_DAYS = env_int("FOLLOWUP_DAYS", 5)
+
 # Uploaded evidence lives outside any served folder; it is streamed by permission-checked
 # views only, never through a MEDIA_URL.
 PRIVATE_UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or VAR_DIR / "uploads")

@@ -14,6 +14,7 @@ from cards.models import (
     DocumentKind,
     Tier,
 )
+from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
 from portal.identity import mask_name
 from portal.models import Role
 
@@ -144,14 +145,6 @@ class ApproveInput(serializers.Serializer):
         required=False,
         help_text="接受的认定条件代码；省略则接受全部所申报条件",
     )
-
-
-class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
-
-
-class NoteInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class CardOutput(serializers.ModelSerializer):

@@ -1,9 +1,25 @@
 from django.urls import path
 
 from services.api import calendar, catalogue
+from services.api import requests as r
 
 urlpatterns = [
     path("service-types/", catalogue.ServiceTypeList.as_view(), name="api-service-types"),
     path("calendar/", calendar.CalendarYear.as_view(), name="api-calendar"),
     path("calendar/<str:day>/", calendar.CalendarDayUpdate.as_view(), name="api-calendar-day"),
+    path("service-requests/", r.RequestListCreate.as_view(), name="api-service-requests"),
+    path("service-requests/<str:number>/", r.RequestDetail.as_view(), name="api-service-request"),
+    path("service-requests/<str:number>/accept/", r.accept),
+    path("service-requests/<str:number>/assign/", r.assign),
+    path("service-requests/<str:number>/request-info/", r.request_info),
+    path("service-requests/<str:number>/supply-info/", r.supply_info),
+    path("service-requests/<str:number>/resolve/", r.resolve),
+    path("service-requests/<str:number>/reject/", r.reject),
+    path("service-requests/<str:number>/transfer/", r.transfer),
+    path("service-requests/<str:number>/withdraw/", r.withdraw),
+    path("service-requests/<str:number>/rate/", r.rate),
+    path("service-requests/<str:number>/followup/close/", r.FollowUpClose.as_view()),
+    path("service-requests/<str:number>/comments/", r.CommentCreate.as_view()),
+    path("service-requests/<str:number>/attachments/", r.AttachmentCreate.as_view()),
+    path("attachments/<int:pk>/", r.AttachmentDownload.as_view(), name="api-attachment"),
 ]

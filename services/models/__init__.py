@@ -2,5 +2,35 @@
 
 from services.models.calendar import CalendarDay, DaySource
 from services.models.catalogue import Datatype, Sensitivity, ServiceType
+from services.models.requests import (
+    OPEN_STATUSES,
+    DepartmentStint,
+    FollowUp,
+    Rating,
+    RequestAttachment,
+    RequestComment,
+    RequestEvent,
+    RequestNumberSequence,
+    RequestPause,
+    RequestStatus,
+    ServiceRequest,
+)
 
-__all__ = ["CalendarDay", "Datatype", "DaySource", "Sensitivity", "ServiceType"]
+__all__ = [
+    "OPEN_STATUSES",
+    "CalendarDay",
+    "Datatype",
+    "DaySource",
+    "DepartmentStint",
+    "FollowUp",
+    "Rating",
+    "RequestAttachment",
+    "RequestComment",
+    "RequestEvent",
+    "RequestNumberSequence",
+    "RequestPause",
+    "RequestStatus",
+    "Sensitivity",
+    "ServiceRequest",
+    "ServiceType",
+]

@@ -1,0 +1,241 @@
+"""Output and input shapes of the requests API (API.md "Green-channel requests")."""
+
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
+
+from portal.api.accounts import DepartmentRefSerializer
+from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
+from portal.identity import mask_name, mask_phone
+from portal.models import Role
+from services.clocks import sla
+from services.models import ServiceRequest
+from services.workflow import in_department
+
+
+def actor_label(user) -> str:
+    """How a person appears on a timeline: the talent as 申请人, staff with their office."""
+    if user is None:
+        return "系统"
+    if user.role == Role.TALENT:
+        return "申请人"
+    if user.role == Role.ADMIN:
+        return "组织部人才办"
+    office = f"{user.department.name}{user.get_role_display()}" if user.department_id else ""
+    return f"{user.display_name}（{office}）" if office else user.display_name
+
+
+def can_see_sensitive(user, req: ServiceRequest) -> bool:
+    """Medical and minors' details: the talent and the routed department only (DESIGN.md)."""
+    if not req.service_type.sensitivity:
+        return True
+    return (user.role == Role.TALENT and user.pk == req.talent_id) or in_department(user, req)
+
+
+class ServiceTypeRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    sensitivity = serializers.CharField()
+
+
+class PersonRef(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+
+
+class SlaOutput(serializers.Serializer):
+    accept_due_at = serializers.DateTimeField(allow_null=True)
+    resolve_due_at = serializers.DateTimeField(allow_null=True)
+    promised_due_at = serializers.DateTimeField(allow_null=True)
+    paused = serializers.BooleanField()
+    accepted_on_time = serializers.BooleanField(allow_null=True)
+    resolved_on_time = serializers.BooleanField(allow_null=True)
+    overdue = serializers.BooleanField()
+    escalated = serializers.BooleanField()
+    calendar_verified = serializers.BooleanField()
+
+
+class RequestSummary(serializers.ModelSerializer):
+    """A row of a request list."""
+
+    status_label = serializers.CharField(source="get_status_display")
+    service_type = ServiceTypeRef()
+    department = DepartmentRefSerializer()
+    assignee = PersonRef(allow_null=True)
+    talent = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "number",
+            "status",
+            "status_label",
+            "service_type",
+            "department",
+            "assignee",
+            "talent",
+            "tier",
+            "submitted_at",
+            "accepted_at",
+            "resolved_at",
+            "closed_at",
+            "sla",
+        ]
+
+    def get_talent(self, obj) -> dict:
+        return {
+            "real_name_masked": mask_name(obj.talent.real_name),
+            "phone_masked": mask_phone(obj.talent.phone),
+        }
+
+    def get_sla(self, obj) -> SlaOutput:
+        return SlaOutput(sla(obj, self.context.get("now") or timezone.now())).data
+
+
+class RequestEventOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    note = serializers.CharField()
+    items = serializers.ListField(child=serializers.CharField())
+
+    def get_actor(self, obj) -> str:
+        return actor_label(obj.actor)
+
+
+class RequestCommentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.SerializerMethodField()
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, obj) -> str:
+        return actor_label(obj.author)
+
+
+class RequestAttachmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    uploaded_by = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_uploaded_by(self, obj) -> str:
+        return actor_label(obj.uploaded_by)
+
+    def get_url(self, obj) -> str:
+        return reverse("api-attachment", args=[obj.pk])
+
+
+class RatingOutput(serializers.Serializer):
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FollowUpOutput(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField()
+    overdue = serializers.SerializerMethodField()
+
+    def get_overdue(self, obj) -> bool:
+        return obj.closed_at is None and timezone.now() >= obj.due_at
+
+
+class RequestOutput(RequestSummary):
+    """One request, as its viewer may see it: internal notes only for the handling side,
+    medical and minors' details only for the talent and the routed department."""
+
+    # (method named apart from Serializer.get_fields, which DRF uses itself)
+    fields = serializers.SerializerMethodField(method_name="form_values")
+    fields_hidden = serializers.SerializerMethodField()
+    events = RequestEventOutput(many=True)
+    comments = serializers.SerializerMethodField()
+    attachments = RequestAttachmentOutput(many=True)
+    rating = serializers.SerializerMethodField()
+    followup = serializers.SerializerMethodField()
+
+    class Meta(RequestSummary.Meta):
+        fields = [
+            *RequestSummary.Meta.fields,
+            "fields",
+            "fields_hidden",
+            "description",
+            "events",
+            "comments",
+            "attachments",
+            "rating",
+            "followup",
+        ]
+
+    @property
+    def viewer(self):
+        return self.context["request"].user
+
+    def form_values(self, obj) -> dict:
+        return obj.fields if can_see_sensitive(self.viewer, obj) else {}
+
+    def get_fields_hidden(self, obj) -> bool:
+        return not can_see_sensitive(self.viewer, obj)
+
+    def get_comments(self, obj) -> RequestCommentOutput(many=True):
+        comments = obj.comments.all()
+        if self.viewer.role == Role.TALENT:
+            comments = [c for c in comments if not c.internal]
+        return RequestCommentOutput(comments, many=True).data
+
+    def get_rating(self, obj) -> RatingOutput(allow_null=True):
+        rating = getattr(obj, "rating", None)
+        return RatingOutput(rating).data if rating else None
+
+    def get_followup(self, obj) -> FollowUpOutput(allow_null=True):
+        followup = getattr(obj, "followup", None)
+        if followup is None or self.viewer.role == Role.TALENT:
+            return None
+        return FollowUpOutput(followup).data
+
+
+class FileInput(serializers.Serializer):
+    service_type = serializers.CharField(max_length=20)
+    fields = serializers.DictField(required=False, default=dict)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    consent = serializers.BooleanField(required=False, default=False)
+
+
+class AssignInput(serializers.Serializer):
+    assignee = serializers.CharField(max_length=150)
+
+
+class ItemsInput(serializers.Serializer):
+    items = serializers.ListField(child=serializers.CharField(max_length=500))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OptionalReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransferInput(serializers.Serializer):
+    department = serializers.CharField(max_length=10)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class RateInput(serializers.Serializer):
+    score = serializers.IntegerField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CommentInput(serializers.Serializer):
+    body = serializers.CharField(allow_blank=True)
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class AttachmentInput(serializers.Serializer):
+    file = serializers.FileField()

@@ -1,0 +1,106 @@
+"""SLA clocks of a request (DESIGN.md "Working days and SLA clocks").
+
+- accept clock: from filing (or from a transfer in); due after ``accept_days``; stops at
+  accept, reject or transfer-out.
+- resolve clock: from acceptance; due after ``promised_days``; stops at resolve or reject.
+- pause: while ``awaiting_talent`` the resolve clock stands still. On resume each open deadline
+  moves later by k working days, k = the working days d with pause day < d <= resume day.
+- escalation (督办): still open 2 working days past the deadline.
+
+``recompute`` derives every deadline column from the request's facts and the calendar, so the
+same function serves a transition and a correction of the calendar.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from services.models import RequestStatus, ServiceRequest
+from services.workdays import add_working_days, end_of_day, local_date, working_days_between
+
+ESCALATE_AFTER_DAYS = 2
+
+
+@dataclass
+class _Tally:
+    verified: bool = True
+
+    def take(self, result):
+        value, verified = result
+        self.verified = self.verified and verified
+        return value
+
+
+def _limit(tally: _Tally, start: datetime.datetime, days: int) -> tuple:
+    """(due instant, escalation instant) of a limit of ``days`` started at ``start``."""
+    due_day = tally.take(add_working_days(local_date(start), days))
+    escalate_day = tally.take(add_working_days(due_day, ESCALATE_AFTER_DAYS))
+    return end_of_day(due_day), end_of_day(escalate_day)
+
+
+def pause_shift(req: ServiceRequest, tally: _Tally | None = None, since=None) -> int:
+    """Working days the finished pauses (begun at or after ``since``) moved the clocks by:
+    the sum of each pause's k."""
+    tally = tally or _Tally()
+    total = 0
+    for pause in req.pauses.all():
+        if pause.ended_at is not None and (since is None or pause.started_at >= since):
+            total += tally.take(
+                working_days_between(local_date(pause.started_at), local_date(pause.ended_at))
+            )
+    return total
+
+
+def recompute(req: ServiceRequest) -> list[str]:
+    """Set the deadline columns of ``req`` from its facts; return the changed field names.
+
+    The caller saves them (``save(update_fields=...)``) inside its transaction.
+    """
+    tally = _Tally()
+    service = req.service_type
+    shift = pause_shift(req, tally) if req.pk else 0
+    accept_due, accept_escalate = _limit(tally, req.accept_started_at, service.accept_days)
+    req.accept_due_at = accept_due
+    req.promised_due_at = _limit(
+        tally, req.submitted_at, service.accept_days + service.promised_days + shift
+    )[0]
+    resolve_escalate = None
+    if req.accepted_at is not None:
+        # After a transfer only the pauses of the current acceptance move its resolve clock;
+        # the talent-facing promise above counts them all.
+        resolve_shift = pause_shift(req, tally, since=req.accepted_at)
+        req.resolve_due_at, resolve_escalate = _limit(
+            tally, req.accepted_at, service.promised_days + resolve_shift
+        )
+    else:
+        req.resolve_due_at = None
+    # The clock that runs now, for the queue and the sweep.
+    if req.status == RequestStatus.SUBMITTED:
+        req.due_at, req.escalate_at = accept_due, accept_escalate
+    elif req.status == RequestStatus.ACCEPTED:
+        req.due_at, req.escalate_at = req.resolve_due_at, resolve_escalate
+    else:  # paused, or finished: no clock runs
+        req.due_at, req.escalate_at = None, None
+    req.calendar_verified = tally.verified
+    return [
+        "accept_due_at",
+        "promised_due_at",
+        "resolve_due_at",
+        "due_at",
+        "escalate_at",
+        "calendar_verified",
+    ]
+
+
+def sla(req: ServiceRequest, now: datetime.datetime) -> dict:
+    """The ``sla`` object of API.md, from the stored columns (no query)."""
+    return {
+        "accept_due_at": req.accept_due_at,
+        "resolve_due_at": req.resolve_due_at,
+        "promised_due_at": req.promised_due_at,
+        "paused": req.paused,
+        "accepted_on_time": req.accepted_on_time,
+        "resolved_on_time": req.resolved_on_time,
+        "overdue": req.due_at is not None and now >= req.due_at,
+        "escalated": req.escalate_at is not None and now >= req.escalate_at,
+        "calendar_verified": req.calendar_verified,
+    }

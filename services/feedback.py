@@ -1,0 +1,116 @@
+"""好差评: the talent's rating of a resolved request, and the lead's follow-up of a bad one."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.errors import InvalidTransition, NotAllowed
+from portal.models import Role, User
+from portal.notify import notification_create
+from services.models import FollowUp, Rating, RequestEvent, RequestStatus, ServiceRequest
+from services.workdays import deadline
+
+SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
+BAD_SCORE = 2
+
+
+def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", request=None) -> Rating:
+    """Rate once, owner only, after ``resolved``; the request is then closed.
+
+    A score of 2 or less opens a follow-up (回访整改) for the department's lead, due in
+    FOLLOWUP_DAYS working days.
+    """
+    if isinstance(score, bool) or not isinstance(score, int) or score not in SCORE_LABELS:
+        raise ValidationError({"score": ["评分应为 1 至 5 的整数。"]})
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise ValidationError({"comment": ["评价内容不能超过1000个字。"]})
+    with transaction.atomic():
+        req = ServiceRequest.objects.select_for_update().get(pk=req.pk)
+        if not (actor.role == Role.TALENT and actor.pk == req.talent_id):
+            raise NotAllowed("只有申请人可以评价。")
+        if req.status != RequestStatus.RESOLVED:
+            raise InvalidTransition(
+                f"申请当前为“{req.get_status_display()}”状态，办结后才能评价，且只能评价一次。",
+                status=req.status,
+            )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                rating = Rating.objects.create(request=req, score=score, comment=comment)
+        except IntegrityError:
+            raise InvalidTransition("该申请已评价过。", status=req.status) from None
+        req.status = RequestStatus.CLOSED
+        req.closed_at = now
+        req.save(update_fields=["status", "closed_at"])
+        RequestEvent.objects.create(
+            request=req,
+            actor=actor,
+            action="rated",
+            from_status=RequestStatus.RESOLVED,
+            to_status=req.status,
+            note=f"{score}星 {SCORE_LABELS[score]}" + (f"：{comment}" if comment else ""),
+        )
+        audit_record(
+            action="service_request.rate", actor=actor, obj=req, request=request, score=score
+        )
+        if score <= BAD_SCORE:
+            _open_followup(req, now)
+    return rating
+
+
+def _open_followup(req: ServiceRequest, now) -> FollowUp:
+    due, _ = deadline(now, settings.FOLLOWUP_DAYS)
+    followup = FollowUp.objects.create(
+        request=req, department_id=req.department_id, created_at=now, due_at=due
+    )
+    leads = User.objects.filter(department_id=req.department_id, role=Role.LEAD, is_active=True)
+    for lead in leads:
+        notification_create(
+            recipient=lead,
+            kind="followup_opened",
+            title=f"{req.number} 收到差评，请回访整改",
+            body=f"请于 {timezone.localtime(due):%Y-%m-%d %H:%M} 前完成回访并填写整改情况。",
+            link=f"/desk/requests/{req.number}/",
+            dedupe_key=f"followup_opened:{followup.pk}:{lead.pk}",
+        )
+    return followup
+
+
+def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> FollowUp:
+    """Close a follow-up with what was done: the department's lead, or an admin."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["请填写回访及整改情况。"]})
+    with transaction.atomic():
+        followup = (
+            FollowUp.objects.select_for_update().select_related("request").get(pk=followup.pk)
+        )
+        allowed = actor.role == Role.ADMIN or (
+            actor.role == Role.LEAD and actor.department_id == followup.department_id
+        )
+        if not allowed:
+            raise NotAllowed("只有部门负责人或组织部人才办可以办结回访。")
+        if followup.closed_at is not None:
+            raise InvalidTransition("该回访已办结。", status="closed")
+        followup.closed_at = timezone.now()
+        followup.closed_by = actor
+        followup.note = note
+        followup.save(update_fields=["closed_at", "closed_by", "note"])
+        RequestEvent.objects.create(
+            request=followup.request,
+            actor=actor,
+            action="followup_closed",
+            from_status=followup.request.status,
+            to_status=followup.request.status,
+            note=note,
+        )
+        audit_record(
+            action="service_request.followup_close",
+            actor=actor,
+            obj=followup.request,
+            request=request,
+        )
+    return followup

@@ -1,0 +1,220 @@
+"""Filing a green-channel request: who may, what the form must hold, where it goes."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cards.issuance import live_card
+from cards.models import CardStatus
+from portal.audit import audit_record
+from portal.errors import NotAllowed
+from portal.models import Role, User
+from portal.notify import notification_create
+from services.clocks import recompute
+from services.models import (
+    Datatype,
+    DepartmentStint,
+    RequestEvent,
+    RequestNumberSequence,
+    Sensitivity,
+    ServiceRequest,
+    ServiceType,
+)
+from services.workdays import local_date
+
+MAX_STRING = 200
+MAX_TEXT = 2000
+TRUE_WORDS = {"true", "1", "yes", "on", "是"}
+FALSE_WORDS = {"false", "0", "no", "off", "否"}
+CONSENT_MESSAGES = {
+    Sensitivity.MEDICAL: "本事项涉及医疗健康信息，请阅读并单独同意《敏感个人信息处理告知》后提交。",
+    Sensitivity.MINOR: (
+        "本事项涉及未成年人个人信息，须由监护人阅读并同意《未成年人个人信息处理告知》后提交。"
+    ),
+}
+
+
+def _empty(value) -> bool:
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _clean_value(definition: dict, value):
+    """One field's value in its canonical JSON form, or ValidationError (Chinese)."""
+    label = definition["label"]
+    kind = definition["datatype"]
+    if kind in (Datatype.STRING, Datatype.TEXT):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValidationError(f"{label}应为文字。")
+        text = str(value).strip()
+        limit = MAX_STRING if kind == Datatype.STRING else MAX_TEXT
+        if len(text) > limit:
+            raise ValidationError(f"{label}不能超过{limit}个字。")
+        return text
+    if kind == Datatype.NUMBER:
+        if isinstance(value, bool):
+            raise ValidationError(f"{label}应为数字。")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError(f"{label}应为数字。") from None
+        if not number.is_finite() or abs(number) > Decimal("1e12"):
+            raise ValidationError(f"{label}应为有效的数字。")
+        as_float = float(number)
+        return int(number) if number == number.to_integral_value() else as_float
+    if kind == Datatype.DATE:
+        try:
+            return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValidationError(f"{label}应为日期，格式 YYYY-MM-DD。") from None
+    if kind == Datatype.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ValidationError(f"{label}应选择“是”或“否”。")
+    allowed = definition.get("values", [])
+    if kind == Datatype.SINGLE:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValidationError(f"{label}须从给定选项中选择。")
+        return value
+    if kind == Datatype.MULTI:
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v in allowed for v in values):
+            raise ValidationError(f"{label}须从给定选项中选择。")
+        return list(dict.fromkeys(values))
+    raise ValidationError(f"{label}的类型无法识别。")  # pragma: no cover - definitions are checked
+
+
+def clean_fields(service_type: ServiceType, values) -> dict:
+    """Validate ``values`` against the type's field definitions (every error at once).
+
+    Raises ValidationError keyed ``fields.<code>`` (API.md: field → list of messages).
+    """
+    if not isinstance(values, dict):
+        raise ValidationError({"fields": ["表单内容格式不正确。"]})
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    known = {d["code"]: d for d in service_type.fields}
+    for code in values:
+        if code not in known:
+            errors[f"fields.{code}"] = ["本事项没有这一项。"]
+    for code, definition in known.items():
+        value = values.get(code)
+        if _empty(value):
+            if definition.get("required"):
+                errors[f"fields.{code}"] = [f"请填写{definition['label']}。"]
+            continue
+        try:
+            cleaned[code] = _clean_value(definition, value)
+        except ValidationError as exc:
+            errors[f"fields.{code}"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _next_number(day: datetime.date) -> str:
+    """FW-YYYYMMDD-NNNN, from a per-day sequence row locked by the filing transaction."""
+    RequestNumberSequence.objects.bulk_create(
+        [RequestNumberSequence(day=day, last=0)], ignore_conflicts=True
+    )
+    sequence = RequestNumberSequence.objects.select_for_update().get(day=day)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"FW-{day:%Y%m%d}-{sequence.last:04d}"
+
+
+def request_file(
+    *,
+    talent,
+    service_type: str,
+    fields=None,
+    description: str = "",
+    consent: bool = False,
+    request=None,
+) -> ServiceRequest:
+    """File a request: an active card of an eligible tier, valid fields, and for medical or
+    minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department."""
+    if talent.role != Role.TALENT:
+        raise NotAllowed("只有持卡人才可以提交绿色通道服务申请。")
+    service = (
+        ServiceType.objects.active().select_related("department").filter(code=service_type).first()
+    )
+    if service is None:
+        raise ValidationError({"service_type": ["服务事项不存在或已停止受理。"]})
+    card = live_card(talent)
+    if card is None or card.effective_status() != CardStatus.ACTIVE:
+        raise NotAllowed("您需要持有有效的巴州优才卡才能申请绿色通道服务。")
+    if card.tier not in service.eligible_tiers:
+        raise NotAllowed(
+            f"“{service.name}”面向{'、'.join(service.eligible_tiers)}类人才，您的优才卡为{card.tier}类。"
+        )
+    errors = {}
+    try:
+        cleaned = clean_fields(service, fields or {})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned = {}
+    if service.sensitivity and not consent:
+        errors["consent"] = [CONSENT_MESSAGES[service.sensitivity]]
+    description = (description or "").strip()
+    if len(description) > MAX_TEXT:
+        errors["description"] = [f"诉求说明不能超过{MAX_TEXT}个字。"]
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    with transaction.atomic():
+        req = ServiceRequest(
+            number=_next_number(local_date(now)),
+            talent=talent,
+            card=card,
+            tier=card.tier,
+            service_type=service,
+            department=service.department,
+            fields=cleaned,
+            description=description,
+            consent_at=now if service.sensitivity else None,
+            submitted_at=now,
+            accept_started_at=now,
+        )
+        recompute(req)
+        req.save()
+        DepartmentStint.objects.create(request=req, department=service.department, entered_at=now)
+        RequestEvent.objects.create(request=req, actor=talent, action="filed", to_status=req.status)
+        audit_record(
+            action="service_request.file",
+            actor=talent,
+            obj=req,
+            request=request,
+            number=req.number,
+            service_type=service.code,
+            consent=bool(req.consent_at),
+        )
+        notify_department(req, "request_filed", f"新的服务申请 {req.number}：{service.name}")
+    return req
+
+
+def notify_department(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
+    """Tell every active member of the request's current department (inbox rows)."""
+    members = User.objects.filter(
+        department_id=req.department_id, role__in=(Role.STAFF, Role.LEAD), is_active=True
+    )
+    for member in members:
+        notification_create(
+            recipient=member,
+            kind=kind,
+            title=title,
+            body=body,
+            link=f"/desk/requests/{req.number}/",
+            dedupe_key=f"{kind}:{req.pk}:{req.department_id}:{member.pk}",
+        )

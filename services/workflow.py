@@ -1,0 +1,331 @@
+"""Transitions of a green-channel request.
+
+Each one locks the request row (two handlers accepting at once: the second finds it accepted
+and gets a 409), checks the actor's role against the request's *current* department (403),
+refuses an illegal from-state (409 with the current status), updates the facts, re-derives
+the deadlines, appends a RequestEvent and an AuditEvent, and notifies, in one transaction.
+
+Roles (API.md): "handler" = staff or lead of the current department, or an admin.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.errors import InvalidTransition, NotAllowed
+from portal.models import Department, Role, User
+from portal.notify import notification_create
+from services.clocks import recompute
+from services.filing import notify_department
+from services.models import (
+    OPEN_STATUSES,
+    DepartmentStint,
+    RequestEvent,
+    RequestPause,
+    RequestStatus,
+    ServiceRequest,
+)
+
+S = RequestStatus
+
+
+def in_department(user, req: ServiceRequest) -> bool:
+    return user.role in (Role.STAFF, Role.LEAD) and user.department_id == req.department_id
+
+
+def is_handler(user, req: ServiceRequest) -> bool:
+    return in_department(user, req) or user.role == Role.ADMIN
+
+
+def is_owner(user, req: ServiceRequest) -> bool:
+    return user.role == Role.TALENT and user.pk == req.talent_id
+
+
+def _lock(req: ServiceRequest) -> ServiceRequest:
+    return (
+        ServiceRequest.objects.select_for_update()
+        .select_related("service_type", "department")
+        .get(pk=req.pk)
+    )
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def _require_status(req: ServiceRequest, allowed, verb: str) -> None:
+    if req.status not in allowed:
+        raise InvalidTransition(
+            f"申请当前为“{req.get_status_display()}”状态，不能{verb}。", status=req.status
+        )
+
+
+def _text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [message]})
+    return value
+
+
+def _save(req: ServiceRequest, *fields: str) -> None:
+    req.save(update_fields=[*fields, *recompute(req)])
+
+
+def _event(req, actor, action, from_status, note="", items=()) -> None:
+    RequestEvent.objects.create(
+        request=req,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=req.status,
+        note=note,
+        items=list(items),
+    )
+
+
+def _audit(req, actor, action, request, **detail) -> None:
+    audit_record(
+        action=f"service_request.{action}",
+        actor=actor,
+        obj=req,
+        request=request,
+        number=req.number,
+        **detail,
+    )
+
+
+def _tell_talent(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
+    notification_create(
+        recipient=req.talent,
+        kind=kind,
+        title=f"{req.number} {title}",
+        body=body,
+        link=f"/requests/{req.number}/",
+    )
+
+
+def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceRequest:
+    """受理: staff or lead of the current department. The caller becomes the assignee unless
+    one is set. Stops the accept clock (verdict frozen) and starts the resolve clock."""
+    with transaction.atomic():
+        req = _lock(req)
+        _require(in_department(actor, req), "只有承办部门的经办人或负责人可以受理。")
+        _require_status(req, (S.SUBMITTED,), "受理")
+        now = timezone.now()
+        req.status = S.ACCEPTED
+        req.accepted_at = now
+        req.accepted_on_time = now < req.accept_due_at
+        req.assignee = req.assignee or actor
+        _save(req, "status", "accepted_at", "accepted_on_time", "assignee")
+        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(
+            accepted_on_time=req.accepted_on_time
+        )
+        _event(req, actor, "accepted", S.SUBMITTED)
+        _audit(req, actor, "accept", request, on_time=req.accepted_on_time)
+        _tell_talent(req, "request_accepted", "已受理", f"承办部门：{req.department.name}")
+    return req
+
+
+def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -> ServiceRequest:
+    """指派经办人: the department's lead or an admin names a handler of that department."""
+    with transaction.atomic():
+        req = _lock(req)
+        _require(
+            (actor.role == Role.LEAD and in_department(actor, req)) or actor.role == Role.ADMIN,
+            "只有承办部门负责人或组织部人才办可以指派经办人。",
+        )
+        _require_status(req, OPEN_STATUSES, "指派经办人")
+        person = User.objects.filter(
+            username__iexact=(assignee or "").strip(),
+            department_id=req.department_id,
+            role__in=(Role.STAFF, Role.LEAD),
+            is_active=True,
+        ).first()
+        if person is None:
+            raise ValidationError({"assignee": ["请指定承办部门的在职经办人或负责人。"]})
+        req.assignee = person
+        req.save(update_fields=["assignee"])
+        _event(req, actor, "assigned", req.status, note=person.display_name)
+        _audit(req, actor, "assign", request, assignee=person.username)
+        notification_create(
+            recipient=person,
+            kind="request_assigned",
+            title=f"{req.number} 已指派给您办理",
+            link=f"/desk/requests/{req.number}/",
+        )
+    return req
+
+
+def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", request=None):
+    """要求补正: list every item at once; the resolve clock pauses until the talent answers."""
+    items = [" ".join(str(i).split()) for i in (items or []) if str(i).strip()]
+    if not items:
+        raise ValidationError({"items": ["请逐条列出需要补充的全部材料或信息。"]})
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以要求补正。")
+        _require_status(req, (S.ACCEPTED,), "要求补正")
+        now = timezone.now()
+        note = (note or "").strip()
+        req.status = S.AWAITING_TALENT
+        _save(req, "status")
+        RequestPause.objects.create(
+            request=req, started_at=now, reason="\n".join([*items, note]).strip()
+        )
+        _event(req, actor, "info_requested", S.ACCEPTED, note=note, items=items)
+        _audit(req, actor, "request_info", request, items=len(items))
+        _tell_talent(
+            req,
+            "request_info_requested",
+            "需要您补充材料",
+            "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1)),
+        )
+    return req
+
+
+def request_supply_info(*, req: ServiceRequest, actor, note: str = "", request=None):
+    """补正完成: the talent answers; the clock resumes and every open deadline moves later by
+    the working days the pause lasted."""
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_owner(actor, req), "只有申请人可以提交补正。")
+        _require_status(req, (S.AWAITING_TALENT,), "提交补正")
+        RequestPause.objects.filter(request=req, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+        req.status = S.ACCEPTED
+        _save(req, "status")
+        _event(req, actor, "info_supplied", S.AWAITING_TALENT, note=(note or "").strip())
+        _audit(req, actor, "supply_info", request)
+        recipient = req.assignee
+        if recipient is not None:
+            notification_create(
+                recipient=recipient,
+                kind="request_info_supplied",
+                title=f"{req.number} 申请人已补正",
+                link=f"/desk/requests/{req.number}/",
+            )
+        else:
+            notify_department(req, "request_info_supplied", f"{req.number} 申请人已补正")
+    return req
+
+
+def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> ServiceRequest:
+    """办结, with a note telling the talent the outcome. The resolve verdict is frozen."""
+    note = _text(note, "note", "请填写办理结果。")
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以办结。")
+        _require_status(req, (S.ACCEPTED,), "办结")
+        now = timezone.now()
+        req.status = S.RESOLVED
+        req.resolved_at = now
+        req.resolved_on_time = now < req.resolve_due_at
+        _save(req, "status", "resolved_at", "resolved_on_time")
+        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        _event(req, actor, "resolved", S.ACCEPTED, note=note)
+        _audit(req, actor, "resolve", request, on_time=req.resolved_on_time)
+        _tell_talent(req, "request_resolved", "已办结，欢迎评价", note)
+    return req
+
+
+def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> ServiceRequest:
+    """不予办理 (final), with the reason. Stops whichever clock runs and freezes its verdict."""
+    reason = _text(reason, "reason", "请填写不予办理的理由。")
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以作出不予办理决定。")
+        _require_status(req, OPEN_STATUSES, "作出不予办理决定")
+        now = timezone.now()
+        previous = req.status
+        if previous == S.SUBMITTED:
+            req.accepted_on_time = now < req.accept_due_at
+            DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(
+                accepted_on_time=req.accepted_on_time
+            )
+        elif previous == S.ACCEPTED:
+            req.resolved_on_time = now < req.resolve_due_at
+        RequestPause.objects.filter(request=req, ended_at__isnull=True).update(ended_at=now)
+        req.status = S.REJECTED
+        req.rejected_at = now
+        _save(req, "status", "rejected_at", "accepted_on_time", "resolved_on_time")
+        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        _event(req, actor, "rejected", previous, note=reason)
+        _audit(req, actor, "reject", request)
+        _tell_talent(req, "request_rejected", "不予办理", f"理由：{reason}")
+    return req
+
+
+def request_transfer(
+    *, req: ServiceRequest, actor, department: str, reason: str, request=None
+) -> ServiceRequest:
+    """转办 a mis-routed request: it becomes ``submitted`` in the other department with no
+    assignee, that department's accept clock starts now, the talent-facing promise keeps
+    running from the original filing, and the stint of the department it leaves is closed."""
+    reason = _text(reason, "reason", "请填写转办理由。")
+    target = Department.objects.active().filter(code=(department or "").strip().upper()).first()
+    if target is None:
+        raise ValidationError({"department": ["请选择启用中的承办部门。"]})
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以转办。")
+        _require_status(req, (S.SUBMITTED, S.ACCEPTED), "转办")
+        if target.pk == req.department_id:
+            raise ValidationError({"department": ["不能转办给当前承办部门。"]})
+        now = timezone.now()
+        previous, source = req.status, req.department
+        stint_update = {"left_at": now}
+        if previous == S.SUBMITTED:
+            # Passing a request on in time counts as handling it in time.
+            stint_update["accepted_on_time"] = now < req.accept_due_at
+        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(**stint_update)
+        DepartmentStint.objects.create(request=req, department=target, entered_at=now)
+        req.department = target
+        req.status = S.SUBMITTED
+        req.assignee = None
+        req.accept_started_at = now
+        req.accepted_at = None
+        req.accepted_on_time = None
+        _save(
+            req,
+            "department",
+            "status",
+            "assignee",
+            "accept_started_at",
+            "accepted_at",
+            "accepted_on_time",
+        )
+        _event(
+            req, actor, "transferred", previous, note=f"由{source.name}转至{target.name}：{reason}"
+        )
+        _audit(req, actor, "transfer", request, source=source.code, target=target.code)
+        _tell_talent(req, "request_transferred", f"已转至{target.name}办理", f"转办理由：{reason}")
+        notify_department(req, "request_transferred_in", f"转办来的服务申请 {req.number}")
+    return req
+
+
+def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=None):
+    """撤回 by the talent, at any time before the request is resolved."""
+    with transaction.atomic():
+        req = _lock(req)
+        _require(is_owner(actor, req), "只有申请人可以撤回申请。")
+        _require_status(req, OPEN_STATUSES, "撤回")
+        now = timezone.now()
+        previous = req.status
+        RequestPause.objects.filter(request=req, ended_at__isnull=True).update(ended_at=now)
+        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        req.status = S.WITHDRAWN
+        req.withdrawn_at = now
+        _save(req, "status", "withdrawn_at")
+        _event(req, actor, "withdrawn", previous, note=(reason or "").strip())
+        _audit(req, actor, "withdraw", request)
+        if req.assignee_id:
+            notification_create(
+                recipient=req.assignee,
+                kind="request_withdrawn",
+                title=f"{req.number} 申请人已撤回",
+                link=f"/desk/requests/{req.number}/",
+            )
+    return req
