@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.audit import audit_record
+from services.clocks import recompute_open
 from services.models import CalendarDay, DaySource
 from services.workdays import Calendar
 
@@ -88,6 +89,7 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
             update_fields=["is_workday", "note", "source"],
         )
         audit_record(action="calendar.sync", actor=actor, year=year, days=len(rows))
+        recompute_open()
     return len(rows)
 
 
@@ -140,6 +142,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
             first=str(min(r[0] for r in rows)),
             last=str(max(r[0] for r in rows)),
         )
+        recompute_open()
     return len(objects)
 
 
@@ -166,6 +169,8 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
             after=is_workday,
             note=entry.note,
         )
+        # Open deadlines follow the corrected calendar (deadlines are derived, see clocks).
+        recompute_open()
     return entry
 
 

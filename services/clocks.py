@@ -91,6 +91,36 @@ def recompute(req: ServiceRequest) -> list[str]:
     ]
 
 
+def recompute_open(batch_size: int = 500) -> int:
+    """Re-derive the deadlines of every open request (after a calendar change); return how
+    many changed. Runs in batches of ``batch_size`` read through the primary key."""
+    changed, last_pk = 0, 0
+    fields = None
+    while True:
+        batch = list(
+            ServiceRequest.objects.open()
+            .filter(pk__gt=last_pk)
+            .select_related("service_type")
+            .prefetch_related("pauses")
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            return changed
+        dirty = []
+        for req in batch:
+            before = (req.accept_due_at, req.resolve_due_at, req.promised_due_at, req.due_at,
+                      req.escalate_at, req.calendar_verified)  # fmt: skip
+            fields = recompute(req)
+            after = (req.accept_due_at, req.resolve_due_at, req.promised_due_at, req.due_at,
+                     req.escalate_at, req.calendar_verified)  # fmt: skip
+            if before != after:
+                dirty.append(req)
+        if dirty:
+            ServiceRequest.objects.bulk_update(dirty, fields)
+            changed += len(dirty)
+        last_pk = batch[-1].pk
+
+
 def sla(req: ServiceRequest, now: datetime.datetime) -> dict:
     """The ``sla`` object of API.md, from the stored columns (no query)."""
     return {
