@@ -94,7 +94,7 @@ class ApproveForm(forms.Form):
         label="审核意见",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="认定层次与所接受条件的最高层次不一致时（相当于X类），须在此写明理由。",
+        help_text="选填；认定为其他层次时必填。",
     )
 
 

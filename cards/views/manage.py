@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cards import applications as domain
 from cards import issuance
@@ -52,7 +52,7 @@ def _query_without_page(request) -> str:
 
 # --- review queue ---------------------------------------------------------------------------
 @admin_page
-@require_GET
+@require_safe
 def review_queue(request):
     """优才卡审核: applications by status (submitted by default), oldest first."""
     params = request.GET.copy()
@@ -134,7 +134,7 @@ def render_review(
 
 
 @admin_page
-@require_GET
+@require_safe
 def review_detail(request, pk: int):
     return render_review(request, _application(request, pk))
 
@@ -204,7 +204,7 @@ def review_reject(request, pk: int):
 
 # --- card registry --------------------------------------------------------------------------
 @admin_page
-@require_GET
+@require_safe
 def card_list(request):
     """优才卡登记簿: every card, filtered by status and tier, searched by number."""
     form = CardFilterForm(request.GET)
@@ -276,7 +276,7 @@ def render_card(
 
 
 @admin_page
-@require_GET
+@require_safe
 def card_detail(request, number: str):
     return render_card(request, _card(request, number))
 

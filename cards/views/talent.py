@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cards import applications as domain
 from cards.forms import ApplyForm, DocumentForm, ProfileForm
@@ -46,7 +46,7 @@ from portal.uploads import serve_upload
 
 # --- my card --------------------------------------------------------------------------------
 @talent_page
-@require_GET
+@require_safe
 def card_home(request):
     """我的优才卡: the card and its live QR code, or how to get one."""
     card = (
@@ -123,13 +123,16 @@ def labelled(criteria) -> list[Criterion]:
     return rows
 
 
-def criteria_by_tier() -> list[dict]:
-    """The current criteria catalogue grouped by tier, with labels for display."""
+def criteria_by_tier(chosen=None) -> list[dict]:
+    """The current criteria catalogue grouped by tier, with labels for display. Given the
+    codes already ``chosen``, only the tiers holding one of them start unfolded."""
     criteria = labelled(Criterion.objects.current().order_by("tier", "sort_order", "code"))
-    return [
-        {"tier": tier, "label": Tier(tier).label, "criteria": list(items)}
-        for tier, items in groupby(criteria, key=lambda c: c.tier)
-    ]
+    groups = []
+    for tier, items in groupby(criteria, key=lambda c: c.tier):
+        items = list(items)
+        unfold = chosen is None or any(c.code in chosen for c in items)
+        groups.append({"tier": tier, "label": Tier(tier).label, "criteria": items, "open": unfold})
+    return groups
 
 
 def _open_application(user):
@@ -230,27 +233,33 @@ def render_application(
     editable = app.is_editable and request.user.role == Role.TALENT
     if editable and profile_form is None:
         profile_form = _profile_form(app)
+    chosen = _chosen(profile_form) if profile_form else set()
+    checklist = evidence_checklist(app)
+    if document_form is None:
+        # Offer the first missing kind, so that uploading in order needs no choosing.
+        missing = [item["kind"] for item in checklist if not item["present"]]
+        document_form = DocumentForm(initial={"kind": missing[0]} if missing else None)
     context = {
         "app": app,
         "editable": editable,
         "is_owner": request.user.role == Role.TALENT,
         "criteria": labelled(app.criteria.all()),
-        "checklist": evidence_checklist(app),
+        "checklist": checklist,
         "documents": list(app.documents.all()),
         "events": timeline(app.events.all()),
         "profile_form": profile_form,
-        "document_form": document_form or DocumentForm(),
+        "document_form": document_form,
         "submit_errors": list(submit_errors),
         "upload_limit": upload_limit_label(),
-        "groups": criteria_by_tier() if editable else [],
-        "chosen": _chosen(profile_form) if profile_form else set(),
+        "groups": criteria_by_tier(chosen) if editable else [],
+        "chosen": chosen,
         "Status": ApplicationStatus,
     }
     return render(request, "cards/application_detail.html", context, status=status)
 
 
 @talent_page
-@require_GET
+@require_safe
 def application_detail(request, pk: int):
     return render_application(request, application_for(request, pk))
 
@@ -340,7 +349,7 @@ def application_submit(request, pk: int):
 
 
 @owner_or_admin_page
-@require_GET
+@require_safe
 @xframe_options_sameorigin  # the review page previews PDFs in an <iframe>
 def document_download(request, pk: int, doc_pk: int):
     """An evidence file, for its owner and the organization department only."""
