@@ -125,12 +125,12 @@ def labelled(criteria) -> list[Criterion]:
 
 def criteria_by_tier(chosen=None) -> list[dict]:
     """The current criteria catalogue grouped by tier, with labels for display. Given the
-    codes already ``chosen``, only the tiers holding one of them start unfolded."""
+    codes already ``chosen`` (if any), only the tiers holding one of them start unfolded."""
     criteria = labelled(Criterion.objects.current().order_by("tier", "sort_order", "code"))
     groups = []
     for tier, items in groupby(criteria, key=lambda c: c.tier):
         items = list(items)
-        unfold = chosen is None or any(c.code in chosen for c in items)
+        unfold = not chosen or any(c.code in chosen for c in items)
         groups.append({"tier": tier, "label": Tier(tier).label, "criteria": items, "open": unfold})
     return groups
 
