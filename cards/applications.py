@@ -9,6 +9,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cards.issuance import card_change, card_issue, card_renew, live_card
@@ -69,7 +70,7 @@ def _notify_talent(app: CardApplication, kind: str, title: str, body: str = "") 
         kind=kind,
         title=title,
         body=body,
-        link=f"/card/applications/{app.pk}/",
+        link=reverse("cards:application", args=[app.pk]),
     )
 
 
@@ -107,13 +108,17 @@ def _check_kind(talent, kind: str) -> tuple[str, object]:
         raise ValidationError({"kind": ["申请类型无效，可选：new、renewal、change。"]})
     card = live_card(talent)
     today = timezone.localdate()
+    status = card.effective_status(today) if card else None
     if kind == ApplicationKind.NEW:
-        if card is not None:
+        # A card past its end date no longer counts, even before the nightly job marks it.
+        if card is not None and status != CardStatus.EXPIRED:
             raise ValidationError(
                 {"kind": ["您已持有优才卡，如需续期或更换单位，请选择相应的申请类型。"]}
             )
         return kind, None
-    if card is None or card.effective_status(today) != CardStatus.ACTIVE:
+    if kind == ApplicationKind.RENEWAL and status == CardStatus.EXPIRED:
+        return kind, card  # renewing a card that ran out while the talent was away
+    if card is None or status != CardStatus.ACTIVE:
         raise ValidationError({"kind": ["您没有有效的优才卡，请选择首次申请。"]})
     if kind == ApplicationKind.RENEWAL:
         opens = card.valid_until - datetime.timedelta(days=RENEWAL_WINDOW_DAYS)
@@ -364,12 +369,16 @@ def application_approve(
                 {"note": [f"认定层次与所接受条件的最高层次（{highest}类）不一致，须填写理由。"]}
             )
         tier = tier or highest
-        if app.kind == ApplicationKind.NEW:
-            card = card_issue(holder=app.talent, tier=tier, actor=actor, request=request)
-        elif app.kind == ApplicationKind.RENEWAL:
-            card = card_renew(card=app.card, tier=tier, actor=actor, request=request)
-        else:
-            card = card_change(card=app.card, tier=tier, actor=actor, request=request)
+        try:
+            if app.kind == ApplicationKind.NEW:
+                card = card_issue(holder=app.talent, tier=tier, actor=actor, request=request)
+            elif app.kind == ApplicationKind.RENEWAL:
+                card = card_renew(card=app.card, tier=tier, actor=actor, request=request)
+            else:
+                card = card_change(card=app.card, tier=tier, actor=actor, request=request)
+        except InvalidTransition as exc:
+            # The 409 speaks of the object acted on: the application, still submitted.
+            raise InvalidTransition(exc.detail, status=app.status) from None
         app.status = ApplicationStatus.APPROVED
         app.approved_tier = tier
         app.decision_note = note

@@ -7,6 +7,7 @@ writes a CardEvent and an audit event, and tells the holder, all in one transact
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
@@ -60,9 +61,18 @@ def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> 
 
 
 def card_issue(*, holder, tier: str, actor, request=None) -> Card:
-    """Issue a new card to ``holder`` (called by application_approve, inside its transaction)."""
+    """Issue a new card to ``holder`` (called by application_approve, inside its transaction).
+
+    A previous card past its end date is marked expired first, so it no longer counts as the
+    holder's live card.
+    """
     now = timezone.now()
     today = timezone.localdate(now)
+    previous = live_card(holder)
+    if previous is not None and previous.effective_status(today) == CardStatus.EXPIRED:
+        previous.status = CardStatus.EXPIRED
+        previous.save(update_fields=["status"])
+        _event(previous, None, "expired", CardStatus.ACTIVE)
     card = Card(
         number=card_number_next(today.year),
         holder=holder,
@@ -88,7 +98,8 @@ def card_renew(*, card: Card, tier: str, actor, request=None) -> Card:
     """Extend ``card`` by 3 years from its end date (or from today if it has ended)."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != CardStatus.ACTIVE:
-        raise InvalidTransition("只有有效状态的优才卡可以续期。", status=card.status)
+        label = CardStatus(card.status).label
+        raise InvalidTransition(f"该优才卡{label}，不能续期。", status=card.status)
     today = timezone.localdate()
     start = max(card.valid_until + datetime.timedelta(days=1), today)
     old_end = card.valid_until
@@ -143,7 +154,7 @@ def _set_status(
             kind=f"card_{action}",
             title=f"您的优才卡 {card.number} {_TITLES[action]}",
             body=f"原因：{reason}" if reason else "",
-            link="/card/",
+            link=reverse("cards:home"),
         )
     return card
 

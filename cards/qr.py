@@ -113,12 +113,13 @@ def _judge(qr: QrToken | None, now) -> Verification:
         return Verification(False, TOKEN_EXPIRED)
     if qr.used_at is not None:
         return Verification(False, TOKEN_USED)
+    # Single use, decided by the database: of two scans at once only one claims the token.
+    # Any scan uses it up, so a code shown while the card was suspended is worthless later.
+    claimed = QrToken.objects.filter(pk=qr.pk, used_at__isnull=True).update(used_at=now)
+    if not claimed:
+        return Verification(False, TOKEN_USED)
     card = qr.card
     status = card.effective_status(timezone.localdate(now))
     if status != CardStatus.ACTIVE:
         return Verification(False, CARD_REASONS[status], _card_answer(card))
-    # Single use, decided by the database: of two scans at once only one claims the token.
-    claimed = QrToken.objects.filter(pk=qr.pk, used_at__isnull=True).update(used_at=now)
-    if not claimed:
-        return Verification(False, TOKEN_USED)
     return Verification(True, None, _card_answer(card))

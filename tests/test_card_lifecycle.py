@@ -293,3 +293,25 @@ def test_an_expired_card_reads_expired(t, a, client_for, talent):
         assert client_for(talent).get("/api/v1/cards/mine/").json()["status"] == "active"
         clock.move_to(datetime(2029, 3, 10, 0, 0, tzinfo=SHANGHAI))
         assert client_for(talent).get("/api/v1/cards/mine/").json()["status"] == "expired"
+
+
+def test_after_the_end_date_a_talent_may_apply_again(t, a, client_for, talent, admin_user):
+    with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        old = approved(t, a)["card"]
+        clock.move_to(datetime(2029, 3, 12, 9, 0, tzinfo=SHANGHAI))  # nightly job not run yet
+        t, a = client_for(talent), client_for(admin_user)
+        new = approved(t, a)["card"]
+    assert new["number"] != old["number"] and new["valid_until"] == "2032-03-11"
+    assert Card.objects.get(number=old["number"]).status == "expired"
+
+
+def test_a_refused_renewal_reports_the_applications_status(t, a, client_for, talent, admin_user):
+    with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        card = approved(t, a)["card"]
+        clock.move_to(datetime(2029, 1, 5, 9, 0, tzinfo=SHANGHAI))
+        t, a = client_for(talent), client_for(admin_user)
+        renewal = submitted(t, criteria=("D02",), kind="renewal")
+        a.post(f"/api/v1/cards/{card['number']}/suspend/", {"reason": "核查"})
+        response = a.post(f"/api/v1/card-applications/{renewal['id']}/approve/", {})
+    assert response.status_code == 409
+    assert response.json()["status"] == "submitted" and "已暂停" in response.json()["detail"]

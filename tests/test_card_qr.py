@@ -201,3 +201,14 @@ def test_two_verifiers_scanning_one_token_at_once_get_one_valid(criteria, depart
     for t in threads:
         t.join()
     assert sorted(results, key=str) == sorted([None, "token_used"], key=str)
+
+
+def test_a_token_scanned_while_suspended_is_used_up(
+    holder, client_for, talent, admin_user, verifier
+):
+    admin, checker = client_for(admin_user), client_for(verifier)
+    token = qr(client_for(talent))["token"]
+    admin.post(f"/api/v1/cards/{holder['number']}/suspend/", {"reason": "核查"})
+    assert verify(checker, token)["reason"] == "card_suspended"
+    admin.post(f"/api/v1/cards/{holder['number']}/reinstate/", {})
+    assert verify(checker, token)["reason"] == "token_used"

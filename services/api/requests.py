@@ -152,7 +152,17 @@ def action_view(func, input_class, summary: str, argument_names=()):
                 data = input_class(data=request.data)
                 data.is_valid(raise_exception=True)
                 arguments = {name: data.validated_data[name] for name in argument_names}
-            func(req=req, actor=request.user, request=request, **arguments)
+            done = func(req=req, actor=request.user, request=request, **arguments)
+            if not visible(request.user).filter(pk=req.pk).exists():
+                # A handler who transferred the request away may no longer read it.
+                return Response(
+                    {
+                        "number": done.number,
+                        "status": done.status,
+                        "department": {"code": done.department.code, "name": done.department.name},
+                        "detail": f"已转至{done.department.name}，本部门不再承办此申请。",
+                    }
+                )
             return render(request, number)
 
     ActionView.__name__ = f"{func.__name__.title().replace('_', '')}View"
