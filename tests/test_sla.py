@@ -1,0 +1,238 @@
+"""SLA clocks at exact instants, with the State Council's 2026 arrangements as test data."""
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from portal.errors import InvalidTransition
+from services.calendar import calendar_set_day, calendar_sync
+from services.clocks import sla
+from services.filing import request_file
+from services.models import DepartmentStint, ServiceRequest
+from services.seed import seed_service_types
+from services.workdays import working_days_between
+from services.workflow import (
+    request_accept,
+    request_ask_info,
+    request_resolve,
+    request_supply_info,
+    request_transfer,
+)
+from tests.requests_support import file_housing, give_card
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+GOV = {"matter": "营业执照变更", "category": "企业开办", "details": "帮办代办"}
+
+
+def at(*args):
+    return datetime(*args, tzinfo=SH)
+
+
+@pytest.fixture(autouse=True)
+def world(departments):
+    seed_service_types()
+    for year in (2025, 2026):
+        calendar_sync(year=year)
+
+
+@pytest.fixture
+def card(talent):
+    return give_card(talent)
+
+
+def file_gov(talent):
+    """政务服务代办: accept in 1 working day, resolve in 5 (ZWJ)."""
+    return request_file(talent=talent, service_type="GOV_AGENT", fields=dict(GOV))
+
+
+@pytest.fixture
+def zwj(departments):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="zwj", role="staff", department=departments["ZWJ"])
+
+
+def fresh(req):
+    return ServiceRequest.objects.get(pk=req.pk)
+
+
+def test_accepting_at_23_59_59_on_the_due_day_is_on_time(talent, card, handler):
+    with time_machine.travel(at(2026, 2, 26, 10, 0), tick=False) as clock:
+        early, late = file_housing(talent), file_housing(talent)
+        assert early.accept_due_at == at(2026, 2, 28, 0, 0)  # end of Friday 02-27
+        clock.move_to(at(2026, 2, 27, 23, 59, 59))
+        assert request_accept(req=early, actor=handler).accepted_on_time is True
+        assert sla(fresh(late), at(2026, 2, 27, 23, 59, 59))["overdue"] is False
+        clock.move_to(at(2026, 2, 28, 0, 0, 0))
+        assert sla(fresh(late), at(2026, 2, 28, 0, 0, 0))["overdue"] is True
+        assert request_accept(req=late, actor=handler).accepted_on_time is False
+
+
+def test_escalation_comes_two_working_days_after_the_deadline(talent, card):
+    with time_machine.travel(at(2026, 2, 26, 10, 0), tick=False):
+        req = file_housing(talent)
+    # Due end of 02-27; two working days later: 02-28 (make-up Saturday) and 03-02.
+    assert req.escalate_at == at(2026, 3, 3, 0, 0)
+    assert sla(req, at(2026, 3, 2, 23, 59, 59))["escalated"] is False
+    assert sla(req, at(2026, 3, 3, 0, 0))["escalated"] is True
+
+
+def test_the_design_example_resolve_clock_over_spring_festival(talent, card, zwj):
+    with time_machine.travel(at(2026, 2, 13, 9, 0), tick=False) as clock:
+        req = file_gov(talent)
+        clock.move_to(at(2026, 2, 13, 16, 0))
+        req = request_accept(req=req, actor=zwj)
+    # Friday 02-13 + 5: 02-14 (make-up Sat), 02-24, 02-25, 02-26, 02-27 → end of 02-27.
+    assert req.resolve_due_at == at(2026, 2, 28, 0, 0)
+    assert req.resolve_due_at.isoformat() == "2026-02-28T00:00:00+08:00"
+    with time_machine.travel(at(2026, 2, 27, 23, 59, 59), tick=False):
+        assert request_resolve(req=req, actor=zwj, note="已办结").resolved_on_time is True
+
+
+def test_resolving_at_midnight_after_the_due_day_is_late(talent, card, zwj):
+    with time_machine.travel(at(2026, 2, 13, 16, 0), tick=False) as clock:
+        req = request_accept(req=file_gov(talent), actor=zwj)
+        clock.move_to(at(2026, 2, 28, 0, 0, 0))
+        assert request_resolve(req=req, actor=zwj, note="已办结").resolved_on_time is False
+
+
+@pytest.mark.parametrize(
+    ("paused", "resumed", "k", "due"),
+    [
+        # accepted Mon 03-02 → due end of Mon 03-09 without pauses
+        (at(2026, 3, 3, 10, 0), at(2026, 3, 5, 15, 0), 2, at(2026, 3, 12, 0, 0)),  # Wed, Thu
+        (at(2026, 3, 3, 9, 0), at(2026, 3, 3, 17, 0), 0, at(2026, 3, 10, 0, 0)),  # same day
+        (at(2026, 3, 6, 9, 0), at(2026, 3, 9, 9, 0), 1, at(2026, 3, 11, 0, 0)),  # Fri → Mon
+    ],
+)
+def test_a_pause_moves_the_deadline_by_the_working_days_it_lasted(
+    talent, card, zwj, paused, resumed, k, due
+):
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        req = request_accept(req=file_gov(talent), actor=zwj)
+        assert req.resolve_due_at == at(2026, 3, 10, 0, 0)
+        clock.move_to(paused)
+        req = request_ask_info(req=req, actor=zwj, items=["补充材料"])
+        state = sla(req, paused)
+        assert state["paused"] is True and req.due_at is None
+        # While paused nothing runs: not overdue even after the old deadline.
+        assert sla(req, at(2026, 3, 30, 0, 0))["overdue"] is False
+        clock.move_to(resumed)
+        req = request_supply_info(req=req, actor=talent)
+    assert req.resolve_due_at == due == req.due_at
+    assert req.pauses.get().ended_at == resumed
+    assert working_days_between(paused.date(), resumed.date()) == (k, True)
+
+
+def test_a_pause_over_the_spring_festival_counts_only_working_days(talent, card, zwj):
+    with time_machine.travel(at(2026, 2, 12, 9, 0), tick=False) as clock:
+        req = request_accept(req=file_gov(talent), actor=zwj)
+        # Thursday 02-12 + 5: 02-13, 02-14 (make-up Saturday), 02-24, 02-25, 02-26.
+        assert req.resolve_due_at == at(2026, 2, 27, 0, 0)
+        clock.move_to(at(2026, 2, 13, 10, 0))
+        req = request_ask_info(req=req, actor=zwj, items=["补充材料"])
+        clock.move_to(at(2026, 2, 24, 10, 0))
+        req = request_supply_info(req=req, actor=talent)
+    # k = working days after 02-13 up to 02-24: 02-14 (make-up Saturday) and 02-24 = 2,
+    # so end of 02-26 moves two working days: 02-27, 02-28 (make-up Saturday).
+    assert req.resolve_due_at == at(2026, 3, 1, 0, 0)
+
+
+def test_a_calendar_correction_moves_open_deadlines(talent, card, admin_user):
+    with time_machine.travel(at(2026, 3, 4, 10, 0), tick=False):
+        req = file_housing(talent)
+        assert req.accept_due_at == at(2026, 3, 6, 0, 0)  # end of Thursday 03-05
+        calendar_set_day(
+            day=at(2026, 3, 5, 0, 0).date(), is_workday=False, note="停工", actor=admin_user
+        )
+    assert fresh(req).accept_due_at == at(2026, 3, 7, 0, 0)  # end of Friday 03-06
+
+
+def test_deadlines_in_a_year_without_data_are_unverified(talent, card, handler):
+    with time_machine.travel(at(2026, 12, 21, 10, 0), tick=False):
+        req = request_accept(req=file_housing(talent), actor=handler)
+    assert req.calendar_verified is False
+    assert sla(req, at(2026, 12, 22, 0, 0))["calendar_verified"] is False
+
+
+def test_a_transfer_restarts_the_accept_clock_but_not_the_promise(
+    talent, card, handler, other_handler
+):
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        req = file_housing(talent)
+        promised = req.promised_due_at
+        clock.move_to(at(2026, 3, 4, 15, 0))
+        req = request_transfer(req=req, actor=handler, department="JYJ", reason="应由教育部门办理")
+        clock.move_to(at(2026, 3, 5, 9, 0))
+        req = request_accept(req=req, actor=other_handler)
+    assert req.department.code == "JYJ" and req.accept_due_at == at(2026, 3, 6, 0, 0)
+    assert req.promised_due_at == promised
+    stints = list(
+        DepartmentStint.objects.filter(request=req).values_list(
+            "department__code", "entered_at", "left_at", "accepted_on_time"
+        )
+    )
+    assert stints == [
+        ("ZJJ", at(2026, 3, 2, 9, 0), at(2026, 3, 4, 15, 0), False),  # held past its deadline
+        ("JYJ", at(2026, 3, 4, 15, 0), None, True),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_accepting_at_once_exactly_one_wins(talent, card, handler, lead):
+    req = file_housing(talent)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def accept(user):
+        try:
+            barrier.wait()
+            request_accept(req=req, actor=user)
+            outcomes[user.username] = "won"
+        except InvalidTransition as exc:
+            outcomes[user.username] = f"409 ({exc.status})"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(u,)) for u in (handler, lead)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["409 (accepted)", "won"]
+    winner = fresh(req).assignee.username
+    assert outcomes[winner] == "won"
+    assert fresh(req).events.filter(action="accepted").count() == 1
+
+
+def test_the_queue_query_count_does_not_grow(
+    client_for, talent, card, handler, django_assert_max_num_queries
+):
+    client = client_for(handler)
+    file_housing(talent)
+    with django_assert_max_num_queries(15) as few:
+        client.get("/api/v1/service-requests/?ordering=due")
+    baseline = len(few)
+    for _ in range(15):
+        file_housing(talent)
+    with django_assert_max_num_queries(baseline):
+        assert client.get("/api/v1/service-requests/?ordering=due").json()["count"] == 16
+
+
+def test_ordering_by_due_puts_the_nearest_deadline_first(client_for, talent, card, handler):
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        a = file_housing(talent)
+        clock.move_to(at(2026, 3, 3, 9, 0))
+        b = file_housing(talent)
+        request_accept(req=a, actor=handler)  # a's clock is now the 15-day resolve clock
+    numbers = [
+        r["number"]
+        for r in client_for(handler).get("/api/v1/service-requests/?ordering=due").json()["results"]
+    ]
+    assert numbers == [b.number, a.number]
