@@ -16,6 +16,7 @@ from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
 from services.api import serializers as s
 from services.models import (
+    DepartmentStint,
     RequestAttachment,
     RequestComment,
     RequestEvent,
@@ -46,6 +47,7 @@ def detail_queryset(user):
             "attachments",
             queryset=RequestAttachment.objects.select_related("uploaded_by__department"),
         ),
+        Prefetch("stints", queryset=DepartmentStint.objects.select_related("department")),
         "rating",
         "followup",
     )

@@ -133,6 +133,20 @@ class RequestAttachmentOutput(serializers.Serializer):
         return reverse("api-attachment", args=[obj.pk])
 
 
+class StintOutput(serializers.Serializer):
+    """How long one department held the request (transfers make several)."""
+
+    department = DepartmentRefSerializer()
+    entered_at = serializers.DateTimeField()
+    left_at = serializers.DateTimeField(allow_null=True)
+    accepted_on_time = serializers.BooleanField(allow_null=True)
+    hours_held = serializers.SerializerMethodField()
+
+    def get_hours_held(self, obj) -> float:
+        end = obj.left_at or timezone.now()
+        return round((end - obj.entered_at).total_seconds() / 3600, 1)
+
+
 class RatingOutput(serializers.Serializer):
     score = serializers.IntegerField()
     comment = serializers.CharField()
@@ -159,6 +173,7 @@ class RequestOutput(RequestSummary):
     events = RequestEventOutput(many=True)
     comments = serializers.SerializerMethodField()
     attachments = RequestAttachmentOutput(many=True)
+    stints = StintOutput(many=True)
     rating = serializers.SerializerMethodField()
     followup = serializers.SerializerMethodField()
 
@@ -171,6 +186,7 @@ class RequestOutput(RequestSummary):
             "events",
             "comments",
             "attachments",
+            "stints",
             "rating",
             "followup",
         ]
