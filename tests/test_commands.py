@@ -16,6 +16,15 @@ def test_seed_demo_is_idempotent(settings, api):
     call_command("seed_demo")
     assert (Department.objects.count(), User.objects.count()) == first == (8, len(DEMO_ACCOUNTS))
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    # Reference data of every layer, once, and a card for the demo talent, once.
+    from cards.models import Card, Criterion
+    from services.models import CalendarDay, ServiceType
+
+    assert Criterion.objects.count() >= 12 and ServiceType.objects.count() == 7
+    assert CalendarDay.objects.filter(date__year=2026).count() == 365
+    assert list(Card.objects.values_list("holder__username", "tier", "status")) == [
+        ("demo_talent", "C", "active")
+    ]
     for username, role, *_ in DEMO_ACCOUNTS:
         response = api.post(
             "/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD}
