@@ -164,3 +164,15 @@ def test_bad_dates_and_years_are_400(client_for, admin_user):
     client = client_for(admin_user)
     assert client.put("/api/v1/calendar/2026-02-30/", {"is_workday": True}).status_code == 400
     assert client.get("/api/v1/calendar/?year=abc").status_code == 400
+
+
+def test_the_admin_page_edits_a_day_like_the_api(client, admin_user, official):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/services/calendarday/2026-07-01/change/",
+        {"is_workday": "", "note": "防汛停工"},
+    )
+    assert response.status_code == 302
+    day = CalendarDay.objects.get(date=date(2026, 7, 1))
+    assert not day.is_workday and day.source == DaySource.ADMIN and day.updated_by == admin_user
+    assert AuditEvent.objects.filter(action="calendar.change", object_id="2026-07-01").exists()

@@ -132,6 +132,17 @@ class ServiceRequest(models.Model):
                 condition=Q(escalate_at__isnull=False),
                 name="servicerequest_escalate_idx",
             ),
+            # Each clock's own deadline, for the supervision figures per clock.
+            models.Index(
+                fields=["accept_due_at"],
+                condition=Q(status="submitted"),
+                name="servicerequest_accept_due_idx",
+            ),
+            models.Index(
+                fields=["resolve_due_at"],
+                condition=Q(status__in=["accepted", "awaiting_talent"]),
+                name="servicerequest_resolve_due_idx",
+            ),
             models.Index(
                 fields=["department", "status", "due_at"], name="servicerequest_queue_idx"
             ),
