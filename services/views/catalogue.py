@@ -1,0 +1,84 @@
+"""The public catalogue: what the green channel offers, and each service's 办事指南."""
+
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from cards.models import Tier
+from services.models import Datatype, Sensitivity, ServiceType
+
+SENSITIVITY_NOTICES = {
+    Sensitivity.MEDICAL: (
+        "本事项涉及医疗健康等敏感个人信息。依据《个人信息保护法》第二十九条，提交前须由您本人单独同意；"
+        "表单内容仅您本人和承办部门可见。"
+    ),
+    Sensitivity.MINOR: (
+        "本事项涉及未成年人个人信息。依据《个人信息保护法》第三十一条，须由监护人同意后提交；"
+        "表单内容仅您本人和承办部门可见。"
+    ),
+}
+
+
+def tiers_text(tiers: str) -> str:
+    return "、".join(tiers) + "类人才"
+
+
+def _limits(service: ServiceType) -> dict:
+    return {
+        "accept": service.accept_days,
+        "promised": service.promised_days,
+        "legal": service.legal_days,
+    }
+
+
+def materials(service: ServiceType) -> list[dict]:
+    """The one-time notice (一次告知): every material once, required if any entry says so."""
+    listed: dict[str, bool] = {}
+    for material in service.materials or []:
+        name = str(material.get("name", "")).strip()
+        if name:
+            listed[name] = listed.get(name, False) or bool(material.get("required", True))
+    return [{"name": name, "required": required} for name, required in listed.items()]
+
+
+def fields(service: ServiceType) -> list[dict]:
+    kinds = dict(Datatype.choices)
+    return [
+        {
+            "label": f["label"],
+            "kind": kinds.get(f["datatype"], f["datatype"]),
+            "required": bool(f.get("required")),
+            "values": f.get("values") or [],
+        }
+        for f in service.fields
+    ]
+
+
+@require_safe
+def catalogue(request):
+    """服务事项: every active service, for everyone (visitors too)."""
+    services = list(ServiceType.objects.active().select_related("department"))
+    for service in services:
+        service.tiers_text = tiers_text(service.eligible_tiers)
+        service.limits = _limits(service)
+    return render(request, "services/catalogue.html", {"services": services})
+
+
+@require_safe
+def guide(request, code: str):
+    """办事指南 of one service: guide, materials, form, time limits, sensitivity."""
+    service = get_object_or_404(
+        ServiceType.objects.active().select_related("department"), code=code
+    )
+    return render(
+        request,
+        "services/guide.html",
+        {
+            "service": service,
+            "tiers": [Tier(t).label for t in service.eligible_tiers],
+            "tiers_text": tiers_text(service.eligible_tiers),
+            "limits": _limits(service),
+            "materials": materials(service),
+            "fields": fields(service),
+            "sensitivity_notice": SENSITIVITY_NOTICES.get(service.sensitivity, ""),
+        },
+    )

@@ -1,0 +1,262 @@
+"""Helpers shared by the request pages: role gates, the one way a request is fetched, domain
+errors turned into messages, and the request's facts made ready for display."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from cards.views.common import error_dict, role_page
+from portal.errors import DomainError
+from portal.models import Role
+from services.api.serializers import actor_label, can_see_sensitive
+from services.clocks import sla
+from services.feedback import SCORE_LABELS
+from services.models import (
+    Datatype,
+    RequestAttachment,
+    RequestComment,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
+)
+
+PAGE_SIZE = 20
+
+talent_page = role_page(Role.TALENT)
+desk_page = role_page(Role.STAFF, Role.LEAD)
+admin_page = role_page(Role.ADMIN)
+# Everyone a request can be visible to (visible_to decides which ones).
+request_page = role_page(Role.TALENT, Role.STAFF, Role.LEAD, Role.ADMIN)
+
+# The steps of a request's timeline, as people read them.
+EVENT_LABELS = {
+    "filed": "提交申请",
+    "accepted": "受理",
+    "assigned": "指派经办人",
+    "info_requested": "要求补正",
+    "info_supplied": "提交补正",
+    "resolved": "办结",
+    "rejected": "不予办理",
+    "transferred": "转办",
+    "withdrawn": "撤回申请",
+    "rated": "评价",
+    "followup_closed": "差评回访整改办结",
+}
+
+
+# --- fetching -------------------------------------------------------------------------------
+def visible_requests(user):
+    """The one access path (ServiceRequest.objects.visible_to) with what every page shows."""
+    return ServiceRequest.objects.visible_to(user).select_related(
+        "service_type", "department", "assignee", "talent"
+    )
+
+
+def request_for(request, number: str, *, detail: bool = False) -> ServiceRequest:
+    """The request ``number`` if the user may see it, else 404. ``detail`` also loads the
+    timeline, comments (a talent's without the internal notes), attachments and rating."""
+    queryset = visible_requests(request.user)
+    if detail:
+        comments = RequestComment.objects.select_related("author__department")
+        if request.user.role == Role.TALENT:
+            # Internal notes never reach a talent: not even into the page's context.
+            comments = comments.filter(internal=False)
+        queryset = queryset.prefetch_related(
+            Prefetch("events", queryset=RequestEvent.objects.select_related("actor__department")),
+            Prefetch("comments", queryset=comments),
+            Prefetch(
+                "attachments",
+                queryset=RequestAttachment.objects.select_related("uploaded_by__department"),
+            ),
+            "rating",
+        )
+    return get_object_or_404(queryset, number=number)
+
+
+# --- domain errors --------------------------------------------------------------------------
+def put_errors(form, exc: ValidationError) -> None:
+    """The domain's messages next to the form's fields (``fields.<code>`` next to that
+    field of the request form); what names no field of the form goes on top of it."""
+    locate = getattr(form, "error_field", None)
+    for key, errors in error_dict(exc).items():
+        name = locate(key) if locate else (key if key in form.fields else None)
+        for error in errors:
+            form.add_error(name, error)
+
+
+@dataclass
+class Outcome:
+    done: bool = False
+    refused: bool = False
+    result: object = None
+
+
+def perform(request, form, act) -> Outcome:
+    """Run one domain call with a valid form: ValidationError → next to the fields (the
+    caller re-renders the page); another domain refusal (403/409) → a message on the page the
+    caller returns to."""
+    if not form.is_valid():
+        return Outcome()
+    try:
+        result = act(form.cleaned_data)
+    except ValidationError as exc:
+        put_errors(form, exc)
+        return Outcome()
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return Outcome(refused=True)
+    return Outcome(done=True, result=result)
+
+
+# --- display --------------------------------------------------------------------------------
+def deadline_text(moment: datetime.datetime | None) -> str:
+    """A deadline as people say it: a limit ends at 24:00 of its last day (民法典 art. 203),
+    stored as 00:00 of the next one."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if local.time() == datetime.time.min:
+        return f"{local.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def deadline_day(moment: datetime.datetime | None) -> str:
+    """The last day of a limit (the day whose 24:00 it is)."""
+    if moment is None:
+        return ""
+    return f"{timezone.localtime(moment - datetime.timedelta(microseconds=1)):%Y-%m-%d}"
+
+
+def clock(req: ServiceRequest, now=None) -> dict:
+    """The request's SLA (services.clocks.sla) with the deadlines written out."""
+    state = sla(req, now or timezone.now())
+    return {
+        **state,
+        "accept_due": deadline_text(req.accept_due_at),
+        "resolve_due": deadline_text(req.resolve_due_at),
+        "promised_due": deadline_text(req.promised_due_at),
+        "promised_day": deadline_day(req.promised_due_at),
+        "due": deadline_text(req.due_at),
+    }
+
+
+def mark_rows(rows, now=None) -> list[ServiceRequest]:
+    """Rows of a request list with their SLA for display (no query)."""
+    now = now or timezone.now()
+    rows = list(rows)
+    for req in rows:
+        req.clock = clock(req, now)
+    return rows
+
+
+def timeline(req: ServiceRequest) -> list[dict]:
+    statuses = dict(RequestStatus.choices)
+    return [
+        {
+            "at": event.at,
+            "actor": actor_label(event.actor),
+            "action": EVENT_LABELS.get(event.action, event.action),
+            "to_status": statuses.get(event.to_status, "")
+            if event.to_status != event.from_status
+            else "",
+            "note": event.note,
+            "items": event.items or [],
+        }
+        for event in req.events.all()
+    ]
+
+
+def asked_items(req: ServiceRequest) -> dict | None:
+    """What the handler asked for when the request was last put to 待补正."""
+    asked = [e for e in req.events.all() if e.action == "info_requested"]
+    if not asked:
+        return None
+    return {"items": asked[-1].items, "note": asked[-1].note, "at": asked[-1].at}
+
+
+def outcome(req: ServiceRequest) -> dict | None:
+    """The handling side's last word on a finished request: the result or the reason."""
+    finals = [e for e in req.events.all() if e.action in ("resolved", "rejected")]
+    if not finals:
+        return None
+    last = finals[-1]
+    return {"rejected": last.action == "rejected", "note": last.note, "at": last.at}
+
+
+def _display_value(definition: dict, value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if definition.get("datatype") == Datatype.NUMBER and isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def form_values(req: ServiceRequest, user) -> dict:
+    """The form as filed, labelled; hidden (with a reason) from whoever may not see medical
+    or minors' details (services.api.serializers.can_see_sensitive)."""
+    if not can_see_sensitive(user, req):
+        return {"hidden": True, "rows": []}
+    rows = []
+    for definition in req.service_type.fields:
+        value = req.fields.get(definition["code"])
+        if value is None or value == "" or value == []:
+            continue
+        rows.append({"label": definition["label"], "value": _display_value(definition, value)})
+    # Values of fields the catalogue has since dropped are still what the talent filed.
+    defined = {d["code"] for d in req.service_type.fields}
+    for code, value in req.fields.items():
+        if code not in defined:
+            rows.append({"label": code, "value": _display_value({}, value)})
+    return {"hidden": False, "rows": rows}
+
+
+def comments(req: ServiceRequest) -> list[dict]:
+    return [
+        {
+            "author": actor_label(c.author),
+            "body": c.body,
+            "internal": c.internal,
+            "at": c.created_at,
+        }
+        for c in req.comments.all()
+    ]
+
+
+def attachments(req: ServiceRequest) -> list[dict]:
+    return [
+        {
+            "pk": a.pk,
+            "name": a.name,
+            "size": a.size,
+            "by": actor_label(a.uploaded_by),
+            "at": a.uploaded_at,
+            "is_image": a.content_type.startswith("image/"),
+        }
+        for a in req.attachments.all()
+    ]
+
+
+def rating_of(req: ServiceRequest) -> dict | None:
+    rating = getattr(req, "rating", None)
+    if rating is None:
+        return None
+    return {
+        "score": rating.score,
+        "label": SCORE_LABELS.get(rating.score, ""),
+        "stars": "★" * rating.score + "☆" * (5 - rating.score),
+        "comment": rating.comment,
+        "at": rating.created_at,
+    }
+
+
+def query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

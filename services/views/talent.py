@@ -1,0 +1,248 @@
+"""The talent's pages: file a request, my requests, one request with its timeline,
+comments, attachments, supply-info, withdrawal and rating."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from portal.errors import DomainError
+from portal.uploads import serve_upload
+from services import conversation, feedback, filing, workflow
+from services.conversation import COMMENTABLE
+from services.forms import (
+    AttachmentForm,
+    CommentForm,
+    RateForm,
+    RequestForm,
+    SupplyInfoForm,
+    WithdrawForm,
+)
+from services.models import OPEN_STATUSES, RequestStatus, ServiceType
+from services.views.catalogue import SENSITIVITY_NOTICES, materials, tiers_text
+from services.views.common import (
+    PAGE_SIZE,
+    asked_items,
+    attachments,
+    clock,
+    comments,
+    form_values,
+    mark_rows,
+    outcome,
+    perform,
+    put_errors,
+    rating_of,
+    request_for,
+    request_page,
+    talent_page,
+    timeline,
+    visible_requests,
+)
+
+
+def upload_limit_label() -> str:
+    return f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:g} MB"
+
+
+# --- file a request -------------------------------------------------------------------------
+@talent_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def apply(request, code: str):
+    """我要申请: the form built from the type's field definitions; services.filing decides."""
+    service = get_object_or_404(
+        ServiceType.objects.active().select_related("department"), code=code
+    )
+    form = RequestForm(request.POST if request.method == "POST" else None, service_type=service)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            req = filing.request_file(
+                talent=request.user,
+                service_type=service.code,
+                fields=form.values(),
+                description=form.cleaned_data["description"],
+                consent=form.cleaned_data.get("consent", False),
+                request=request,
+            )
+        except ValidationError as exc:
+            put_errors(form, exc)
+        except DomainError as exc:
+            # No live card, or a tier the service is not for: said on top of the form.
+            form.add_error(None, exc.detail)
+            status = exc.status_code
+        else:
+            messages.success(
+                request,
+                f"申请已提交，编号 {req.number}。{service.department.name}将在"
+                f"{service.accept_days}个工作日内受理。",
+            )
+            return redirect("services:request", number=req.number)
+    if form.errors and status == 200:
+        status = 400
+    return render(
+        request,
+        "services/apply.html",
+        {
+            "service": service,
+            "form": form,
+            "type_fields": form.type_fields(),
+            "materials": materials(service),
+            "tiers_text": tiers_text(service.eligible_tiers),
+            "sensitivity_notice": SENSITIVITY_NOTICES.get(service.sensitivity, ""),
+        },
+        status=status,
+    )
+
+
+# --- my requests ----------------------------------------------------------------------------
+@talent_page
+@require_safe
+def my_requests(request):
+    """我的申请: newest first, with the status and the promised date."""
+    queryset = visible_requests(request.user).order_by("-submitted_at", "-id")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = mark_rows(page.object_list)
+    return render(request, "services/my_requests.html", {"page": page})
+
+
+# --- one request ----------------------------------------------------------------------------
+def render_request(
+    request,
+    req,
+    *,
+    comment_form=None,
+    attachment_form=None,
+    supply_form=None,
+    withdraw_form=None,
+    rate_form=None,
+    status=200,
+):
+    """The talent's request page (also re-rendered with a form's errors after a POST)."""
+    user = request.user
+    can_rate = req.status == RequestStatus.RESOLVED and getattr(req, "rating", None) is None
+    context = {
+        "req": req,
+        "sla": clock(req),
+        "values": form_values(req, user),
+        "events": timeline(req),
+        "outcome": outcome(req),
+        "asked": asked_items(req) if req.status == RequestStatus.AWAITING_TALENT else None,
+        "comments": comments(req),
+        "attachments": attachments(req),
+        "rating": rating_of(req),
+        "upload_limit": upload_limit_label(),
+        # What the talent may do now (the domain functions decide; these only pick forms).
+        "can_comment": workflow.is_owner(user, req) and req.status in COMMENTABLE,
+        "can_attach": workflow.is_owner(user, req) and req.status in OPEN_STATUSES,
+        "can_supply": req.status == RequestStatus.AWAITING_TALENT,
+        "can_withdraw": req.status in OPEN_STATUSES,
+        "can_rate": can_rate,
+        "comment_form": comment_form or CommentForm(prefix="comment"),
+        "attachment_form": attachment_form or AttachmentForm(prefix="attach"),
+        "supply_form": supply_form or SupplyInfoForm(prefix="supply"),
+        "withdraw_form": withdraw_form or WithdrawForm(prefix="withdraw"),
+        "rate_form": rate_form or RateForm(prefix="rate"),
+        "Status": RequestStatus,
+    }
+    return render(request, "services/request_detail.html", context, status=status)
+
+
+@talent_page
+@require_safe
+def request_detail(request, number: str):
+    return render_request(request, request_for(request, number, detail=True))
+
+
+def _talent_action(request, number, form, form_name, act, done):
+    req = request_for(request, number)
+    outcome = perform(request, form, lambda data: act(req, data))
+    if outcome.done:
+        messages.success(request, done)
+    if outcome.done or outcome.refused:
+        return redirect("services:request", number=number)
+    req = request_for(request, number, detail=True)
+    return render_request(request, req, **{form_name: form}, status=400)
+
+
+@talent_page
+@require_POST
+def comment(request, number: str):
+    def act(req, data):
+        conversation.request_comment(
+            req=req, actor=request.user, body=data["body"], request=request
+        )
+
+    form = CommentForm(request.POST, prefix="comment")
+    return _talent_action(request, number, form, "comment_form", act, "留言已发送。")
+
+
+@talent_page
+@require_POST
+def attach(request, number: str):
+    def act(req, data):
+        return conversation.request_attach(
+            req=req, actor=request.user, upload=data["file"], request=request
+        )
+
+    form = AttachmentForm(request.POST, request.FILES, prefix="attach")
+    return _talent_action(request, number, form, "attachment_form", act, "附件已上传。")
+
+
+@talent_page
+@require_POST
+def supply_info(request, number: str):
+    def act(req, data):
+        workflow.request_supply_info(
+            req=req, actor=request.user, note=data["note"], request=request
+        )
+
+    form = SupplyInfoForm(request.POST, prefix="supply")
+    return _talent_action(
+        request, number, form, "supply_form", act, "补正已提交，办理时限恢复计算。"
+    )
+
+
+@talent_page
+@require_POST
+def withdraw(request, number: str):
+    def act(req, data):
+        workflow.request_withdraw(
+            req=req, actor=request.user, reason=data["reason"], request=request
+        )
+
+    form = WithdrawForm(request.POST, prefix="withdraw")
+    return _talent_action(request, number, form, "withdraw_form", act, "申请已撤回。")
+
+
+@talent_page
+@require_POST
+def rate(request, number: str):
+    form = RateForm(request.POST, prefix="rate")
+
+    def act(req, data):
+        feedback.request_rate(
+            req=req,
+            actor=request.user,
+            score=form.score_value(),
+            comment=data["comment"],
+            request=request,
+        )
+
+    return _talent_action(request, number, form, "rate_form", act, "感谢您的评价！")
+
+
+# --- attachments ----------------------------------------------------------------------------
+@request_page
+@require_safe
+def attachment_download(request, number: str, pk: int):
+    """A file of a request, for whoever may see the request (same visibility)."""
+    req = request_for(request, number)
+    attachment = get_object_or_404(req.attachments.all(), pk=pk)
+    return serve_upload(
+        attachment.storage_name,
+        content_type=attachment.content_type,
+        filename=attachment.name,
+        inline=request.GET.get("inline") == "1",
+    )
