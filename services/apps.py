@@ -7,7 +7,9 @@ class ServicesConfig(AppConfig):
 
     def ready(self):
         from cards.hooks import set_tier_services_provider
+        from portal import navigation
         from portal.audit import ACTION_LABELS
+        from portal.models import Role
         from services import signals  # noqa: F401  (connects on import)
         from services.models import ServiceType
 
@@ -15,6 +17,13 @@ class ServicesConfig(AppConfig):
         set_tier_services_provider(
             lambda tier: list(ServiceType.objects.for_tier(tier).values_list("name", flat=True))
         )
+        # The catalogue is public; the rest by role (pages: services/views/).
+        navigation.register(
+            "服务事项", "services:catalogue", [*Role.values, navigation.ANONYMOUS], order=30
+        )
+        navigation.register("我的申请", "services:requests", [Role.TALENT], order=40)
+        navigation.register("办件工作台", "services:desk", [Role.STAFF, Role.LEAD], order=40)
+        navigation.register("全部申请", "services:manage", [Role.ADMIN], order=40)
         ACTION_LABELS.update(
             {
                 "service_type.create": "新增服务事项",
