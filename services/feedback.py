@@ -99,13 +99,15 @@ def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> Fol
         followup.closed_by = actor
         followup.note = note
         followup.save(update_fields=["closed_at", "closed_by", "note"])
+        # The timeline (which the talent reads) says that the call-back happened; what the
+        # department changed stays in the follow-up, for the handling side and the dashboard.
         RequestEvent.objects.create(
             request=followup.request,
             actor=actor,
             action="followup_closed",
             from_status=followup.request.status,
             to_status=followup.request.status,
-            note=note,
+            note="部门负责人已完成回访整改。",
         )
         audit_record(
             action="service_request.followup_close",

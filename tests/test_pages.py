@@ -34,7 +34,7 @@ def test_home_explains_the_card_tiers_and_green_channel(client):
     assert response.status_code == 200
     for text in ("巴州优才卡", "A 类", "D 类", "绿色通道", "就高原则", "子女入学", "人才公寓"):
         assert text in html
-    assert nav_labels(response) == ["首页", "登录", "注册"]
+    assert nav_labels(response) == ["首页", "服务事项", "登录", "注册"]
 
 
 def test_pages_load_no_asset_from_another_host(client):
@@ -45,11 +45,15 @@ def test_pages_load_no_asset_from_another_host(client):
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("talent", ["首页", "我的优才卡", "我的账户"]),
-        ("handler", ["首页", "我的账户"]),
-        ("admin_user", ["首页", "优才卡审核", "优才卡登记簿", "管理后台", "我的账户"]),
-        ("auditor", ["首页", "审计日志", "我的账户"]),
-        ("verifier", ["首页", "优才卡核验", "我的账户"]),
+        ("talent", ["首页", "我的优才卡", "服务事项", "我的申请", "我的账户"]),
+        ("handler", ["首页", "服务事项", "办件工作台", "我的账户"]),
+        ("lead", ["首页", "服务事项", "办件工作台", "我的账户"]),
+        (
+            "admin_user",
+            ["首页", "优才卡审核", "优才卡登记簿", "服务事项", "全部申请", "管理后台", "我的账户"],
+        ),
+        ("auditor", ["首页", "审计日志", "服务事项", "我的账户"]),
+        ("verifier", ["首页", "优才卡核验", "服务事项", "我的账户"]),
     ],
 )
 def test_navigation_follows_the_role(client, request, persona, expected):
