@@ -29,7 +29,7 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role
 from portal.notify import notification_create
-from portal.uploads import check_upload, delete_upload, store_upload
+from portal.uploads import check_upload, delete_upload, stored_upload
 
 RENEWAL_WINDOW_DAYS = 90
 MAX_DOCUMENTS = 30
@@ -216,8 +216,7 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
         _require_editable(app)
         if app.documents.count() >= MAX_DOCUMENTS:
             raise ValidationError({"file": [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
-        storage_name = store_upload(upload, checked, folder="cards")
-        try:
+        with stored_upload(upload, checked, folder="cards") as storage_name:
             document = ApplicationDocument.objects.create(
                 application=app,
                 kind=kind,
@@ -235,9 +234,6 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
                 kind=kind,
                 size=checked.size,
             )
-        except Exception:
-            delete_upload(storage_name)
-            raise
     return document
 
 

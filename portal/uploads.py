@@ -9,6 +9,7 @@ original name is kept only as metadata for the download's file name.
 import hashlib
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,18 @@ def store_upload(upload, checked: CheckedUpload, *, folder: str) -> str:
     name = f"{folder}/{stamp}/{secrets.token_hex(16)}{checked.extension}"
     upload.seek(0)
     return private_storage().save(name, upload)
+
+
+@contextmanager
+def stored_upload(upload, checked: CheckedUpload, *, folder: str):
+    """Store the file and yield its storage name; if the block fails (the row that should
+    point at the file is not written), delete the file again, so no orphan is left."""
+    storage_name = store_upload(upload, checked, folder=folder)
+    try:
+        yield storage_name
+    except BaseException:
+        delete_upload(storage_name)
+        raise
 
 
 def delete_upload(storage_name: str) -> None:

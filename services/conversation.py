@@ -6,7 +6,7 @@ from django.db import transaction
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.notify import notification_create
-from portal.uploads import check_upload, delete_upload, store_upload
+from portal.uploads import check_upload, stored_upload
 from services.filing import notify_department
 from services.models import OPEN_STATUSES, RequestAttachment, RequestComment, RequestStatus
 from services.workflow import is_handler, is_owner
@@ -82,26 +82,21 @@ def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
         )
     if req.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError({"file": [f"每件申请最多上传{MAX_ATTACHMENTS}个附件。"]})
-    storage_name = store_upload(upload, checked, folder="requests")
-    try:
-        with transaction.atomic():
-            attachment = RequestAttachment.objects.create(
-                request=req,
-                uploaded_by=actor,
-                name=checked.name,
-                size=checked.size,
-                content_type=checked.content_type,
-                sha256=checked.sha256,
-                storage_name=storage_name,
-            )
-            audit_record(
-                action="service_request.attach",
-                actor=actor,
-                obj=req,
-                request=request,
-                size=checked.size,
-            )
-    except Exception:
-        delete_upload(storage_name)
-        raise
+    with stored_upload(upload, checked, folder="requests") as storage_name, transaction.atomic():
+        attachment = RequestAttachment.objects.create(
+            request=req,
+            uploaded_by=actor,
+            name=checked.name,
+            size=checked.size,
+            content_type=checked.content_type,
+            sha256=checked.sha256,
+            storage_name=storage_name,
+        )
+        audit_record(
+            action="service_request.attach",
+            actor=actor,
+            obj=req,
+            request=request,
+            size=checked.size,
+        )
     return attachment

@@ -131,3 +131,17 @@ def test_a_document_can_be_removed_while_editable(t, app, django_capture_on_comm
         )
     assert deleted.status_code == 204
     assert not ApplicationDocument.objects.exists() and not stored.exists()
+
+
+def test_a_stored_file_is_removed_when_its_row_cannot_be_written(tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.uploads import check_upload, stored_upload
+
+    upload = SimpleUploadedFile("a.pdf", PDF, "application/pdf")
+    checked = check_upload(upload)
+    with pytest.raises(RuntimeError), stored_upload(upload, checked, folder="t") as name:
+        path = Path(settings.PRIVATE_UPLOAD_ROOT) / name
+        assert path.is_file()
+        raise RuntimeError("the row could not be written")
+    assert not path.exists()

@@ -24,7 +24,7 @@ urlpatterns = [
     path("cards/mine/", v.CardMine.as_view(), name="api-card-mine"),
     path("cards/mine/qr/", v.CardMineQr.as_view(), name="api-card-mine-qr"),
     path("cards/verify/", v.CardVerify.as_view(), name="api-card-verify"),
-    path("cards/<str:number>/suspend/", v.CardSuspend.as_view()),
-    path("cards/<str:number>/revoke/", v.CardRevoke.as_view()),
-    path("cards/<str:number>/reinstate/", v.CardReinstate.as_view()),
+    path("cards/<str:number>/suspend/", v.card_suspend),
+    path("cards/<str:number>/revoke/", v.card_revoke),
+    path("cards/<str:number>/reinstate/", v.card_reinstate),
 ]

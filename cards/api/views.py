@@ -321,58 +321,33 @@ def card_for(request, number: str) -> Card:
     return get_object_or_404(Card.objects.visible_to(request.user), number=number)
 
 
-class CardSuspend(APIView):
-    permission_classes = [IsAdmin]
+def card_action(func, input_class, summary: str):
+    """One thin view per card command (suspend, revoke, reinstate): admin only."""
 
-    @extend_schema(
-        summary="暂停优才卡", request=s.ReasonInput, responses={200: s.CardAdminOutput}, tags=TAG
-    )
-    def post(self, request, number: str):
-        data = s.ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        card = issuance.card_suspend(
-            card=card_for(request, number),
-            actor=request.user,
-            request=request,
-            **data.validated_data,
+    class CardAction(APIView):
+        permission_classes = [IsAdmin]
+
+        @extend_schema(
+            summary=summary,
+            request=input_class,
+            responses={200: s.CardAdminOutput, 400: None, 404: None, 409: CONFLICT},
+            tags=TAG,
         )
-        return Response(s.CardAdminOutput(card).data)
+        def post(self, request, number: str):
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            card = func(
+                card=card_for(request, number),
+                actor=request.user,
+                request=request,
+                **data.validated_data,
+            )
+            return Response(s.CardAdminOutput(card).data)
+
+    CardAction.__name__ = f"Card{func.__name__.split('_')[-1].title()}View"
+    return CardAction.as_view()
 
 
-class CardRevoke(APIView):
-    permission_classes = [IsAdmin]
-
-    @extend_schema(
-        summary="注销优才卡", request=s.ReasonInput, responses={200: s.CardAdminOutput}, tags=TAG
-    )
-    def post(self, request, number: str):
-        data = s.ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        card = issuance.card_revoke(
-            card=card_for(request, number),
-            actor=request.user,
-            request=request,
-            **data.validated_data,
-        )
-        return Response(s.CardAdminOutput(card).data)
-
-
-class CardReinstate(APIView):
-    permission_classes = [IsAdmin]
-
-    @extend_schema(
-        summary="恢复已暂停的优才卡",
-        request=s.NoteInput,
-        responses={200: s.CardAdminOutput},
-        tags=TAG,
-    )
-    def post(self, request, number: str):
-        data = s.NoteInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        card = issuance.card_reinstate(
-            card=card_for(request, number),
-            actor=request.user,
-            request=request,
-            **data.validated_data,
-        )
-        return Response(s.CardAdminOutput(card).data)
+card_suspend = card_action(issuance.card_suspend, s.ReasonInput, "暂停优才卡")
+card_revoke = card_action(issuance.card_revoke, s.ReasonInput, "注销优才卡")
+card_reinstate = card_action(issuance.card_reinstate, s.NoteInput, "恢复已暂停的优才卡")
