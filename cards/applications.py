@@ -71,6 +71,7 @@ def _notify_talent(app: CardApplication, kind: str, title: str, body: str = "") 
         title=title,
         body=body,
         link=reverse("cards:application", args=[app.pk]),
+        urgent=True,
     )
 
 

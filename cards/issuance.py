@@ -155,6 +155,7 @@ def _set_status(
             title=f"您的优才卡 {card.number} {_TITLES[action]}",
             body=f"原因：{reason}" if reason else "",
             link=reverse("cards:home"),
+            urgent=True,
         )
     return card
 

@@ -142,6 +142,14 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# A web request that enqueues while Redis is down must not hang: one connection attempt
+# (kombu would otherwise retry for ~2 s), a short timeout; the row stays in the database and
+# the periodic retry delivers it later. See portal.delivery.enqueue.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
 if not REDIS_URL:
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
@@ -156,9 +164,7 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
-    # A web request that enqueues while Redis is down must not hang: fail fast, the row
-    # stays in the database and the periodic retry delivers it later.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
@@ -171,6 +177,10 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "retry-deliveries": {
+        "task": "portal.tasks.retry_deliveries",
+        "schedule": timedelta(minutes=1),
+    },
     "purge-login-throttle": {
         "task": "portal.tasks.purge_login_throttle",
         "schedule": timedelta(hours=1),
@@ -290,6 +300,13 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "巴州优才卡 <noreply@localhost>")
+# Absolute links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# SMS: a dotted path to a backend class (portal/sms.py explains how to plug in a provider).
+SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.OutboxSmsBackend")
+# Delivery retries: attempts before a delivery is marked failed, and the backoff in minutes.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
+DELIVERY_BACKOFF_MINUTES = [1, 5, 15, 60, 240, 720]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security headers -----------------------------------------------------------------------

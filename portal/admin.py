@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from portal.audit import audit_record
-from portal.models import Department, Role, User
+from portal.models import Delivery, DeliveryStatus, Department, Role, SmsOutbox, User
 
 # Roles the organization department may give in the admin. Admin and auditor accounts are
 # created by operators with `create_account`: under 等保 separation of duties an admin can
@@ -138,3 +138,60 @@ class UserAdmin(admin.ModelAdmin):
                 "is_active": obj.is_active,
             },
         )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """E-mail and SMS deliveries; failed ones can be sent again."""
+
+    list_display = ["created_at", "channel", "masked_address", "status", "attempts", "last_error"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["notification"]
+    fields = ["channel", "masked_address", "status", "attempts", "next_attempt_at", "last_error",
+              "sent_at", "created_at"]  # fmt: skip
+    readonly_fields = fields
+    actions = ["retry"]
+
+    @admin.display(description="地址")
+    def masked_address(self, obj):
+        from portal.identity import mask_phone
+
+        if obj.channel == "sms":
+            return mask_phone(obj.address)
+        name, _, domain = obj.address.partition("@")
+        return f"{name[:2]}***@{domain}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="重新发送所选投递")
+    def retry(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.exclude(status=DeliveryStatus.SENT).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
+        )
+        audit_record(action="delivery.retry", actor=request.user, request=request, count=count)
+        messages.success(request, f"已重新排队 {count} 条，将在一分钟内发送。")
+
+
+@admin.register(SmsOutbox)
+class SmsOutboxAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "masked_phone", "text"]
+    fields = ["created_at", "masked_phone", "text"]
+    readonly_fields = fields
+
+    @admin.display(description="手机号码")
+    def masked_phone(self, obj):
+        from portal.identity import mask_phone
+
+        return mask_phone(obj.phone)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,22 +1,36 @@
 """The in-app inbox: writing and reading notifications.
 
-Delivery by e-mail and SMS reads these rows; it is added with the Celery work (issue 5).
+The inbox row is written first, always, in the caller's transaction; e-mail (and, for urgent
+messages, SMS) deliveries are written with it and sent after commit (portal.delivery).
 """
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.delivery import deliveries_create
 from portal.models import Notification
 
 
 def notification_create(
-    *, recipient, kind: str, title: str, body: str = "", link: str = "", dedupe_key=None
+    *,
+    recipient,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    dedupe_key=None,
+    urgent: bool = False,
 ) -> Notification | None:
-    """Put a message in ``recipient``'s inbox. With a ``dedupe_key`` the message is written at
-    most once, whoever calls and however often: returns None when it already exists."""
+    """Put a message in ``recipient``'s inbox and schedule its e-mail (and SMS if ``urgent``).
+
+    With a ``dedupe_key`` the message is written at most once, whoever calls and however
+    often: returns None when it already exists. Inactive accounts get nothing.
+    """
+    if not recipient.is_active:
+        return None
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            notification = Notification.objects.create(
                 recipient=recipient,
                 kind=kind,
                 title=title,
@@ -24,6 +38,8 @@ def notification_create(
                 link=link,
                 dedupe_key=dedupe_key,
             )
+            deliveries_create(notification, urgent=urgent)
+            return notification
     except IntegrityError:
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None

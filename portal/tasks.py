@@ -1,8 +1,21 @@
-"""Periodic housekeeping of the portal layer."""
+"""Celery tasks of the portal layer: they take IDs and call domain functions."""
 
 from celery import shared_task
 
+from portal.delivery import deliveries_retry, delivery_send
 from portal.signin import purge_expired
+
+
+@shared_task
+def send_delivery(delivery_id: int) -> str:
+    """Send one e-mail or SMS delivery (idempotent: a sent one is skipped)."""
+    return delivery_send(delivery_id)
+
+
+@shared_task
+def retry_deliveries() -> int:
+    """Send pending deliveries whose next attempt is due (broker outages, dead workers)."""
+    return deliveries_retry()
 
 
 @shared_task

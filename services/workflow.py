@@ -97,12 +97,14 @@ def _audit(req, actor, action, request, **detail) -> None:
 
 
 def _tell_talent(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
+    """Every step a talent waits for goes out by SMS as well (urgent)."""
     notification_create(
         recipient=req.talent,
         kind=kind,
         title=f"{req.number} {title}",
         body=body,
         link=f"/requests/{req.number}/",
+        urgent=True,
     )
 
 

@@ -40,6 +40,15 @@ def redis_reachable() -> bool:
         return False
 
 
+def pytest_configure(config):
+    # Tests publish to an in-memory broker: nothing lands in var/celery/ where a running
+    # `make run` worker would pick it up. Tests of the real broker set their own URL.
+    from config.celery import app
+
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport_options = {}
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _missing("PostgreSQL (set DATABASE_URL)")

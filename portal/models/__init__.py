@@ -1,6 +1,7 @@
 """Models of the portal layer."""
 
 from portal.models.audit import AppendOnlyError, AuditEvent
+from portal.models.delivery import Channel, Delivery, DeliveryStatus, SmsOutbox
 from portal.models.departments import Department
 from portal.models.notifications import Notification
 from portal.models.throttle import LoginFailure, LoginLockout
@@ -10,10 +11,14 @@ __all__ = [
     "DEPARTMENT_ROLES",
     "AppendOnlyError",
     "AuditEvent",
+    "Channel",
+    "Delivery",
+    "DeliveryStatus",
     "Department",
     "LoginFailure",
     "LoginLockout",
     "Notification",
     "Role",
+    "SmsOutbox",
     "User",
 ]

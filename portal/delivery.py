@@ -1,0 +1,155 @@
+"""Delivering notifications by e-mail and SMS, after the inbox row is written.
+
+Web requests never talk to the broker inside their transaction: ``enqueue`` schedules the
+task for after commit and swallows a broker failure (logged), because the Delivery row is
+already safe in the database and ``deliveries_retry`` (every minute) sends whatever is still
+pending. Sending locks the row and marks it sent in one transaction, so two workers, or a task
+and the retry job, never send the same delivery twice.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import Channel, Delivery, DeliveryStatus, Notification
+from portal.sms import get_backend
+
+logger = logging.getLogger("portal.delivery")
+
+
+# Circuit breaker: after a failed publish this process leaves the broker alone for a while, so
+# a request that enqueues several tasks during an outage pays for one timeout, not one each.
+BREAKER_SECONDS = 30
+_breaker = {"until": 0.0}  # process-wide; a float swap needs no lock
+
+
+def _broker_open() -> bool:
+    return time.monotonic() >= _breaker["until"]
+
+
+def enqueue(task, *args) -> None:
+    """Send ``task.apply_async(args)`` once the current transaction commits; never raise.
+
+    With the broker down, the publish fails fast (one connection attempt, short timeout) and
+    the periodic job picks the work up later: the row it works on is already committed.
+    """
+
+    def publish():
+        if not _broker_open():
+            return
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:
+            _breaker["until"] = time.monotonic() + BREAKER_SECONDS
+            logger.warning("broker unavailable; %s%s left for the retry job", task.name, args)
+
+    transaction.on_commit(publish)
+
+
+def deliveries_create(notification: Notification, *, urgent: bool) -> list[Delivery]:
+    """The rows for a new notification: e-mail when the recipient has an address, SMS too
+    for urgent messages when they have a mobile number. Enqueued after commit."""
+    from portal.tasks import send_delivery
+
+    recipient = notification.recipient
+    # The task sent after commit normally delivers at once; the retry job waits a minute
+    # before it takes a new row, so it only handles what the task did not.
+    later = timezone.now() + timedelta(minutes=1)
+    rows = []
+    if recipient.email:
+        rows.append(Delivery(notification=notification, channel=Channel.EMAIL,
+                             address=recipient.email, next_attempt_at=later))  # fmt: skip
+    if urgent and recipient.phone:
+        rows.append(Delivery(notification=notification, channel=Channel.SMS,
+                             address=recipient.phone, next_attempt_at=later))  # fmt: skip
+    for row in rows:
+        row.save()
+        enqueue(send_delivery, row.pk)
+    return rows
+
+
+def _email(delivery: Delivery) -> None:
+    notification = delivery.notification
+    link = f"{settings.SITE_URL.rstrip('/')}{notification.link}" if notification.link else ""
+    body = "\n\n".join(
+        part for part in (notification.body, f"查看详情：{link}" if link else "") if part
+    )
+    message = EmailMessage(
+        subject=f"【巴州优才卡】{notification.title}",
+        body=body or notification.title,
+        to=[delivery.address],
+        # A stable Message-ID lets a mail server drop a resend after a crash mid-delivery.
+        headers={"Message-ID": f"<delivery-{delivery.pk}@bazhou-youcai>"},
+    )
+    message.send(fail_silently=False)
+
+
+def _sms(delivery: Delivery) -> None:
+    # Short and free of personal data: the details are behind the login.
+    text = f"【巴州优才卡】{delivery.notification.title}。详情请登录平台查看。"
+    get_backend().send(delivery, text)
+
+
+SENDERS = {Channel.EMAIL: _email, Channel.SMS: _sms}
+
+
+def delivery_send(delivery_id: int) -> str:
+    """Send one delivery if it is still pending; return what happened.
+
+    Idempotent: a delivery already sent (or being sent by another worker, whose lock this
+    call skips) is left alone.
+    """
+    try:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update(skip_locked=True)
+                .select_related("notification")
+                .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+                .first()
+            )
+            if delivery is None:
+                return "skipped"
+            SENDERS[delivery.channel](delivery)
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.attempts += 1
+            delivery.save(update_fields=["status", "sent_at", "attempts"])
+            return "sent"
+    except Exception as exc:
+        _schedule_retry(delivery_id, exc)
+        return "retry"
+
+
+def _schedule_retry(delivery_id: int, exc: Exception) -> None:
+    logger.warning("delivery %s failed: %s", delivery_id, exc)
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return
+        delivery.attempts += 1
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+        else:
+            backoff = settings.DELIVERY_BACKOFF_MINUTES
+            minutes = backoff[min(delivery.attempts - 1, len(backoff) - 1)]
+            delivery.next_attempt_at = timezone.now() + timedelta(minutes=minutes)
+        delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+
+
+def deliveries_retry(limit: int = 500) -> int:
+    """Send pending deliveries whose next attempt is due (read through the partial index);
+    return how many were tried. Covers a broker that was down and a worker that died."""
+    due = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        delivery_send(delivery_id)
+    return len(due)

@@ -1,0 +1,80 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "电子邮件"
+    SMS = "sms", "短信"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
+class Delivery(models.Model):
+    """One notification sent over one channel (e-mail or SMS).
+
+    Written in the same transaction as its Notification, so nothing is lost when the broker is
+    down: a task sends it after commit, and the periodic retry picks up whatever is still
+    pending (``next_attempt_at`` indexed). The sending task locks the row and marks it sent in
+    one transaction; a failure schedules the next attempt with backoff, and after
+    ``MAX_ATTEMPTS`` the delivery is marked failed for the admins to see.
+    """
+
+    notification = models.ForeignKey(
+        "portal.Notification", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
+    address = models.CharField("地址", max_length=254)
+    status = models.CharField(
+        "状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", default=timezone.now)
+    last_error = models.TextField("最近错误", blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "消息投递"
+        verbose_name_plural = "消息投递"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_one_per_channel"
+            ),
+        ]
+        indexes = [
+            # The retry job: pending deliveries whose next attempt is due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_due_idx",
+            ),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_idx"),
+        ]
+
+    def __str__(self):
+        # Shown in admin pages and logs: never the full address.
+        return f"{self.get_channel_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class SmsOutbox(models.Model):
+    """Text messages the default SMS backend 'sent': kept for inspection until a real SMS
+    gateway is plugged in (settings.SMS_BACKEND)."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="sms")
+    phone = models.CharField(max_length=20)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "短信发件箱"
+        verbose_name_plural = "短信发件箱"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.phone}: {self.text[:20]}"

@@ -1,0 +1,32 @@
+"""Pluggable SMS backends (settings.SMS_BACKEND, a dotted path to a class).
+
+A backend has one method, ``send(delivery, text)``, called inside the transaction that marks
+the delivery sent: raise to make the delivery retry later. To plug in a provider (阿里云短信,
+腾讯云短信, a government SMS gateway), write a class whose ``send`` calls the provider's API and
+name it in SMS_BACKEND; put its credentials in the environment.
+"""
+
+import logging
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from portal.identity import mask_phone
+from portal.models import SmsOutbox
+
+logger = logging.getLogger("portal.sms")
+
+
+class OutboxSmsBackend:
+    """The default: keep the message in the SmsOutbox table and log it (phone masked).
+
+    Written in the delivery's own transaction, so a message is in the outbox exactly once
+    even if a worker dies while sending."""
+
+    def send(self, delivery, text: str) -> None:
+        SmsOutbox.objects.create(delivery=delivery, phone=delivery.address, text=text)
+        logger.info("SMS to %s: %s", mask_phone(delivery.address), text)
+
+
+def get_backend():
+    return import_string(settings.SMS_BACKEND)()

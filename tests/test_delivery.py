@@ -1,0 +1,169 @@
+"""Notifications: inbox row first, then e-mail and SMS with retries; nothing lost when the
+broker is down."""
+
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from celery import current_app
+from django.core import mail
+
+from portal.delivery import deliveries_retry, delivery_send
+from portal.models import Delivery, DeliveryStatus, Notification, SmsOutbox
+from portal.notify import notification_create
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def reachable(talent):
+    talent.email = "liming@example.cn"
+    talent.save()
+    return talent
+
+
+def test_the_inbox_row_comes_with_its_deliveries(reachable):
+    notification_create(recipient=reachable, kind="k", title="普通消息")
+    notification_create(recipient=reachable, kind="k", title="紧急消息", urgent=True)
+    rows = sorted(Delivery.objects.values_list("notification__title", "channel", "status"))
+    assert rows == [
+        ("普通消息", "email", "pending"),
+        ("紧急消息", "email", "pending"),
+        ("紧急消息", "sms", "pending"),
+    ]
+
+
+def test_no_address_no_delivery_and_inactive_accounts_get_nothing(talent):
+    talent.email, talent.phone = "", ""
+    talent.save()
+    notification_create(recipient=talent, kind="k", title="t", urgent=True)
+    assert Notification.objects.count() == 1 and not Delivery.objects.exists()
+    talent.is_active = False
+    talent.save()
+    assert notification_create(recipient=talent, kind="k", title="t") is None
+
+
+def test_an_email_is_sent_once(reachable):
+    notification = notification_create(
+        recipient=reachable,
+        kind="k",
+        title="已受理",
+        body="承办部门：住建局",
+        link="/requests/FW-1/",
+    )
+    delivery = notification.deliveries.get()
+    assert delivery_send(delivery.pk) == "sent"
+    assert delivery_send(delivery.pk) == "skipped"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == "【巴州优才卡】已受理" and message.to == ["liming@example.cn"]
+    assert "http://127.0.0.1:8000/requests/FW-1/" in message.body
+    assert message.extra_headers["Message-ID"] == f"<delivery-{delivery.pk}@bazhou-youcai>"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+
+
+def test_an_sms_goes_to_the_outbox_once_and_carries_no_personal_data(reachable):
+    notification = notification_create(
+        recipient=reachable, kind="k", title="FW-1 已办结", urgent=True
+    )
+    sms = notification.deliveries.get(channel="sms")
+    delivery_send(sms.pk)
+    delivery_send(sms.pk)
+    outbox = SmsOutbox.objects.get()
+    assert (
+        outbox.phone == "13800002688"
+        and outbox.text == "【巴州优才卡】FW-1 已办结。详情请登录平台查看。"
+    )
+
+
+def test_failures_retry_with_backoff_and_then_fail(reachable, settings, monkeypatch):
+    settings.DELIVERY_MAX_ATTEMPTS = 3
+    settings.DELIVERY_BACKOFF_MINUTES = [1, 5]
+
+    def down(self, *args, **kwargs):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", down)
+    with time_machine.travel(T0, tick=False) as clock:
+        delivery = notification_create(recipient=reachable, kind="k", title="t").deliveries.get()
+        assert delivery_send(delivery.pk) == "retry"
+        delivery.refresh_from_db()
+        assert (delivery.attempts, delivery.status) == (1, "pending")
+        assert delivery.next_attempt_at == T0 + timedelta(minutes=1)
+        assert "SMTP server unreachable" in delivery.last_error
+        clock.shift(timedelta(seconds=59))
+        assert deliveries_retry() == 0  # not due yet
+        clock.shift(timedelta(seconds=1))
+        assert deliveries_retry() == 1
+        delivery.refresh_from_db()
+        assert delivery.next_attempt_at == T0 + timedelta(minutes=1 + 5)
+        clock.shift(timedelta(minutes=5))
+        deliveries_retry()
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.status) == (3, "failed")
+
+
+def test_the_retry_job_sends_what_the_task_did_not(reachable):
+    with time_machine.travel(T0, tick=False) as clock:
+        notification_create(recipient=reachable, kind="k", title="t1", urgent=True)
+        assert deliveries_retry() == 0  # the task gets a minute to do it first
+        clock.shift(timedelta(minutes=1))
+        assert deliveries_retry() == 2
+    assert len(mail.outbox) == 1 and SmsOutbox.objects.count() == 1
+    assert not Delivery.objects.exclude(status="sent").exists()
+
+
+def test_failed_deliveries_are_visible_to_admins_and_can_be_requeued(client, admin_user, reachable):
+    delivery = notification_create(recipient=reachable, kind="k", title="t").deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=6, last_error="boom")
+    client.force_login(admin_user)
+    page = client.get("/admin/portal/delivery/?status__exact=failed").content.decode()
+    assert "boom" in page and "li***@example.cn" in page and "liming@example.cn" not in page
+    client.post("/admin/portal/delivery/", {"action": "retry", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_fails_no_request_and_loses_nothing(
+    client_for, departments, talent, handler, settings
+):
+    from services.seed import seed_service_types
+    from tests.requests_support import HOUSING, give_card
+
+    seed_service_types()
+    give_card(talent)
+    handler.email = "wangfang@zjj.example.cn"
+    handler.save()
+    talent.email = "liming@example.cn"
+    talent.save()
+    conf = current_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
+    try:
+        talent_client, staff = client_for(talent), client_for(handler)
+        started = time.monotonic()
+        filed = talent_client.post(
+            "/api/v1/service-requests/", {"service_type": "HOUSING", "fields": HOUSING}
+        )
+        filing_took = time.monotonic() - started
+        number = filed.json()["number"]
+        started = time.monotonic()
+        accepted = staff.post(f"/api/v1/service-requests/{number}/accept/")
+        accept_took = time.monotonic() - started
+    finally:
+        conf.broker_url, conf.broker_transport_options = saved
+    assert filed.status_code == 201 and accepted.status_code == 200
+    assert filing_took < 2 and accept_took < 2, (filing_took, accept_took)
+    pending = Delivery.objects.filter(status="pending")
+    assert pending.count() == 3  # e-mail to the handler; e-mail and SMS to the talent
+    # The broker is back: the periodic job delivers everything, once.
+    with time_machine.travel(timedelta(minutes=2)):
+        assert deliveries_retry() == 3
+    assert not Delivery.objects.exclude(status="sent").exists()
+    assert len(mail.outbox) == 2 and SmsOutbox.objects.count() == 1
