@@ -177,6 +177,10 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "services.tasks.sla_sweep",
+        "schedule": timedelta(minutes=5),
+    },
     "retry-deliveries": {
         "task": "portal.tasks.retry_deliveries",
         "schedule": timedelta(minutes=1),

@@ -50,6 +50,17 @@ def pause_shift(req: ServiceRequest, tally: _Tally | None = None, since=None) ->
     return total
 
 
+DERIVED = (
+    "accept_due_at",
+    "promised_due_at",
+    "resolve_due_at",
+    "due_at",
+    "escalate_at",
+    "next_notice_at",
+    "calendar_verified",
+)
+
+
 def recompute(req: ServiceRequest) -> list[str]:
     """Set the deadline columns of ``req`` from its facts; return the changed field names.
 
@@ -80,15 +91,16 @@ def recompute(req: ServiceRequest) -> list[str]:
         req.due_at, req.escalate_at = req.resolve_due_at, resolve_escalate
     else:  # paused, or finished: no clock runs
         req.due_at, req.escalate_at = None, None
+    # The sweep looks again from the start of the due day (due_soon); levels it already
+    # notified for this deadline are skipped by SlaNotice's unique constraint.
+    req.next_notice_at = due_soon_at(req.due_at) if req.due_at else None
     req.calendar_verified = tally.verified
-    return [
-        "accept_due_at",
-        "promised_due_at",
-        "resolve_due_at",
-        "due_at",
-        "escalate_at",
-        "calendar_verified",
-    ]
+    return list(DERIVED)
+
+
+def due_soon_at(due_at: datetime.datetime) -> datetime.datetime:
+    """The start of the due day: from then on the deadline is the end of the current day."""
+    return due_at - datetime.timedelta(days=1)
 
 
 def recompute_open(batch_size: int = 500) -> int:
@@ -108,12 +120,9 @@ def recompute_open(batch_size: int = 500) -> int:
             return changed
         dirty = []
         for req in batch:
-            before = (req.accept_due_at, req.resolve_due_at, req.promised_due_at, req.due_at,
-                      req.escalate_at, req.calendar_verified)  # fmt: skip
+            before = {name: getattr(req, name) for name in DERIVED}
             fields = recompute(req)
-            after = (req.accept_due_at, req.resolve_due_at, req.promised_due_at, req.due_at,
-                     req.escalate_at, req.calendar_verified)  # fmt: skip
-            if before != after:
+            if any(getattr(req, name) != value for name, value in before.items()):
                 dirty.append(req)
         if dirty:
             ServiceRequest.objects.bulk_update(dirty, fields)

@@ -15,14 +15,17 @@ from services.models.requests import (
     RequestStatus,
     ServiceRequest,
 )
+from services.models.supervision import Clock, Level, SlaNotice
 
 __all__ = [
     "OPEN_STATUSES",
     "CalendarDay",
+    "Clock",
     "Datatype",
     "DaySource",
     "DepartmentStint",
     "FollowUp",
+    "Level",
     "Rating",
     "RequestAttachment",
     "RequestComment",
@@ -33,4 +36,5 @@ __all__ = [
     "Sensitivity",
     "ServiceRequest",
     "ServiceType",
+    "SlaNotice",
 ]

@@ -95,6 +95,9 @@ class ServiceRequest(models.Model):
     promised_due_at = models.DateTimeField("承诺办结时间（自提交起）", null=True, blank=True)
     due_at = models.DateTimeField("当前时钟期限", null=True, blank=True)
     escalate_at = models.DateTimeField("督办时间", null=True, blank=True)
+    # When the sweep should next look at this request (the next supervision level of the
+    # running clock: the start of the due day, the deadline, the escalation). Null: nothing.
+    next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
     accepted_on_time = models.BooleanField("按时受理", null=True, blank=True)
     resolved_on_time = models.BooleanField("按时办结", null=True, blank=True)
     calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
@@ -131,6 +134,19 @@ class ServiceRequest(models.Model):
                 fields=["escalate_at"],
                 condition=Q(escalate_at__isnull=False),
                 name="servicerequest_escalate_idx",
+            ),
+            # The supervision sweep: "which requests have a level to fire by now?" Its cost
+            # follows the rows that are due, not the number of open requests.
+            models.Index(
+                fields=["next_notice_at"],
+                condition=Q(next_notice_at__isnull=False),
+                name="servicerequest_notice_idx",
+            ),
+            # Rating invitations and auto-close: resolved requests by resolution time.
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(status="resolved"),
+                name="servicerequest_resolved_idx",
             ),
             # Each clock's own deadline, for the supervision figures per clock.
             models.Index(
