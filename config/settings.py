@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -188,6 +189,21 @@ CELERY_BEAT_SCHEDULE = {
     "purge-login-throttle": {
         "task": "portal.tasks.purge_login_throttle",
         "schedule": timedelta(hours=1),
+    },
+    "card-expiry": {"task": "cards.tasks.card_expiry", "schedule": crontab(hour=1, minute=10)},
+    "auto-close": {"task": "services.tasks.auto_close", "schedule": crontab(hour=1, minute=20)},
+    "rating-invitations": {
+        "task": "services.tasks.rating_invitations",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "followups-overdue": {
+        "task": "services.tasks.followups_overdue",
+        "schedule": timedelta(minutes=30),
+    },
+    # CELERY_TIMEZONE is Asia/Shanghai: 08:30 Beijing time.
+    "department-digest": {
+        "task": "services.tasks.department_digest",
+        "schedule": crontab(hour=8, minute=30),
     },
 }
 

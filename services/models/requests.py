@@ -63,7 +63,10 @@ class ServiceRequest(models.Model):
         "services.ServiceType", verbose_name="服务事项", on_delete=models.PROTECT
     )
     department = models.ForeignKey(
-        "portal.Department", verbose_name="当前承办部门", on_delete=models.PROTECT
+        "portal.Department",
+        verbose_name="当前承办部门",
+        on_delete=models.PROTECT,
+        related_name="requests",
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -331,6 +334,8 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(blank=True)
+    # When the organization department was told that the deadline passed (once).
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,0 +1,94 @@
+"""Card expiry: reminders at 90, 30 and 7 days, and expiry itself (nightly job)."""
+
+import datetime
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cards.models import Card, CardEvent, CardStatus
+from portal.audit import audit_record
+from portal.notify import notification_create
+
+REMINDER_DAYS = (90, 30, 7)
+# A reminder missed on its day (the job did not run) is still sent within this many days.
+CATCH_UP_DAYS = 7
+BATCH_SIZE = 500
+
+
+def _remind(card: Card, days: int) -> bool:
+    created = notification_create(
+        recipient=card.holder,
+        kind="card_expiry",
+        title=f"您的优才卡将于 {card.valid_until} 到期",
+        body=f"距有效期届满约 {days} 天。到期前 90 天起可在线申请续期，续期后卡号不变。",
+        link=reverse("cards:home"),
+        # Once per card, end date and level: a renewal (new end date) starts over.
+        dedupe_key=f"card_expiry:{card.pk}:{card.valid_until}:{days}",
+        urgent=days <= 30,
+    )
+    return created is not None
+
+
+def card_expiry_reminders(today: datetime.date | None = None) -> int:
+    """Remind holders whose active card ends in 90, 30 or 7 days; return reminders sent."""
+    today = today or timezone.localdate()
+    sent = 0
+    for days in REMINDER_DAYS:
+        first = today + datetime.timedelta(days=days - CATCH_UP_DAYS)
+        last = today + datetime.timedelta(days=days)
+        # Index card_active_valid_until_idx: active cards by end date.
+        window = (
+            Card.objects.filter(status=CardStatus.ACTIVE, valid_until__range=(first, last))
+            .select_related("holder")
+            .order_by("valid_until", "pk")
+        )
+        for card in window.iterator(chunk_size=BATCH_SIZE):
+            # Only the level the card is at: a card 20 days from its end is past "90".
+            level = min(d for d in REMINDER_DAYS if d >= (card.valid_until - today).days)
+            if level == days:
+                sent += _remind(card, days)
+    return sent
+
+
+def card_expire_due(today: datetime.date | None = None) -> int:
+    """Mark active cards past their end date expired (event, audit, holder told)."""
+    today = today or timezone.localdate()
+    expired = 0
+    while True:
+        batch = list(
+            Card.objects.filter(status=CardStatus.ACTIVE, valid_until__lt=today)
+            .order_by("valid_until", "pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not batch:
+            return expired
+        for card_id in batch:
+            with transaction.atomic():
+                card = (
+                    Card.objects.select_for_update()
+                    .select_related("holder")
+                    .filter(pk=card_id, status=CardStatus.ACTIVE, valid_until__lt=today)
+                    .first()
+                )
+                if card is None:
+                    continue
+                card.status = CardStatus.EXPIRED
+                card.save(update_fields=["status"])
+                CardEvent.objects.create(
+                    card=card,
+                    action="expired",
+                    from_status=CardStatus.ACTIVE,
+                    to_status=card.status,
+                )
+                audit_record(action="card.expired", obj=card, valid_until=str(card.valid_until))
+                notification_create(
+                    recipient=card.holder,
+                    kind="card_expired",
+                    title=f"您的优才卡 {card.number} 已到期",
+                    body="如仍符合条件，可在线重新申请认定。",
+                    link=reverse("cards:home"),
+                    dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
+                    urgent=True,
+                )
+                expired += 1

@@ -1,0 +1,157 @@
+"""Periodic jobs of the green channel besides the SLA sweep (DESIGN.md "Background work")."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.models import Department, Role, User
+from portal.notify import notification_create
+from services.models import FollowUp, RequestEvent, RequestStatus, ServiceRequest
+from services.workdays import Calendar, end_of_day
+
+RATING_INVITATION_AFTER = datetime.timedelta(days=3)
+AUTO_CLOSE_AFTER = datetime.timedelta(days=15)
+BATCH_SIZE = 500
+
+
+def rating_invitations(now=None) -> int:
+    """Invite the talent to rate (好差评) 3 days after resolution, once."""
+    now = now or timezone.now()
+    # Index servicerequest_resolved_idx; older ones are being auto-closed instead.
+    window = ServiceRequest.objects.filter(
+        status=RequestStatus.RESOLVED,
+        resolved_at__lte=now - RATING_INVITATION_AFTER,
+        resolved_at__gt=now - AUTO_CLOSE_AFTER,
+    ).select_related("talent", "service_type")
+    sent = 0
+    for req in window.iterator(chunk_size=BATCH_SIZE):
+        created = notification_create(
+            recipient=req.talent,
+            kind="rating_invitation",
+            title=f"{req.number} {req.service_type.name}已办结，请您评价",
+            body="您的评价将帮助我们改进服务；未评价的申请将在办结 15 天后自动归档。",
+            link=reverse("services:request", args=[req.number]),
+            dedupe_key=f"rating_invitation:{req.pk}",
+        )
+        sent += created is not None
+    return sent
+
+
+def auto_close(now=None) -> int:
+    """Archive requests resolved 15 days ago and never rated."""
+    now = now or timezone.now()
+    closed = 0
+    while True:
+        due = list(
+            ServiceRequest.objects.filter(
+                status=RequestStatus.RESOLVED, resolved_at__lte=now - AUTO_CLOSE_AFTER
+            )
+            .order_by("resolved_at")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not due:
+            return closed
+        for request_id in due:
+            with transaction.atomic():
+                req = (
+                    ServiceRequest.objects.select_for_update()
+                    .filter(pk=request_id, status=RequestStatus.RESOLVED)
+                    .first()
+                )
+                if req is None:  # rated meanwhile
+                    continue
+                req.status = RequestStatus.CLOSED
+                req.closed_at = now
+                req.save(update_fields=["status", "closed_at"])
+                RequestEvent.objects.create(
+                    request=req,
+                    action="auto_closed",
+                    from_status=RequestStatus.RESOLVED,
+                    to_status=req.status,
+                    note="办结15天未评价，自动归档。",
+                )
+                audit_record(action="service_request.auto_close", obj=req, number=req.number)
+                closed += 1
+
+
+def followups_overdue(now=None) -> int:
+    """Escalate bad-rating follow-ups past their deadline to the organization department."""
+    now = now or timezone.now()
+    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
+    escalated = 0
+    overdue = FollowUp.objects.filter(
+        closed_at__isnull=True, escalated_at__isnull=True, due_at__lte=now
+    ).select_related("request", "department")
+    for followup in overdue.iterator(chunk_size=BATCH_SIZE):
+        with transaction.atomic():
+            claimed = FollowUp.objects.filter(pk=followup.pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            )
+            if not claimed:
+                continue  # another run took it
+            for admin in admins:
+                notification_create(
+                    recipient=admin,
+                    kind="followup_overdue",
+                    title=f"{followup.request.number} 差评回访已超期（{followup.department.name}）",
+                    body="请督促承办部门负责人完成回访整改。",
+                    link=reverse("services:manage-request", args=[followup.request.number]),
+                    dedupe_key=f"followup_overdue:{followup.pk}:{admin.pk}",
+                    urgent=True,
+                )
+            escalated += 1
+    return escalated
+
+
+def department_digest(now=None) -> int:
+    """Morning digest (08:30) to each department's staff and leads, on working days only."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if not Calendar.load(today, today).is_workday(today)[0]:
+        return 0
+    end_of_today = end_of_day(today)
+    open_ = Q(requests__status__in=(RequestStatus.SUBMITTED, RequestStatus.ACCEPTED,
+                                     RequestStatus.AWAITING_TALENT))  # fmt: skip
+    # One grouped query for every department's figures.
+    figures = Department.objects.active().annotate(
+        waiting=Count("requests", filter=Q(requests__status=RequestStatus.SUBMITTED)),
+        due_today=Count(
+            "requests",
+            filter=open_ & Q(requests__due_at__gt=now, requests__due_at__lte=end_of_today),
+        ),
+        overdue=Count("requests", filter=open_ & Q(requests__due_at__lte=now)),
+        escalated=Count("requests", filter=open_ & Q(requests__escalate_at__lte=now)),
+        paused=Count("requests", filter=Q(requests__status=RequestStatus.AWAITING_TALENT)),
+    )
+    members = {}
+    for user in User.objects.filter(is_active=True, role__in=(Role.STAFF, Role.LEAD)):
+        members.setdefault(user.department_id, []).append(user)
+    sent = 0
+    for department in figures:
+        counts = (department.waiting, department.due_today, department.overdue, department.paused)
+        if not any(counts) or department.pk not in members:
+            continue
+        title = (
+            f"【每日办件提醒】待受理 {department.waiting} 件，今日到期 {department.due_today} 件，"
+            f"已超期 {department.overdue} 件"
+        )
+        body = (
+            f"{department.name} {today:%Y-%m-%d}：待受理 {department.waiting} 件；"
+            f"今日到期 {department.due_today} 件；已超期 {department.overdue} 件"
+            f"（其中督办 {department.escalated} 件）；待申请人补正 {department.paused} 件。"
+        )
+        for user in members[department.pk]:
+            created = notification_create(
+                recipient=user,
+                kind="department_digest",
+                title=title,
+                body=body,
+                link=reverse("services:desk"),
+                dedupe_key=f"digest:{department.pk}:{today}:{user.pk}",
+            )
+            sent += created is not None
+    return sent
