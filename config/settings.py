@@ -150,6 +150,10 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 0.5,
     "socket_timeout": 5,
     "max_retries": 0,
+    # A task taken by a worker that died (acks_late) goes back to the queue after this long.
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("BROKER_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": 1,
 }
 if not REDIS_URL:
     _queue = VAR_DIR / "celery" / "queue"
@@ -309,7 +313,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
+if env_str("EMAIL_BACKEND"):
+    # An explicit backend, e.g. django.core.mail.backends.filebased.EmailBackend with
+    # EMAIL_FILE_PATH for a staging server that must not send real mail.
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND")
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+elif EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 465)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

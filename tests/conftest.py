@@ -5,6 +5,7 @@ Tests marked ``postgres`` or ``redis`` need that server. On a laptop without it 
 """
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from django.core.cache import cache
@@ -56,12 +57,46 @@ def pytest_runtest_setup(item):
         _missing("Redis (set REDIS_URL)")
 
 
+def _reset_broker_state():
+    from celery import current_app
+    from kombu import pools
+
+    from portal import delivery
+
+    # Celery builds its connection and producer pools once, from the URL of the moment, and
+    # kombu keeps producer pools in a process-wide registry keyed by connection: a test that
+    # changes the URL must drop both, or it publishes to the old broker (or a closed pool).
+    if current_app._pool is not None:
+        current_app._pool.force_close_all()
+        current_app._pool = None
+    current_app.amqp._producer_pool = None
+    pools.reset()
+    delivery._breaker["until"] = 0.0
+
+
+@contextmanager
+def celery_broker(url: str, options: dict | None = None):
+    """Publish to ``url`` (with kombu transport ``options``) inside the block."""
+    from celery import current_app
+
+    conf = current_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    _reset_broker_state()
+    conf.broker_url, conf.broker_transport_options = url, options or {}
+    try:
+        yield
+    finally:
+        _reset_broker_state()
+        conf.broker_url, conf.broker_transport_options = saved
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     # Hashing strength is not what these tests are about; MD5 keeps the suite fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PRIVATE_UPLOAD_ROOT = tmp_path / "uploads"
     cache.clear()
+    _reset_broker_state()
     yield
     cache.clear()
 

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from celery import current_app
 from django.core import mail
 
 from portal.delivery import deliveries_retry, delivery_send
 from portal.models import Delivery, DeliveryStatus, Notification, SmsOutbox
 from portal.notify import notification_create
+from tests.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -130,7 +130,7 @@ def test_failed_deliveries_are_visible_to_admins_and_can_be_requeued(client, adm
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_fails_no_request_and_loses_nothing(
-    client_for, departments, talent, handler, settings
+    client_for, departments, talent, handler, settings, caplog
 ):
     from services.seed import seed_service_types
     from tests.requests_support import HOUSING, give_card
@@ -141,11 +141,8 @@ def test_a_broker_outage_fails_no_request_and_loses_nothing(
     handler.save()
     talent.email = "liming@example.cn"
     talent.save()
-    conf = current_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
-    conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
-    try:
+    # Nothing listens on port 1: every publish fails.
+    with celery_broker("redis://127.0.0.1:1/0", settings.REDIS_BROKER_TRANSPORT_OPTIONS):
         talent_client, staff = client_for(talent), client_for(handler)
         started = time.monotonic()
         filed = talent_client.post(
@@ -153,13 +150,16 @@ def test_a_broker_outage_fails_no_request_and_loses_nothing(
         )
         filing_took = time.monotonic() - started
         number = filed.json()["number"]
+        from portal import delivery
+
+        delivery._breaker["until"] = 0.0  # let the second request try the dead broker too
         started = time.monotonic()
         accepted = staff.post(f"/api/v1/service-requests/{number}/accept/")
         accept_took = time.monotonic() - started
-    finally:
-        conf.broker_url, conf.broker_transport_options = saved
     assert filed.status_code == 201 and accepted.status_code == 200
     assert filing_took < 2 and accept_took < 2, (filing_took, accept_took)
+    refused = [r for r in caplog.records if "broker unavailable" in r.getMessage()]
+    assert len(refused) == 2  # one real attempt per request, then the breaker
     pending = Delivery.objects.filter(status="pending")
     assert pending.count() == 3  # e-mail to the handler; e-mail and SMS to the talent
     # The broker is back: the periodic job delivers everything, once.

@@ -3,27 +3,21 @@
 import time
 
 import pytest
-from celery import current_app
 from django.db import connection
 from django.db.utils import OperationalError
 
-from tests.conftest import redis_url
+from tests.conftest import celery_broker, redis_url
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def broker(settings):
+def broker():
     """Point the Celery app at another broker URL for one test."""
-    conf = current_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
+    from contextlib import ExitStack
 
-    def use(url, options=None):
-        conf.broker_url = url
-        conf.broker_transport_options = options or {}
-
-    yield use
-    conf.broker_url, conf.broker_transport_options = saved
+    with ExitStack() as stack:
+        yield lambda url, options=None: stack.enter_context(celery_broker(url, options))
 
 
 def test_health_with_the_configured_broker(client):
