@@ -160,6 +160,7 @@ def test_a_broker_outage_fails_no_request_and_loses_nothing(
     assert filing_took < 2 and accept_took < 2, (filing_took, accept_took)
     refused = [r for r in caplog.records if "broker unavailable" in r.getMessage()]
     assert len(refused) == 2  # one real attempt per request, then the breaker
+
     pending = Delivery.objects.filter(status="pending")
     assert pending.count() == 3  # e-mail to the handler; e-mail and SMS to the talent
     # The broker is back: the periodic job delivers everything, once.
@@ -167,3 +168,38 @@ def test_a_broker_outage_fails_no_request_and_loses_nothing(
         assert deliveries_retry() == 3
     assert not Delivery.objects.exclude(status="sent").exists()
     assert len(mail.outbox) == 2 and SmsOutbox.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_step_of_a_request_succeeds_quickly_with_the_broker_down(
+    client_for, departments, talent, handler, settings
+):
+    from portal import delivery
+    from services.seed import seed_service_types
+    from tests.requests_support import HOUSING, give_card
+
+    seed_service_types()
+    give_card(talent)
+    talent.email = "liming@example.cn"
+    talent.save()
+    t, h = client_for(talent), client_for(handler)
+    with celery_broker("redis://127.0.0.1:1/0", settings.REDIS_BROKER_TRANSPORT_OPTIONS):
+        number = t.post(
+            "/api/v1/service-requests/", {"service_type": "HOUSING", "fields": HOUSING}
+        ).json()["number"]
+        steps = [
+            (h, "accept", {}),
+            (h, "comments", {"body": "正在核实"}),
+            (h, "request-info", {"items": ["无房证明"]}),
+            (t, "supply-info", {"note": "已补充"}),
+            (h, "resolve", {"note": "已配租"}),
+            (t, "rate", {"score": 5}),
+        ]
+        for client, action, body in steps:
+            delivery._breaker["until"] = 0.0  # each step really tries the dead broker
+            started = time.monotonic()
+            response = client.post(f"/api/v1/service-requests/{number}/{action}/", body)
+            took = time.monotonic() - started
+            assert response.status_code in (200, 201), (action, response.content)
+            assert took < 2, (action, took)
+    assert Delivery.objects.filter(status="pending").count() >= 6  # all kept for the retry job
