@@ -258,6 +258,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # API.md gives "?format=csv|xlsx" to the export; DRF would take it for content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {

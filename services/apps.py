@@ -32,5 +32,6 @@ class ServicesConfig(AppConfig):
                 "calendar.sync": "载入法定节假日安排",
                 "calendar.import": "导入工作日历",
                 "calendar.change": "修改工作日历",
+                "sla.export": "导出督查数据",
             }
         )

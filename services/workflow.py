@@ -16,7 +16,7 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Department, Role, User
 from portal.notify import notification_create
-from services.clocks import recompute
+from services.clocks import pause_shift, recompute
 from services.filing import notify_department
 from services.models import (
     OPEN_STATUSES,
@@ -26,6 +26,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.workdays import local_date, working_days_between
 
 S = RequestStatus
 
@@ -40,6 +41,12 @@ def is_handler(user, req: ServiceRequest) -> bool:
 
 def is_owner(user, req: ServiceRequest) -> bool:
     return user.role == Role.TALENT and user.pk == req.talent_id
+
+
+def handling_working_days(req: ServiceRequest, until) -> int:
+    """Working days from acceptance to ``until``, less the working days it was paused."""
+    worked, _ = working_days_between(local_date(req.accepted_at), local_date(until))
+    return max(0, worked - pause_shift(req, since=req.accepted_at))
 
 
 def _lock(req: ServiceRequest) -> ServiceRequest:
@@ -225,7 +232,8 @@ def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> S
         req.status = S.RESOLVED
         req.resolved_at = now
         req.resolved_on_time = now < req.resolve_due_at
-        _save(req, "status", "resolved_at", "resolved_on_time")
+        req.handling_working_days = handling_working_days(req, now)
+        _save(req, "status", "resolved_at", "resolved_on_time", "handling_working_days")
         DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
         _event(req, actor, "resolved", S.ACCEPTED, note=note)
         _audit(req, actor, "resolve", request, on_time=req.resolved_on_time)

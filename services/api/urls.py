@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.api import calendar, catalogue
+from services.api import calendar, catalogue, supervision
 from services.api import requests as r
 
 urlpatterns = [
@@ -22,4 +22,7 @@ urlpatterns = [
     path("service-requests/<str:number>/comments/", r.CommentCreate.as_view()),
     path("service-requests/<str:number>/attachments/", r.AttachmentCreate.as_view()),
     path("attachments/<int:pk>/", r.AttachmentDownload.as_view(), name="api-attachment"),
+    path("sla/summary/", supervision.SlaSummary.as_view(), name="api-sla-summary"),
+    path("sla/overdue/", supervision.SlaOverdue.as_view(), name="api-sla-overdue"),
+    path("sla/export/", supervision.SlaExport.as_view(), name="api-sla-export"),
 ]

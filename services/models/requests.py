@@ -103,6 +103,11 @@ class ServiceRequest(models.Model):
     next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
     accepted_on_time = models.BooleanField("按时受理", null=True, blank=True)
     resolved_on_time = models.BooleanField("按时办结", null=True, blank=True)
+    # Working days from acceptance to resolution, pauses excluded: frozen at resolution, so
+    # the dashboard averages and buckets it in the database.
+    handling_working_days = models.PositiveSmallIntegerField(
+        "办理用时（工作日）", null=True, blank=True
+    )
     calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
 
     objects = ServiceRequestQuerySet.as_manager()

@@ -1,0 +1,159 @@
+"""Supervision API (API.md "Supervision"): summary, overdue list, export."""
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api.permissions import role_permission
+from portal.audit import audit_record
+from portal.models import Role
+from services import dashboard, exports
+from services.api.serializers import RequestSummary
+from services.models import ServiceRequest
+
+TAG = ["supervision"]
+PERIOD = [
+    OpenApiParameter("from", str, description="起始日期 YYYY-MM-DD，默认本月1日"),
+    OpenApiParameter("to", str, description="截止日期 YYYY-MM-DD（含），默认今天"),
+]
+
+
+def period_from(request) -> dashboard.Period:
+    try:
+        return dashboard.Period.parse(
+            request.query_params.get("from"), request.query_params.get("to")
+        )
+    except ValueError:
+        raise ValidationError(
+            {"from": ["日期格式应为 YYYY-MM-DD，且截止日期不早于起始日期。"]}
+        ) from None
+
+
+def scope(user):
+    """The department a lead or staff member is limited to; None for admins (everything)."""
+    return None if user.role == Role.ADMIN else user.department
+
+
+class SummaryRow(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    resolved_on_time = serializers.IntegerField()
+    open = serializers.IntegerField()
+    open_overdue = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    avg_accept_hours = serializers.FloatField(allow_null=True)
+    avg_resolve_working_days = serializers.FloatField(allow_null=True)
+    bad_ratings = serializers.IntegerField()
+    followups_open = serializers.IntegerField()
+    followups_overdue = serializers.IntegerField()
+    avg_hold_hours = serializers.FloatField(allow_null=True, required=False)
+    transferred_out = serializers.IntegerField(required=False)
+
+
+class SummaryOutput(serializers.Serializer):
+    to_date = serializers.DateField(source="to")
+    rows = SummaryRow(many=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {"from": instance["from"].isoformat(), "to": data.pop("to_date"), **data}
+
+
+class SlaSummary(APIView):
+    permission_classes = [role_permission(Role.ADMIN, Role.LEAD)]
+
+    @extend_schema(
+        summary="时限督查汇总（按部门或事项）",
+        parameters=[
+            *PERIOD,
+            OpenApiParameter("group_by", str, enum=["department", "service_type"]),
+        ],
+        responses={200: SummaryOutput},
+        tags=TAG,
+    )
+    def get(self, request):
+        period = period_from(request)
+        group_by = request.query_params.get("group_by", "department")
+        if group_by not in ("department", "service_type"):
+            raise ValidationError({"group_by": ["可选 department 或 service_type。"]})
+        rows = dashboard.summary(period, group_by, department=scope(request.user))
+        return Response(SummaryOutput({"from": period.first, "to": period.last, "rows": rows}).data)
+
+
+class OverdueRow(RequestSummary):
+    working_days_overdue = serializers.IntegerField()
+    escalated = serializers.BooleanField()
+
+    class Meta(RequestSummary.Meta):
+        fields = [*RequestSummary.Meta.fields, "working_days_overdue", "escalated"]
+
+
+@extend_schema(summary="超期未办结申请（督办清单）", tags=TAG)
+class SlaOverdue(generics.ListAPIView):
+    permission_classes = [role_permission(Role.ADMIN, Role.LEAD, Role.STAFF)]
+    serializer_class = OverdueRow
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ServiceRequest.objects.none()
+        return dashboard.overdue_requests(ServiceRequest.objects.visible_to(self.request.user))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return dashboard.with_working_days_overdue(page) if page is not None else page
+
+
+class SlaExport(APIView):
+    permission_classes = [role_permission(Role.ADMIN)]
+
+    @extend_schema(
+        summary="导出（CSV 或 XLSX，证件号码等已脱敏）",
+        parameters=[
+            *PERIOD,
+            OpenApiParameter("format", str, enum=["csv", "xlsx"]),
+            OpenApiParameter("kind", str, enum=["requests", "summary"], description="CSV 的内容"),
+        ],
+        responses={(200, "application/octet-stream"): OpenApiResponse(description="文件")},
+        tags=TAG,
+    )
+    def get(self, request):
+        period = period_from(request)
+        kind = request.query_params.get("kind", "requests")
+        fmt = request.query_params.get("format", "xlsx")
+        if fmt not in ("csv", "xlsx") or kind not in ("requests", "summary"):
+            raise ValidationError(
+                {"format": ["format 可选 csv、xlsx；kind 可选 requests、summary。"]}
+            )
+        requests = exports.period_requests(period, ServiceRequest.objects.visible_to(request.user))
+        name = f"bazhou-sla-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+        if fmt == "xlsx":
+            body = exports.to_xlsx(period, requests)
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            filename = f"{name}.xlsx"
+        elif kind == "requests":
+            header = [c for c, _ in exports.REQUEST_COLUMNS]
+            body = exports.to_csv(header, exports.request_rows(requests))
+            content_type, filename = "text/csv; charset=utf-8", f"{name}-requests.csv"
+        else:
+            header = [c for c, _ in exports.SUMMARY_COLUMNS]
+            body = exports.to_csv(header, exports.summary_rows(period, "department"))
+            content_type, filename = "text/csv; charset=utf-8", f"{name}-summary.csv"
+        audit_record(
+            action="sla.export",
+            actor=request.user,
+            request=request,
+            format=fmt,
+            kind=kind if fmt == "csv" else "all",
+            period=f"{period.first}..{period.last}",
+            at=timezone.now().isoformat(),
+        )
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
