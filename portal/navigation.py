@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from portal.banners import banners
 from portal.models import Role
 
 ANONYMOUS = "anonymous"
@@ -43,7 +44,8 @@ def register_portal_items() -> None:
 
 
 def context(request):
-    """Template context: ``nav_items`` for the user's role and ``unread_notifications``."""
+    """Template context: ``nav_items`` for the user's role, ``unread_notifications`` and the
+    site-wide ``banners`` (portal.banners)."""
     user = getattr(request, "user", None)
     if user is None:
         return {}
@@ -58,4 +60,4 @@ def context(request):
         from portal.notify import unread_count
 
         unread = unread_count(user)
-    return {"nav_items": nav, "unread_notifications": unread}
+    return {"nav_items": nav, "unread_notifications": unread, "banners": banners(request)}
