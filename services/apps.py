@@ -7,7 +7,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self):
         from cards.hooks import set_tier_services_provider
-        from portal import navigation
+        from portal import banners, navigation
         from portal.audit import ACTION_LABELS
         from portal.models import Role
         from services import signals  # noqa: F401  (connects on import)
@@ -24,6 +24,13 @@ class ServicesConfig(AppConfig):
         navigation.register("我的申请", "services:requests", [Role.TALENT], order=40)
         navigation.register("办件工作台", "services:desk", [Role.STAFF, Role.LEAD], order=40)
         navigation.register("全部申请", "services:manage", [Role.ADMIN], order=40)
+        navigation.register("督查看板", "services:dashboard", [Role.ADMIN, Role.LEAD], order=50)
+        navigation.register("督办清单", "services:supervision", [Role.ADMIN, Role.LEAD], order=55)
+        navigation.register("工作日历", "services:calendar", [Role.ADMIN, Role.STAFF], order=60)
+        # Admins are warned on every page while the coming 90 days are not all verified.
+        from services.views.supervision import calendar_banner
+
+        banners.register(calendar_banner)
         ACTION_LABELS.update(
             {
                 "service_type.create": "新增服务事项",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from services.views import catalogue, desk, manage, talent
+from services.views import catalogue, desk, manage, supervision, talent
 
 app_name = "services"
 
@@ -37,4 +37,13 @@ urlpatterns = [
         manage.request_action,
         name="manage-action",
     ),
+    # Supervision (admins; leads for their own department; the calendar also for staff).
+    path("manage/dashboard/", supervision.dashboard_page, name="dashboard"),
+    path("manage/supervision/", supervision.supervision_list, name="supervision"),
+    path(
+        "manage/supervision/<str:number>/<slug:action>/",
+        supervision.supervision_action,
+        name="supervision-action",
+    ),
+    path("manage/calendar/", supervision.calendar_view, name="calendar"),
 ]

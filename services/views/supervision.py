@@ -1,0 +1,402 @@
+"""The organization department's instruments (issue 6): the SLA dashboard, the 督办 list and
+the working-day calendar, plus the calendar warning banner shown to admins on every page.
+
+Thin callers: every figure comes from services.dashboard, every day from services.calendar,
+every action on a request goes through the existing handling actions. A lead sees the same
+pages limited to their own department; other roles get a 404.
+"""
+
+import datetime
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cards.views.common import role_page
+from portal.identity import mask_name
+from portal.models import Department, Role
+from services import charts, dashboard
+from services.calendar import calendar_set_day, year_days
+from services.forms import StaffCommentForm, TransferForm
+from services.models import ServiceRequest
+from services.views.common import PAGE_SIZE, deadline_text
+from services.views.handling import allowed_actions, handling_action
+
+supervisor_page = role_page(Role.ADMIN, Role.LEAD)
+calendar_page = role_page(Role.ADMIN, Role.LEAD, Role.STAFF)
+
+PERIOD_ERROR = "日期格式应为 年-月-日（如 2026-03-01），截止日期不能早于起始日期，期间不超过十年。"
+WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+BANNER_SECONDS = 300
+
+
+def _scope(user):
+    """The department the figures are limited to: None (all) for admins, the lead's own.
+    A lead without a department would otherwise see everything: the page does not exist."""
+    if user.role == Role.ADMIN:
+        return None
+    if user.department_id is None:
+        raise Http404
+    return user.department
+
+
+def _percent(rate) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def _hours(value, unit: str) -> str:
+    return "—" if value is None else f"{value:g} {unit}"
+
+
+# --- dashboard ------------------------------------------------------------------------------
+class _Links:
+    """Where each figure leads: the request list with the filter that selects exactly what
+    was counted. Figures without such a filter (counted in the period, or a rate) get none."""
+
+    def __init__(self, user):
+        self.admin = user.role == Role.ADMIN
+        self.requests = reverse("services:manage")
+        self.desk = reverse("services:desk")
+        self.supervision = reverse("services:supervision")
+
+    def _manage(self, **query) -> str:
+        return f"{self.requests}?{urlencode(query)}"
+
+    def headline(self) -> dict:
+        return {
+            "open": None if self.admin else self.desk,
+            "open_overdue": self._manage(overdue=1) if self.admin else f"{self.desk}?tab=overdue",
+            "escalated": f"{self.supervision}?escalated=1",
+        }
+
+    def row(self, group_by: str, key: str) -> dict:
+        if not self.admin:
+            overdue = f"{self.desk}?tab=overdue" if group_by == "department" else None
+        else:
+            overdue = self._manage(**{group_by: key, "overdue": 1})
+        return {"open_overdue": overdue}
+
+
+def _table(rows: list[dict], group_by: str, links: _Links) -> list[dict]:
+    return [
+        {
+            **row,
+            "rate_text": _percent(row["on_time_rate"]),
+            "accept_text": _hours(row["avg_accept_hours"], "小时"),
+            "resolve_text": _hours(row["avg_resolve_working_days"], "个工作日"),
+            "hold_text": _hours(row.get("avg_hold_hours"), "小时"),
+            "links": links.row(group_by, row["key"]),
+        }
+        for row in rows
+    ]
+
+
+def _quick_periods(today: datetime.date) -> list[dict]:
+    ranges = [
+        ("本月", today.replace(day=1), today),
+        ("近30天", today - datetime.timedelta(days=29), today),
+        ("本年", today.replace(month=1, day=1), today),
+    ]
+    return [
+        {"label": label, "query": urlencode({"from": first, "to": last}), "first": first}
+        for label, first, last in ranges
+    ]
+
+
+@supervisor_page
+@require_safe
+def dashboard_page(request):
+    """督查看板: the period's headline figures, a table per department and per service type,
+    the 12-week trend and the distribution of resolve times."""
+    department = _scope(request.user)
+    today, now = timezone.localdate(), timezone.now()
+    error = ""
+    try:
+        period = dashboard.Period.parse(
+            request.GET.get("from") or None, request.GET.get("to") or None, today=today
+        )
+    except ValueError:
+        error, period = PERIOD_ERROR, dashboard.Period.parse(None, None, today=today)
+    links = _Links(request.user)
+    figures = dashboard.headline(period, department=department, now=now)
+    trend = dashboard.weekly_trend(department=department, now=now)
+    distribution = dashboard.resolve_time_distribution(period, department=department)
+    period_query = urlencode({"from": period.first, "to": period.last})
+    context = {
+        "period": period,
+        "error": error,
+        "scope": department,
+        "is_admin": department is None,
+        "quick": _quick_periods(today),
+        "figures": figures,
+        "rate_text": _percent(figures["on_time_rate"]),
+        "links": links.headline(),
+        "by_department": _table(
+            dashboard.summary(period, "department", department=department, now=now),
+            "department",
+            links,
+        ),
+        "by_service_type": _table(
+            dashboard.summary(period, "service_type", department=department, now=now),
+            "service_type",
+            links,
+        ),
+        "trend": [{**w, "rate_text": _percent(w["on_time_rate"])} for w in trend],
+        "trend_svg": charts.trend_chart(trend),
+        "distribution": distribution,
+        "distribution_svg": charts.distribution_chart(distribution),
+        "export": {
+            fmt: f"{reverse('api-sla-export')}?{period_query}&{query}"
+            for fmt, query in (
+                ("xlsx", "format=xlsx"),
+                ("csv", "format=csv&kind=requests"),
+                ("csv_summary", "format=csv&kind=summary"),
+            )
+        },
+    }
+    return render(request, "services/supervision/dashboard.html", context)
+
+
+# --- 督办 list --------------------------------------------------------------------------------
+def _back_query(data) -> str:
+    """The list's own query (page, escalated) from untrusted input, for coming back to it."""
+    query = {}
+    if (data.get("page") or "").isdigit():
+        query["page"] = data["page"]
+    if data.get("escalated") == "1":
+        query["escalated"] = "1"
+    return urlencode(query)
+
+
+@supervisor_page
+@require_safe
+def supervision_list(request):
+    """督办清单: open overdue requests, longest overdue first, with the working days overdue
+    and the escalation state; admins transfer or comment from here, leads comment."""
+    user = request.user
+    _scope(user)
+    now = timezone.now()
+    escalated_only = request.GET.get("escalated") == "1"
+    queryset = ServiceRequest.objects.visible_to(user)
+    if escalated_only:
+        queryset = queryset.filter(escalate_at__lte=now)
+    page = Paginator(dashboard.overdue_requests(queryset, now=now), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = dashboard.with_working_days_overdue(page.object_list, now=now)
+    admin = user.role == Role.ADMIN
+    departments = list(Department.objects.active().order_by("code")) if admin else []
+    action_query = _back_query(
+        {"page": str(page.number), "escalated": request.GET.get("escalated")}
+    )
+    for req in rows:
+        req.talent_name_masked = mask_name(req.talent.real_name)
+        req.due_text = deadline_text(req.due_at)
+        allowed = allowed_actions(user, req, None)
+        prefix = f"r{req.pk}_%s"
+        req.transfer_form = (
+            TransferForm(
+                prefix="transfer",
+                auto_id=prefix,
+                departments=[d for d in departments if d.pk != req.department_id],
+            )
+            if admin and allowed["transfer"]
+            else None
+        )
+        req.comment_form = (
+            StaffCommentForm(prefix="comment", auto_id=prefix, initial={"internal": True})
+            if allowed["comment"]
+            else None
+        )
+        req.action_urls = {
+            action: reverse("services:supervision-action", args=[req.number, action])
+            + (f"?{action_query}" if action_query else "")
+            for action in ("transfer", "comment")
+        }
+    page.object_list = rows
+    return render(
+        request,
+        "services/supervision/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "is_admin": admin,
+            "escalated_only": escalated_only,
+            "query": "escalated=1" if escalated_only else "",
+            "detail_url": "services:manage-request" if admin else "services:desk-request",
+        },
+    )
+
+
+@supervisor_page
+@require_POST
+def supervision_action(request, number: str, action: str):
+    """Transfer (admins) or comment from the 督办 list through the request's own handling
+    action (same form, same domain call, same messages), then back to the list. A form with
+    errors shows the request's page with them, as the handling action does."""
+    admin = request.user.role == Role.ADMIN
+    if action not in ("transfer", "comment") or (action == "transfer" and not admin):
+        raise Http404
+    _scope(request.user)
+    response = handling_action(request, number, action, "manage" if admin else "desk")
+    if response.status_code != 302:
+        return response
+    back = _back_query(request.GET)
+    return redirect(reverse("services:supervision") + (f"?{back}" if back else ""))
+
+
+# --- calendar -------------------------------------------------------------------------------
+class CalendarDayForm(forms.Form):
+    """An admin's correction of one day (services.calendar.calendar_set_day)."""
+
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    is_workday = forms.TypedChoiceField(
+        label="这一天是",
+        choices=[("1", "工作日"), ("0", "休息日")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="备注（如节日名称、调休上班）", required=False, max_length=100, strip=True
+    )
+
+
+def _runs(days: list[dict], key) -> list[dict]:
+    """Consecutive days sharing ``key(day)`` (skipping days where it is falsy)."""
+    runs: list[dict] = []
+    for day in days:
+        value = key(day)
+        if not value:
+            continue
+        last = runs[-1] if runs else None
+        if (
+            last
+            and last["value"] == value
+            and last["last"] + datetime.timedelta(days=1) == day["date"]
+        ):
+            last["last"] = day["date"]
+        else:
+            runs.append({"value": value, "first": day["date"], "last": day["date"]})
+    return runs
+
+
+def _months(days: list[dict], today: datetime.date) -> list[dict]:
+    """Twelve month grids, Monday first, each with its notes (runs of the same note)."""
+    months = []
+    for month in range(1, 13):
+        entries = []
+        for day in days:
+            if day["date"].month != month:
+                continue
+            weekend = day["date"].weekday() >= 5
+            kind = "workday" if day["is_workday"] else "restday"
+            if day["is_workday"] and weekend:
+                kind = "makeup"  # 调休上班
+            elif not day["is_workday"] and not weekend:
+                kind = "holiday"
+            entries.append({**day, "kind": kind, "today": day["date"] == today})
+        cells = [None] * entries[0]["date"].weekday() + entries
+        cells += [None] * (-len(cells) % 7)
+        months.append(
+            {
+                "number": month,
+                "weeks": [cells[i : i + 7] for i in range(0, len(cells), 7)],
+                "notes": _runs(entries, lambda d: d["note"]),
+                "unverified": sum(not d["verified"] for d in entries),
+            }
+        )
+    return months
+
+
+def _year(value, today: datetime.date) -> tuple[int, str]:
+    if value in (None, ""):
+        return today.year, ""
+    if value.isdigit() and 1949 <= int(value) <= 2200:
+        return int(value), ""
+    return today.year, "年份应为 1949–2200 之间的四位数字，已显示今年。"
+
+
+@calendar_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def calendar_view(request):
+    """工作日历: the year's working and rest days, unverified ranges marked; admins correct
+    a day here (deadlines of open requests are recomputed by calendar_set_day)."""
+    admin = request.user.role == Role.ADMIN
+    today = timezone.localdate()
+    form = CalendarDayForm(initial={"is_workday": "1"}) if admin else None
+    status = 200
+    if request.method == "POST":
+        if not admin:
+            raise Http404
+        form = CalendarDayForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            entry = calendar_set_day(
+                day=data["date"],
+                is_workday=data["is_workday"],
+                note=data["note"],
+                actor=request.user,
+                request=request,
+            )
+            cache.delete(_banner_key(today))
+            kind = "工作日" if entry.is_workday else "休息日"
+            note = f"（{entry.note}）" if entry.note else ""
+            messages.success(
+                request,
+                f"已将 {entry.date:%Y-%m-%d} 设为{kind}{note}，"
+                "未办结申请的期限已按新日历重新计算。",
+            )
+            return redirect(f"{reverse('services:calendar')}?year={entry.date.year}")
+        status = 400
+    year, error = _year(request.GET.get("year"), today)
+    days = year_days(year)
+    unverified = _runs(days, lambda d: not d["verified"])
+    return render(
+        request,
+        "services/supervision/calendar.html",
+        {
+            "year": year,
+            "error": error,
+            "months": _months(days, today),
+            "weekdays": WEEKDAYS,
+            "unverified": unverified,
+            "unverified_days": sum(not d["verified"] for d in days),
+            "form": form,
+            "is_admin": admin,
+        },
+        status=status,
+    )
+
+
+# --- banner ---------------------------------------------------------------------------------
+def _banner_key(today: datetime.date) -> str:
+    return f"services:calendar-unverified-soon:{today:%Y-%m-%d}"
+
+
+def calendar_banner(request) -> list[tuple[str, str, str]]:
+    """For admins, while any of the next 90 days has no calendar row (DESIGN.md "Working days
+    and SLA clocks"): deadlines there are counted Monday–Friday until the notice is loaded.
+    One query, cached for a few minutes (a correction on the calendar page clears it)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.role != Role.ADMIN:
+        return []
+    today = timezone.localdate()
+    key = _banner_key(today)
+    dates = cache.get(key)
+    if dates is None:
+        dates = dashboard.unverified_soon(today=today)
+        cache.set(key, dates, BANNER_SECONDS)
+    if not dates:
+        return []
+    text = (
+        f"工作日历待核实：未来90天内有 {len(dates)} 天（自 {dates[0]:%Y-%m-%d} 起）尚未载入"
+        "国务院放假安排，办理期限暂按周一至周五推算。请及时导入或逐日核对。"
+    )
+    return [("warning", text, f"{reverse('services:calendar')}?year={dates[0].year}")]
