@@ -155,8 +155,9 @@ def bar_chart(
         f'y2="{base_y}" stroke="#888" stroke-width="1"/>'
     )
     for j, label in enumerate(categories):
-        # With many categories every other label is "minor": hidden on a narrow screen.
-        minor = " chart-minor" if len(categories) > 8 and j % 2 else ""
+        # With many categories every other label is "minor", hidden on a narrow screen; the
+        # last one (the current week) is always shown.
+        minor = " chart-minor" if len(categories) > 8 and (len(categories) - 1 - j) % 2 else ""
         out.append(
             f'<text class="chart-label{minor}" x="{_num(LEFT + slot * (j + 0.5))}" '
             f'y="{base_y + 16}" text-anchor="middle">{escape(label)}</text>'

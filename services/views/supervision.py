@@ -194,7 +194,10 @@ def supervision_list(request):
     admin = user.role == Role.ADMIN
     departments = list(Department.objects.active().order_by("code")) if admin else []
     action_query = _back_query(
-        {"page": str(page.number), "escalated": request.GET.get("escalated")}
+        {
+            "page": str(page.number) if page.number > 1 else "",
+            "escalated": request.GET.get("escalated"),
+        }
     )
     for req in rows:
         req.talent_name_masked = mask_name(req.talent.real_name)
