@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 480
 HEIGHT = 240
-TOP, BOTTOM, LEFT = 34, 38, 34
+TOP, BOTTOM, LEFT = 40, 38, 34
 COLOURS = {"bar-filed": "#78909c", "bar-resolved": "#2e7d32", "line-rate": "#6a1b9a"}
 
 
