@@ -318,7 +318,8 @@ def test_a_transfer_without_reason_is_refused_with_the_message(client, admin_use
         response = client.post(
             f"/manage/supervision/{number}/transfer/", {"transfer-department": "JYJ"}
         )
-    assert response.status_code == 400 and "请填写转办理由" in response.content.decode()
+    # The request's page again, with the message next to the field (not back to the list).
+    assert response.status_code != 302 and "请填写转办理由" in response.content.decode()
     assert ServiceRequest.objects.get(number=number).department.code == "ZJJ"
 
 
@@ -398,8 +399,9 @@ def test_an_admin_changes_a_day_and_open_deadlines_move(client, admin_user, tale
 def test_a_bad_calendar_form_is_shown_again(client, admin_user):
     client.force_login(admin_user)
     response = client.post("/manage/calendar/?year=2026", {"is_workday": "0", "note": "x"})
-    assert response.status_code == 400
-    assert "该字段是必填项" in response.content.decode()
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "该字段是必填项" in html and '<details class="calendar-edit" open>' in html
 
 
 # --- the banner -----------------------------------------------------------------------------

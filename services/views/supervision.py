@@ -334,7 +334,6 @@ def calendar_view(request):
     admin = request.user.role == Role.ADMIN
     today = timezone.localdate()
     form = CalendarDayForm(initial={"is_workday": "1"}) if admin else None
-    status = 200
     if request.method == "POST":
         if not admin:
             raise Http404
@@ -357,7 +356,8 @@ def calendar_view(request):
                 "未办结申请的期限已按新日历重新计算。",
             )
             return redirect(f"{reverse('services:calendar')}?year={entry.date.year}")
-        status = 400
+        # Shown again with its errors: 200, as the portal's other forms (a 4xx document
+        # makes browsers log a console error).
     year, error = _year(request.GET.get("year"), today)
     days = year_days(year)
     unverified = _runs(days, lambda d: not d["verified"])
@@ -374,7 +374,6 @@ def calendar_view(request):
             "form": form,
             "is_admin": admin,
         },
-        status=status,
     )
 
 
