@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv lint format check clean
+.PHONY: run test venv lint format check clean screenshots
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: venv
 ## test: install and run the whole suite (the layer contract is one of its tests)
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## screenshots: run the browser journeys and keep their screenshots in docs/screenshots
+screenshots: venv
+	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/e2e -o addopts="-q -p no:cacheprovider"
 
 lint: venv
 	$(VENV)/bin/ruff check .

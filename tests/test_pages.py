@@ -46,11 +46,22 @@ def test_pages_load_no_asset_from_another_host(client):
     ("persona", "expected"),
     [
         ("talent", ["首页", "我的优才卡", "服务事项", "我的申请", "我的账户"]),
-        ("handler", ["首页", "服务事项", "办件工作台", "我的账户"]),
-        ("lead", ["首页", "服务事项", "办件工作台", "我的账户"]),
+        ("handler", ["首页", "服务事项", "办件工作台", "工作日历", "我的账户"]),
+        ("lead", ["首页", "服务事项", "办件工作台", "督查看板", "督办清单", "我的账户"]),
         (
             "admin_user",
-            ["首页", "优才卡审核", "优才卡登记簿", "服务事项", "全部申请", "管理后台", "我的账户"],
+            [
+                "首页",
+                "优才卡审核",
+                "优才卡登记簿",
+                "服务事项",
+                "全部申请",
+                "督查看板",
+                "督办清单",
+                "工作日历",
+                "管理后台",
+                "我的账户",
+            ],
         ),
         ("auditor", ["首页", "审计日志", "服务事项", "我的账户"]),
         ("verifier", ["首页", "优才卡核验", "服务事项", "我的账户"]),
@@ -76,7 +87,7 @@ def test_register_errors_are_shown_in_chinese_next_to_their_fields(client):
     data = dict(REGISTRATION, id_number="511902199002300017", phone="12345", password2="x")
     response = client.post("/accounts/register/", data)
     html = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 200
     for field, message in [
         ("id_number", "出生日期无效"),
         ("phone", "11位中国大陆手机号码"),
@@ -119,7 +130,7 @@ def test_login_page_signs_in_and_follows_a_safe_next(client, talent):
 def test_login_page_errors_are_identical_for_unknown_users(client, talent):
     a = client.post("/accounts/login/", {"username": "talent", "password": "nope"})
     b = client.post("/accounts/login/", {"username": "ghost", "password": "nope"})
-    assert a.status_code == b.status_code == 400
+    assert a.status_code == b.status_code == 200
     strip = lambda r: re.sub(r"csrfmiddlewaretoken\" value=\"[^\"]+\"", "", r.content.decode())  # noqa: E731
     assert strip(a).replace("talent", "ghost") == strip(b)
 
@@ -198,8 +209,8 @@ def test_the_auditor_reads_and_filters_the_audit_page(client, auditor, talent):
 def test_the_register_page_is_rate_limited_even_when_the_form_is_invalid(client, settings):
     settings.REGISTER_RATE_LIMIT = 2
     bad = dict(REGISTRATION, password2="mismatch")
-    assert client.post("/accounts/register/", bad).status_code == 400
-    assert client.post("/accounts/register/", bad).status_code == 400
+    assert client.post("/accounts/register/", bad).status_code == 200
+    assert client.post("/accounts/register/", bad).status_code == 200
     response = client.post("/accounts/register/", REGISTRATION)
     assert response.status_code == 429
     assert "注册尝试过于频繁" in response.content.decode()

@@ -155,7 +155,7 @@ def _review_action(request, pk: int, form_class, form_name: str, act, done: str)
         else:
             messages.success(request, done)
             return redirect("cards:review", pk=pk)
-    return render_review(request, app, **{form_name: form}, status=400)
+    return render_review(request, app, **{form_name: form}, status=200)
 
 
 @admin_page
@@ -295,7 +295,7 @@ def _card_action(request, number, form, form_name, act, done):
         else:
             messages.success(request, done)
             return redirect("cards:card", number=card.number)
-    return render_card(request, card, **{form_name: form}, status=400)
+    return render_card(request, card, **{form_name: form}, status=200)
 
 
 @admin_page

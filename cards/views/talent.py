@@ -163,12 +163,10 @@ def apply(request):
         else:
             messages.success(request, "申请已保存为草稿。请按清单上传证明材料，然后提交。")
             return redirect("cards:application", pk=app.pk)
-    status = 400 if form.errors else 200
     return render(
         request,
         "cards/apply.html",
         {"form": form, "groups": criteria_by_tier(), "chosen": _chosen(form)},
-        status=status,
     )
 
 
@@ -284,7 +282,7 @@ def application_edit(request, pk: int):
             messages.success(request, "申请信息已保存。")
             return redirect("cards:application", pk=pk)
     app = application_for(request, pk)
-    return render_application(request, app, profile_form=form, status=400)
+    return render_application(request, app, profile_form=form, status=200)
 
 
 @talent_page
@@ -310,7 +308,7 @@ def document_upload(request, pk: int):
         else:
             messages.success(request, f"已上传：{document.name}（{document.get_kind_display()}）。")
             return redirect("cards:application", pk=pk)
-    return render_application(request, app, document_form=form, status=400)
+    return render_application(request, app, document_form=form, status=200)
 
 
 @talent_page
@@ -339,7 +337,7 @@ def application_submit(request, pk: int):
         # The codes in "missing_evidence" repeat the "documents" messages for API clients.
         elsewhere = add_errors(form, exc, skip=("missing_evidence",))
         return render_application(
-            request, app, profile_form=form, submit_errors=elsewhere, status=400
+            request, app, profile_form=form, submit_errors=elsewhere, status=200
         )
     except DomainError as exc:
         flash_domain_error(request, exc)

@@ -25,5 +25,4 @@ def verify(request):
             card = {**card, "tier_label": Tier(card["tier"]).label}
         result = {"valid": verification.valid, "label": verification.label, "card": card}
         form = VerifyForm()  # a token is single-use: the next scan starts from an empty box
-    status = 400 if form.errors else 200
-    return render(request, "cards/verify.html", {"form": form, "result": result}, status=status)
+    return render(request, "cards/verify.html", {"form": form, "result": result})

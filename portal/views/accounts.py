@@ -55,8 +55,9 @@ def register(request):
                 login(request, user, backend=BACKEND)
                 messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
                 return redirect("portal:account")
-    status = 400 if form.errors else 200
-    return render(request, "portal/register.html", {"form": form}, status=status)
+    # A form shown again with its errors answers 200, as Django's own views do (a 4xx
+    # document makes browsers log a console error).
+    return render(request, "portal/register.html", {"form": form})
 
 
 @sensitive_post_parameters("password", "username")
@@ -71,12 +72,9 @@ def login_page(request):
             status = 429
         except BadCredentials as exc:
             form.add_error(None, exc.detail)
-            status = 400
         else:
             login(request, user, backend=BACKEND)
             return redirect(_next_url(request))
-    elif form.errors:
-        status = 400
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
 

@@ -251,4 +251,4 @@ def handling_action(request, number: str, action: str, area: str):
             return redirect(AREAS[area]["list"])
         return redirect(AREAS[area]["detail"], number=number)
     req = request_for(request, number, detail=True)
-    return render_handling(request, req, area, bound=(action, form), status=400)
+    return render_handling(request, req, area, bound=(action, form), status=200)

@@ -55,7 +55,6 @@ def apply(request, code: str):
         ServiceType.objects.active().select_related("department"), code=code
     )
     form = RequestForm(request.POST if request.method == "POST" else None, service_type=service)
-    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             req = filing.request_file(
@@ -71,7 +70,6 @@ def apply(request, code: str):
         except DomainError as exc:
             # No live card, or a tier the service is not for: said on top of the form.
             form.add_error(None, exc.detail)
-            status = exc.status_code
         else:
             messages.success(
                 request,
@@ -79,8 +77,6 @@ def apply(request, code: str):
                 f"{service.accept_days}个工作日内受理。",
             )
             return redirect("services:request", number=req.number)
-    if form.errors and status == 200:
-        status = 400
     return render(
         request,
         "services/apply.html",
@@ -92,7 +88,6 @@ def apply(request, code: str):
             "tiers_text": tiers_text(service.eligible_tiers),
             "sensitivity_notice": SENSITIVITY_NOTICES.get(service.sensitivity, ""),
         },
-        status=status,
     )
 
 
@@ -163,7 +158,7 @@ def _talent_action(request, number, form, form_name, act, done):
     if outcome.done or outcome.refused:
         return redirect("services:request", number=number)
     req = request_for(request, number, detail=True)
-    return render_request(request, req, **{form_name: form}, status=400)
+    return render_request(request, req, **{form_name: form}, status=200)
 
 
 @talent_page
