@@ -145,8 +145,9 @@ def summary(
     )
 
     groups = Department.objects.all() if by_department else ServiceType.objects.all()
-    if department is not None:
-        groups = groups.filter(pk=department.pk) if by_department else groups
+    if department is not None and by_department:
+        groups = groups.filter(pk=department.pk)
+    groups = list(groups)
     table = {g.pk: _empty_row(g) for g in groups}
 
     def put(rows, group_field, **fields):
@@ -175,8 +176,20 @@ def summary(
         )
         rows.append(entry)
     # Groups with nothing at all in the period stay in the table for a department, but a
-    # service-type table lists only the types that are offered or had activity.
-    return [r for r in rows if by_department or r["active"] or r["total"] or r["open"]]
+    # service-type table lists only the types that are offered or had activity; for a lead,
+    # the types their department offers, and any other type that reached it (a transfer).
+    counts = ("total", "resolved", "open", "bad_ratings", "followups_open")
+    kept = []
+    for row, group in zip(rows, groups, strict=True):
+        busy = any(row[field] for field in counts)
+        if by_department:
+            kept.append(row)
+        elif department is not None:
+            if group.department_id == department.pk or busy:
+                kept.append(row)
+        elif row["active"] or busy:
+            kept.append(row)
+    return kept
 
 
 def _empty_row(group) -> dict:

@@ -247,6 +247,46 @@ class ManageFilterForm(forms.Form):
     overdue = forms.ChoiceField(
         label="是否超期", required=False, choices=[("", "全部"), ("1", "已超期")]
     )
+    # Filters the dashboard's figures link with (carried as hidden fields): each selects
+    # exactly the requests a figure counted. services.dashboard has the definitions.
+    open = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    escalated = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    on_time = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    bad_rating = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    followup = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("open", "open"), ("overdue", "overdue")],
+        widget=forms.HiddenInput,
+    )
+    held_by = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
+    filed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    filed_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    received_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    received_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    rated_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    rated_to = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def describe(self) -> list[str]:
+        """The figure filters in force, as people read them."""
+        if not self.is_valid():
+            return []
+        data, parts = self.cleaned_data, []
+        for field, label in (("filed", "提交"), ("received", "转入或提交"), ("resolved", "办结"),
+                             ("rated", "评价")):  # fmt: skip
+            first, last = data.get(f"{field}_from"), data.get(f"{field}_to")
+            if first or last:
+                parts.append(f"{label}于 {first or '…'} 至 {last or '…'}")
+        if data.get("held_by"):
+            parts.append(f"曾由 {data['held_by']} 承办")
+        for field, label in (("open", "在办"), ("escalated", "督办中"), ("on_time", "按时办结"),
+                             ("bad_rating", "差评（2星及以下）")):  # fmt: skip
+            if data.get(field):
+                parts.append(label)
+        if data.get("followup"):
+            parts.append({"open": "待回访", "overdue": "回访超期"}[data["followup"]])
+        return parts
 
     def __init__(self, *args, service_types=(), departments=(), **kwargs):
         super().__init__(*args, **kwargs)

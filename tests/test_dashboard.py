@@ -267,3 +267,14 @@ def test_only_admins_export(client_for, request, persona):
     assert (
         client_for(request.getfixturevalue(persona)).get("/api/v1/sla/export/").status_code == 403
     )
+
+
+def test_a_leads_service_table_lists_their_services_and_what_reached_them(march, departments):
+    zwj = dashboard.summary(MARCH, "service_type", department=departments["ZWJ"], now=NOW)
+    # ZWJ offers 政务服务代办 (no activity) and received a transferred 人才公寓 request.
+    assert [(r["key"], r["total"], r["resolved"]) for r in zwj] == [
+        ("HOUSING", 1, 1),
+        ("GOV_AGENT", 0, 0),
+    ]
+    zjj = dashboard.summary(MARCH, "service_type", department=departments["ZJJ"], now=NOW)
+    assert [r["key"] for r in zjj] == ["HOUSING"]

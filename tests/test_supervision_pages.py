@@ -231,7 +231,8 @@ def test_a_lead_sees_only_their_department(client, lead, admin_user, requests_):
     assert " 未办结 2 " in page and " 已超期 1 " in page  # B is the education bureau's now
     assert "区教育科技局" not in page
     assert "/api/v1/sla/export/" not in html
-    assert 'href="/desk/?tab=overdue"' in html and "/manage/requests/" not in html
+    # The figures link to the request list, which a lead reads for their department only.
+    assert 'href="/manage/requests/?overdue=1"' in html
     listed = numbers_on(html_of(get(client, lead, "/manage/supervision/")))
     assert listed == [requests_["A"].number]
 
@@ -483,3 +484,53 @@ def test_pages_run_a_constant_number_of_queries(
         assert len(numbers_on(html)) == 20 and "第 1 / 2 页，共 22 条" in html
     elif url == PAGES[1]:
         assert len(numbers_on(html)) == 12  # A, B and the ten assigned ones
+
+
+def test_every_figure_links_to_the_requests_it_counted(
+    client, admin_user, lead, handler, talent, departments
+):
+    """Follow each headline link of the dashboard: the list shows as many requests as the
+    figure says (and the lead's list only their department's)."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from services.calendar import calendar_sync
+    from services.feedback import request_rate
+    from services.workflow import request_accept, request_resolve
+    from tests.requests_support import file_housing
+
+    calendar_sync(year=2026)
+    sh = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=sh), tick=False) as clock:
+        done = file_housing(talent)
+        file_housing(talent), file_housing(talent)  # both still open, and overdue later
+        request_accept(req=done, actor=handler)
+        clock.move_to(datetime(2026, 3, 3, 9, 0, tzinfo=sh))
+        request_resolve(req=done, actor=handler, note="已配租")
+        request_rate(req=done, actor=talent, score=1)
+        clock.move_to(datetime(2026, 3, 20, 9, 0, tzinfo=sh))  # late and waiting are overdue
+        for user in (admin_user, lead):
+            client.force_login(user)
+            page = client.get("/manage/dashboard/?from=2026-03-01&to=2026-03-31").content.decode()
+            links = dict(
+                re.findall(
+                    r'<a class="figure[^"]*" href="([^"]+)">.*?'
+                    r'<strong class="figure-value">([^<]+)</strong>',
+                    page,
+                    re.S,
+                )
+            )
+            assert links, "the headline figures are links"
+            for url, value in links.items():
+                if not value.strip().isdigit():
+                    continue
+                listing = client.get(url.replace("&amp;", "&"))
+                assert listing.status_code == 200, url
+                numbers = re.findall(
+                    r'href="/(?:manage|desk)/requests/(FW-[^/"]+)/"', listing.content.decode()
+                )
+                count = len(set(numbers))
+                assert count == int(value), (user.username, url, value, count)

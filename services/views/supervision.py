@@ -57,31 +57,50 @@ def _hours(value, unit: str) -> str:
 
 # --- dashboard ------------------------------------------------------------------------------
 class _Links:
-    """Where each figure leads: the request list with the filter that selects exactly what
-    was counted. Figures without such a filter (counted in the period, or a rate) get none."""
+    """Where each figure leads: the request list (admins: all; leads: their department) with
+    the filters that select exactly the requests the figure counted (services.views.manage
+    apply_figure_filters, services.dashboard for the definitions)."""
 
-    def __init__(self, user):
-        self.admin = user.role == Role.ADMIN
+    def __init__(self, period: dashboard.Period):
         self.requests = reverse("services:manage")
-        self.desk = reverse("services:desk")
         self.supervision = reverse("services:supervision")
+        self.period = period
 
-    def _manage(self, **query) -> str:
+    def _list(self, **query) -> str:
         return f"{self.requests}?{urlencode(query)}"
+
+    def _in(self, field: str) -> dict:
+        return {f"{field}_from": self.period.first, f"{field}_to": self.period.last}
 
     def headline(self) -> dict:
         return {
-            "open": None if self.admin else self.desk,
-            "open_overdue": self._manage(overdue=1) if self.admin else f"{self.desk}?tab=overdue",
+            "filed": self._list(**self._in("filed")),
+            "resolved": self._list(**self._in("resolved")),
+            "resolved_on_time": self._list(**self._in("resolved"), on_time=1),
+            "open": self._list(open=1),
+            "open_overdue": self._list(overdue=1),
             "escalated": f"{self.supervision}?escalated=1",
+            "bad_ratings": self._list(**self._in("rated"), bad_rating=1),
+            "followups_open": self._list(followup="open"),
+            "followups_overdue": self._list(followup="overdue"),
         }
 
     def row(self, group_by: str, key: str) -> dict:
-        if not self.admin:
-            overdue = f"{self.desk}?tab=overdue" if group_by == "department" else None
+        group = {group_by: key}
+        if group_by == "department":
+            total = self._list(held_by=key, **self._in("received"))
         else:
-            overdue = self._manage(**{group_by: key, "overdue": 1})
-        return {"open_overdue": overdue}
+            total = self._list(**group, **self._in("filed"))
+        return {
+            "total": total,
+            "resolved": self._list(**group, **self._in("resolved")),
+            "resolved_on_time": self._list(**group, **self._in("resolved"), on_time=1),
+            "open": self._list(**group, open=1),
+            "open_overdue": self._list(**group, overdue=1),
+            "bad_ratings": self._list(**group, **self._in("rated"), bad_rating=1),
+            "followups_open": self._list(**group, followup="open"),
+            "followups_overdue": self._list(**group, followup="overdue"),
+        }
 
 
 def _table(rows: list[dict], group_by: str, links: _Links) -> list[dict]:
@@ -124,7 +143,7 @@ def dashboard_page(request):
         )
     except ValueError:
         error, period = PERIOD_ERROR, dashboard.Period.parse(None, None, today=today)
-    links = _Links(request.user)
+    links = _Links(period)
     figures = dashboard.headline(period, department=department, now=now)
     trend = dashboard.weekly_trend(department=department, now=now)
     distribution = dashboard.resolve_time_distribution(period, department=department)
