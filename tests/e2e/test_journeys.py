@@ -29,14 +29,15 @@ from playwright.sync_api import expect
 
 from cards.seed import seed_criteria
 from portal.identity import mask_name
-from portal.models import Role, User
+from portal.models import Department, Role, User
 from portal.seed import seed_departments
 from services.calendar import calendar_sync
 from services.seed import seed_service_types
 from tests.factories import PASSWORD, TalentFactory, UserFactory, resident_id
 from tests.requests_support import file_housing, give_card
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# reset_sequences: the same ids (申请 #1) in every run, so the screenshots do not drift.
+pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 expect.set_options(timeout=10_000)
 
 NUMBER = re.compile(r"FW-\d{8}-\d{4}")
@@ -50,8 +51,6 @@ def world(db):
     seed_criteria()
     seed_service_types()
     calendar_sync(year=2026)
-    from portal.models import Department
-
     dept = {d.code: d for d in Department.objects.all()}
     return {
         "handler": UserFactory(
@@ -126,7 +125,7 @@ def message(page, text):
     expect(page.locator("ul.messages")).to_contain_text(text)
 
 
-def sign_in(screen, user, path):
+def sign_in(screen, user, path="/accounts/me/"):
     """Sign ``user`` in through the login page and land on ``path``."""
     page = screen.page
     screen.go(f"/accounts/login/?next={quote(path)}")
@@ -266,7 +265,7 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
 
     # The admin, in their own browser, returns it for one item.
     admin_screen = screen_factory()
-    admin = sign_in(admin_screen, world["admin"], "/accounts/me/")
+    admin = sign_in(admin_screen, world["admin"])
     menu(admin, "优才卡审核")
     expect(admin.locator("h1")).to_have_text("优才卡审核")
     row = admin.locator("table tbody tr", has_text=f"#{app_id}")
@@ -325,7 +324,7 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
 
     # The verifier, at a service point, checks the token: valid, masked name, tier D.
     verifier_screen = screen_factory()
-    desk = sign_in(verifier_screen, world["verifier"], "/accounts/me/")
+    desk = sign_in(verifier_screen, world["verifier"])
     menu(desk, "优才卡核验")
     desk.fill("#id_token", token)
     press(desk, "核验")
@@ -384,7 +383,7 @@ def test_b_a_housing_request_from_filing_to_the_closed_follow_up(screen_factory,
 
     # The ZJJ handler finds it on the desk, accepts it and asks for one item.
     handler_screen = screen_factory()
-    desk = sign_in(handler_screen, world["handler"], "/accounts/me/")
+    desk = sign_in(handler_screen, world["handler"])
     menu(desk, "办件工作台")
     expect(desk.locator("a.tab-submitted .count")).to_have_text("1")
     row = desk.locator("table tbody tr", has_text=number)
@@ -439,7 +438,7 @@ def test_b_a_housing_request_from_filing_to_the_closed_follow_up(screen_factory,
 
     # The ZJJ lead: the dashboard shows one open follow-up; it leads to the request.
     lead_screen = screen_factory()
-    lead = sign_in(lead_screen, world["lead"], "/accounts/me/")
+    lead = sign_in(lead_screen, world["lead"])
     menu(lead, "督查看板")
     expect(lead.locator("h1")).to_contain_text("区住房和城乡建设局")
     followups = figure(lead, "差评回访未结")
@@ -477,7 +476,7 @@ def test_c_an_admin_supervises_transfers_and_exports(screen_factory, world, tmp_
     period_start = (three_weeks_ago - timedelta(days=1)).date()
 
     screen = screen_factory()
-    page = sign_in(screen, world["admin"], "/accounts/me/")
+    page = sign_in(screen, world["admin"])
 
     # 督查看板 for a period holding both requests.
     menu(page, "督查看板")
@@ -500,14 +499,16 @@ def test_c_an_admin_supervises_transfers_and_exports(screen_factory, world, tmp_
     snap(screen, "10-dashboard")
     dashboard_url = page.url
 
-    # The 已超期 figure lists exactly the overdue one.
-    figure(page, "已超期").click()
-    listed = page.locator("table tbody a.card-number")
-    expect(listed).to_have_text([misrouted.number])
-    page.go_back()
+    # The 已超期 and 已督办 figures each list exactly the overdue one.
+    for label in ("已超期", "已督办"):
+        with page.expect_navigation():
+            figure(page, label).click()
+        expect(page.locator("table tbody a.card-number")).to_have_text([misrouted.number])
+        page.go_back()
 
-    # 督办清单 (from the 已督办 figure): the request, escalated; transferred to 教育科技局.
-    figure(page, "已督办").click()
+    # 督办清单: the request, escalated; transferred to 教育科技局 from its row.
+    with page.expect_navigation():
+        page.get_by_role("button", name="督办清单（超期未办结）").click()
     expect(page.locator("h1")).to_have_text("督办清单")
     row = page.locator(f"tr#r-{misrouted.number}")
     expect(row.locator("[data-working-days-overdue]")).to_contain_text("个工作日")
@@ -522,7 +523,7 @@ def test_c_an_admin_supervises_transfers_and_exports(screen_factory, world, tmp_
     with page.expect_navigation():
         row.get_by_role("button", name="确认转办").click()
     message(page, "已转至区教育科技局办理。")
-    expect(page).to_have_url(re.compile(r"/manage/supervision/\?escalated=1$"))
+    expect(page).to_have_url(re.compile(r"/manage/supervision/$"))
     expect(page.locator(f"tr#r-{misrouted.number}")).to_have_count(0)
 
     # The request's page: at JYJ now, waiting to be accepted there; ZJJ's stint is closed.
