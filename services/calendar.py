@@ -89,7 +89,7 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
             update_fields=["is_workday", "note", "source"],
         )
         audit_record(action="calendar.sync", actor=actor, year=year, days=len(rows))
-        recompute_open()
+    recompute_open(changed=datetime.date(year, 1, 1))
     return len(rows)
 
 
@@ -142,7 +142,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
             first=str(min(r[0] for r in rows)),
             last=str(max(r[0] for r in rows)),
         )
-        recompute_open()
+    recompute_open(changed=min(r[0] for r in rows))
     return len(objects)
 
 
@@ -169,8 +169,9 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
             after=is_workday,
             note=entry.note,
         )
-        # Open deadlines follow the corrected calendar (deadlines are derived, see clocks).
-        recompute_open()
+    # Open deadlines follow the corrected calendar (deadlines are derived, see clocks),
+    # after the change has committed, batch by batch under row locks.
+    recompute_open(changed=day)
     return entry
 
 

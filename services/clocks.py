@@ -14,8 +14,14 @@ same function serves a transition and a correction of the calendar.
 import datetime
 from dataclasses import dataclass
 
-from services.models import RequestStatus, ServiceRequest
-from services.workdays import add_working_days, end_of_day, local_date, working_days_between
+from services.models import OPEN_STATUSES, RequestStatus, ServiceRequest
+from services.workdays import (
+    SHANGHAI,
+    add_working_days,
+    end_of_day,
+    local_date,
+    working_days_between,
+)
 
 ESCALATE_AFTER_DAYS = 2
 
@@ -67,12 +73,11 @@ def recompute(req: ServiceRequest) -> list[str]:
     The caller saves them (``save(update_fields=...)``) inside its transaction.
     """
     tally = _Tally()
-    service = req.service_type
     shift = pause_shift(req, tally) if req.pk else 0
-    accept_due, accept_escalate = _limit(tally, req.accept_started_at, service.accept_days)
+    accept_due, accept_escalate = _limit(tally, req.accept_started_at, req.accept_days)
     req.accept_due_at = accept_due
     req.promised_due_at = _limit(
-        tally, req.submitted_at, service.accept_days + service.promised_days + shift
+        tally, req.submitted_at, req.accept_days + req.promised_days + shift
     )[0]
     resolve_escalate = None
     if req.accepted_at is not None:
@@ -80,7 +85,7 @@ def recompute(req: ServiceRequest) -> list[str]:
         # the talent-facing promise above counts them all.
         resolve_shift = pause_shift(req, tally, since=req.accepted_at)
         req.resolve_due_at, resolve_escalate = _limit(
-            tally, req.accepted_at, service.promised_days + resolve_shift
+            tally, req.accepted_at, req.promised_days + resolve_shift
         )
     else:
         req.resolve_due_at = None
@@ -89,7 +94,12 @@ def recompute(req: ServiceRequest) -> list[str]:
         req.due_at, req.escalate_at = accept_due, accept_escalate
     elif req.status == RequestStatus.ACCEPTED:
         req.due_at, req.escalate_at = req.resolve_due_at, resolve_escalate
-    else:  # paused, or finished: no clock runs
+    elif req.status == RequestStatus.AWAITING_TALENT and _paused_after_deadline(req):
+        # Asking the talent for something does not excuse a deadline already missed: the
+        # request stays overdue and supervised (a late backlog cannot hide in 待补正). On
+        # resume the deadline moves by the pause's k, so the lateness stays the same.
+        req.due_at, req.escalate_at = req.resolve_due_at, resolve_escalate
+    else:  # paused in time, or finished: no clock runs
         req.due_at, req.escalate_at = None, None
     # The sweep looks again from the start of the due day (due_soon); levels it already
     # notified for this deadline are skipped by SlaNotice's unique constraint.
@@ -98,36 +108,63 @@ def recompute(req: ServiceRequest) -> list[str]:
     return list(DERIVED)
 
 
+def _paused_after_deadline(req: ServiceRequest) -> bool:
+    current = next((p for p in req.pauses.all() if p.ended_at is None), None) if req.pk else None
+    return (
+        current is not None
+        and req.resolve_due_at is not None
+        and current.started_at >= req.resolve_due_at
+    )
+
+
 def due_soon_at(due_at: datetime.datetime) -> datetime.datetime:
     """The start of the due day: from then on the deadline is the end of the current day."""
     return due_at - datetime.timedelta(days=1)
 
 
-def recompute_open(batch_size: int = 500) -> int:
-    """Re-derive the deadlines of every open request (after a calendar change); return how
-    many changed. Runs in batches of ``batch_size`` read through the primary key."""
-    changed, last_pk = 0, 0
-    fields = None
-    while True:
-        batch = list(
-            ServiceRequest.objects.open()
-            .filter(pk__gt=last_pk)
-            .select_related("service_type")
-            .prefetch_related("pauses")
-            .order_by("pk")[:batch_size]
+def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) -> int:
+    """Re-derive the deadlines of open requests after the calendar changed on or after
+    ``changed`` (all open requests when None); return how many moved.
+
+    Each batch is locked (FOR UPDATE) and recomputed from the locked rows, in its own
+    transaction, so a transition committing meanwhile is never overwritten with stale values;
+    only requests with a deadline on or after the changed day can be affected.
+    """
+    from django.db import transaction
+    from django.db.models import Q
+
+    candidates = ServiceRequest.objects.open()
+    if changed is not None:
+        start = datetime.datetime.combine(changed, datetime.time.min, tzinfo=SHANGHAI)
+        candidates = candidates.filter(
+            Q(accept_due_at__gte=start)
+            | Q(resolve_due_at__gte=start)
+            | Q(promised_due_at__gte=start)
         )
-        if not batch:
-            return changed
-        dirty = []
-        for req in batch:
-            before = {name: getattr(req, name) for name in DERIVED}
-            fields = recompute(req)
-            if any(getattr(req, name) != value for name, value in before.items()):
-                dirty.append(req)
-        if dirty:
-            ServiceRequest.objects.bulk_update(dirty, fields)
-            changed += len(dirty)
-        last_pk = batch[-1].pk
+    moved, last_pk = 0, 0
+    while True:
+        ids = list(
+            candidates.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return moved
+        with transaction.atomic():
+            batch = list(
+                ServiceRequest.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids, status__in=OPEN_STATUSES)
+                .select_related("service_type")
+                .prefetch_related("pauses")
+                .order_by("pk")
+            )
+            for req in batch:
+                before = {name: getattr(req, name) for name in DERIVED}
+                recompute(req)
+                if any(getattr(req, name) != value for name, value in before.items()):
+                    req.save(update_fields=list(DERIVED))
+                    moved += 1
+        last_pk = ids[-1]
 
 
 def sla(req: ServiceRequest, now: datetime.datetime) -> dict:

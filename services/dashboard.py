@@ -250,13 +250,15 @@ def headline(period: Period, *, department=None, now=None) -> dict:
         requests = requests.filter(department=department)
         ratings = ratings.filter(request__department=department)
         followups = followups.filter(department=department)
+    # The backlog as the tables count it: open now, filed by the end of the period.
+    backlog = Q(status__in=OPEN_STATUSES, submitted_at__lt=period.end)
     figures = requests.aggregate(
         filed=Count("id", filter=period.q("submitted_at")),
         resolved=Count("id", filter=period.q("resolved_at")),
         resolved_on_time=Count("id", filter=period.q("resolved_at") & Q(resolved_on_time=True)),
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        open_overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lte=now)),
-        escalated=Count("id", filter=Q(status__in=OPEN_STATUSES, escalate_at__lte=now)),
+        open=Count("id", filter=backlog),
+        open_overdue=Count("id", filter=backlog & Q(due_at__lte=now)),
+        escalated=Count("id", filter=backlog & Q(escalate_at__lte=now)),
     )
     figures["on_time_rate"] = _rate(
         figures["resolved_on_time"], figures["resolved"], figures["open_overdue"]

@@ -184,6 +184,8 @@ def request_file(
             fields=cleaned,
             description=description,
             consent_at=now if service.sensitivity else None,
+            accept_days=service.accept_days,
+            promised_days=service.promised_days,
             submitted_at=now,
             accept_started_at=now,
         )
@@ -205,7 +207,11 @@ def request_file(
 
 
 def notify_department(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
-    """Tell every active member of the request's current department (inbox rows)."""
+    """Tell every active member of the request's current department (inbox rows).
+
+    No dedupe key: each event (a second comment, a second transfer in) is news of its own,
+    and it is written once, in the event's own transaction. Dedupe keys are for the
+    periodic jobs that look at the same rows again and again."""
     members = User.objects.filter(
         department_id=req.department_id, role__in=(Role.STAFF, Role.LEAD), is_active=True
     )
@@ -216,5 +222,4 @@ def notify_department(req: ServiceRequest, kind: str, title: str, body: str = ""
             title=title,
             body=body,
             link=f"/desk/requests/{req.number}/",
-            dedupe_key=f"{kind}:{req.pk}:{req.department_id}:{member.pk}",
         )

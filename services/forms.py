@@ -223,7 +223,7 @@ class RejectForm(forms.Form):
 
 class TransferForm(forms.Form):
     department = forms.CharField(label="转至部门", required=False)
-    reason = _text("转办理由", rows=2)
+    reason = _text("转办理由", rows=2, help_text="转办理由将告知申请人。")
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)

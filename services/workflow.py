@@ -178,11 +178,13 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
         _require_status(req, (S.ACCEPTED,), "要求补正")
         now = timezone.now()
         note = (note or "").strip()
-        req.status = S.AWAITING_TALENT
-        _save(req, "status")
+        # The pause first: the deadlines derived next depend on it (an overdue request stays
+        # overdue while paused).
         RequestPause.objects.create(
             request=req, started_at=now, reason="\n".join([*items, note]).strip()
         )
+        req.status = S.AWAITING_TALENT
+        _save(req, "status")
         _event(req, actor, "info_requested", S.ACCEPTED, note=note, items=items)
         _audit(req, actor, "request_info", request, items=len(items))
         _tell_talent(

@@ -5,7 +5,7 @@ Tests marked ``postgres`` or ``redis`` need that server. On a laptop without it 
 """
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 from django.core.cache import cache
@@ -98,7 +98,8 @@ def _fast_and_isolated(settings, tmp_path):
     cache.clear()
     _reset_broker_state()
     yield
-    cache.clear()
+    with suppress(Exception):  # a test that made the cache unreachable on purpose
+        cache.clear()
 
 
 @pytest.fixture

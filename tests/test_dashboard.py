@@ -278,3 +278,16 @@ def test_a_leads_service_table_lists_their_services_and_what_reached_them(march,
     ]
     zjj = dashboard.summary(MARCH, "service_type", department=departments["ZJJ"], now=NOW)
     assert [r["key"] for r in zjj] == ["HOUSING"]
+
+
+def test_the_headline_and_the_tables_count_the_same_backlog(march):
+    early = dashboard.Period.parse("2026-03-01", "2026-03-09")  # before D (03-10) and E (03-30)
+    figures = dashboard.headline(early, now=NOW)
+    rows = dashboard.summary(early, "department", now=NOW)
+    assert figures["open"] == sum(r["open"] for r in rows) == 1  # C only
+    assert figures["open_overdue"] == sum(r["open_overdue"] for r in rows) == 1
+    resolved = sum(r["resolved"] for r in rows)
+    on_time = sum(r["resolved_on_time"] for r in rows)
+    assert (figures["resolved"], figures["resolved_on_time"]) == (resolved, on_time) == (3, 3)
+    assert figures["on_time_rate"] == 0.75  # 3 / (3 + 1), as the only busy department shows
+    assert rows_by_key(rows)["ZJJ"]["on_time_rate"] == pytest.approx(2 / 3, abs=0.0001)

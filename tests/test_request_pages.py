@@ -566,7 +566,7 @@ def test_medical_values_are_hidden_from_the_admin_but_not_the_routed_department(
     client.force_login(admin_user)
     html = page(client, f"/manage/requests/{req.number}/")
     assert "高血压" not in html and "巴州区人民医院" not in html
-    assert "表单内容仅申请人和承办部门可见" in html
+    assert "表单内容、诉求说明和附件仅申请人和承办部门可见" in html
     wjj = UserFactory(username="wjj", role=Role.STAFF, department=departments["WJJ"])
     client.force_login(wjj)
     assert "有高血压病史" in page(client, f"/desk/requests/{req.number}/")

@@ -230,3 +230,61 @@ def test_list_filters(client_for, talent, handler, admin_user):
     ] == [b.number]
     mine = client_for(handler).get("/api/v1/service-requests/?assignee=me").json()
     assert [r["number"] for r in mine["results"]] == [a.number]
+
+
+def test_medical_description_and_files_are_for_the_routed_department_only(
+    client_for, talent, admin_user, departments
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from services.filing import request_file
+    from tests.factories import UserFactory
+
+    wjj = UserFactory(username="wjj2", role="staff", department=departments["WJJ"])
+    req = request_file(
+        talent=talent,
+        service_type="MEDICAL",
+        fields={"service": "就医绿色通道", "hospital": "巴中市中心医院"},
+        description="本人患有糖尿病，需定期复诊",
+        consent=True,
+    )
+    upload = SimpleUploadedFile("病历.pdf", PDF, "application/pdf")
+    attached = client_for(talent).post(
+        url(req, "attachments"), {"file": upload}, format="multipart"
+    )
+    download = f"/api/v1/attachments/{attached.json()['id']}/"
+    admin = client_for(admin_user)
+    seen = admin.get(url(req)).json()
+    assert seen["description"] == "" and seen["attachments"] == [] and seen["fields_hidden"] is True
+    assert "糖尿病" not in admin.get(url(req)).content.decode()
+    assert admin.get(download).status_code == 404
+    page = client_for(admin_user)
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(admin_user)
+    html = browser.get(f"/manage/requests/{req.number}/").content.decode()
+    assert "糖尿病" not in html and "病历.pdf" not in html
+    assert page is not None
+    assert client_for(wjj).get(url(req)).json()["description"] == "本人患有糖尿病，需定期复诊"
+    assert client_for(wjj).get(download).status_code == 200
+
+
+def test_every_department_event_is_news_of_its_own(client_for, talent, handler, lead, admin_user):
+    req = file_housing(talent)
+    client = client_for(talent)
+    client.post(url(req, "comments"), {"body": "第一条"})
+    client.post(url(req, "comments"), {"body": "第二条"})
+    told = Notification.objects.filter(kind="request_comment", recipient=handler)
+    assert told.count() == 2
+    admin = client_for(admin_user)
+    admin.post(url(req, "transfer"), {"department": "JYJ", "reason": "误派"})
+    admin.post(url(req, "transfer"), {"department": "ZJJ", "reason": "转回"})
+    assert (
+        Notification.objects.filter(kind="request_transferred_in", recipient=handler).count() == 1
+    )
+    admin.post(url(req, "transfer"), {"department": "JYJ", "reason": "再转"})
+    admin.post(url(req, "transfer"), {"department": "ZJJ", "reason": "再转回"})
+    assert (
+        Notification.objects.filter(kind="request_transferred_in", recipient=handler).count() == 2
+    )

@@ -236,3 +236,86 @@ def test_ordering_by_due_puts_the_nearest_deadline_first(client_for, talent, car
         for r in client_for(handler).get("/api/v1/service-requests/?ordering=due").json()["results"]
     ]
     assert numbers == [b.number, a.number]
+
+
+def test_a_request_paused_after_its_deadline_stays_overdue_and_supervised(talent, card, zwj):
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False) as clock:
+        req = request_accept(req=file_gov(talent), actor=zwj)  # due end of 03-09
+        clock.move_to(at(2026, 3, 12, 9, 0))  # three working days late
+        req = request_ask_info(req=req, actor=zwj, items=["补充材料"])
+    # Asking for information does not hide a missed deadline.
+    assert req.due_at == at(2026, 3, 10, 0, 0) and req.next_notice_at is not None
+    state = sla(req, at(2026, 3, 13, 9, 0))
+    assert state["paused"] is True and state["overdue"] is True and state["escalated"] is True
+    with time_machine.travel(at(2026, 3, 16, 9, 0), tick=False):  # k = 03-13, 03-16 = 2
+        req = request_supply_info(req=req, actor=talent)
+    # The deadline moved by k, so the request is exactly as late as before the pause.
+    assert req.resolve_due_at == at(2026, 3, 12, 0, 0) and req.due_at == req.resolve_due_at
+
+
+def test_a_catalogue_change_does_not_move_running_deadlines(talent, card, handler, admin_user):
+    from services.models import ServiceType
+
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False):
+        req = request_accept(req=file_housing(talent), actor=handler)
+    assert req.resolve_due_at == at(2026, 3, 24, 0, 0)
+    ServiceType.objects.filter(code="HOUSING").update(promised_days=5)
+    calendar_set_day(
+        day=at(2026, 12, 30, 0, 0).date(), is_workday=False, note="x", actor=admin_user
+    )
+    with time_machine.travel(at(2026, 3, 3, 9, 0), tick=False):
+        calendar_set_day(
+            day=at(2026, 3, 20, 0, 0).date(), is_workday=True, note="x", actor=admin_user
+        )
+    # Recomputed (the calendar changed) with the limits the request was filed under: 15 days.
+    assert fresh(req).resolve_due_at == at(2026, 3, 24, 0, 0)
+    with time_machine.travel(at(2026, 3, 3, 9, 0), tick=False):
+        newer = file_housing(talent)
+    assert newer.promised_days == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_calendar_change_never_overwrites_a_transition_committed_meanwhile(
+    talent, card, handler, admin_user
+):
+    """The recompute locks each batch: a transition holding the row makes it wait, and it
+    recomputes from the committed row (before the fix it wrote stale deadlines back)."""
+    from django.db import transaction
+
+    req = file_housing(talent)
+    locked = threading.Event()
+    release = threading.Event()
+
+    def accept_slowly():
+        try:
+            with transaction.atomic():
+                request_accept(req=req, actor=handler)
+                locked.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    def change_calendar():
+        try:
+            locked.wait(5)
+            calendar_set_day(day=timezone_today(), is_workday=False, note="x", actor=admin_user)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept_slowly), threading.Thread(target=change_calendar)]
+    for t in threads:
+        t.start()
+    locked.wait(5)
+    release.set()
+    for t in threads:
+        t.join()
+    req = fresh(req)
+    assert req.status == "accepted"
+    assert req.resolve_due_at is not None and req.due_at == req.resolve_due_at
+
+
+def timezone_today():
+    from django.utils import timezone
+
+    return timezone.localdate()

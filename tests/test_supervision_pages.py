@@ -169,9 +169,10 @@ def test_the_dashboard_shows_the_period_figures(client, admin_user, requests_):
 def test_an_empty_period_shows_a_dash_for_the_rate(client, admin_user, requests_):
     html = html_of(get(client, admin_user, "/manage/dashboard/?from=2026-01-05&to=2026-01-09"))
     page = text(html)
-    # Nothing resolved and nothing of January overdue… but the open overdue backlog is now.
+    # Nothing filed, resolved or open by the end of that week (the backlog counts requests
+    # filed by the end of the period, as the tables do): nothing to divide by.
     assert " 本期提交 0 " in page and " 本期办结 0 " in page
-    assert " 按时办结率 0% " in page  # 0 on time ÷ (0 resolved + 2 open overdue)
+    assert " 按时办结率 — " in page
     with time_machine.travel(at(2026, 1, 9, 12, 0), tick=False):
         empty = text(html_of(client.get("/manage/dashboard/")))
     assert " 按时办结率 — " in empty
@@ -196,14 +197,22 @@ def test_quick_periods(client, admin_user):
 
 def test_the_admin_figures_link_to_the_filtered_request_lists(client, admin_user, requests_):
     html = html_of(get(client, admin_user, "/manage/dashboard/?from=2026-03-01&to=2026-03-16"))
-    assert 'href="/manage/requests/?overdue=1"' in html
-    assert 'href="/manage/supervision/?escalated=1"' in html
-    assert 'href="/manage/requests/?department=ZJJ&amp;overdue=1"' in html
-    assert 'href="/manage/requests/?service_type=HOUSING&amp;overdue=1"' in html
+    # The backlog figures are bounded like the tables: filed by the end of the period.
+    assert 'href="/manage/requests/?overdue=1&amp;filed_to=2026-03-16"' in html
+    assert 'href="/manage/requests/?escalated=1&amp;filed_to=2026-03-16"' in html
+    assert 'href="/manage/requests/?department=ZJJ&amp;overdue=1&amp;filed_to=2026-03-16"' in html
+    assert (
+        'href="/manage/requests/?service_type=HOUSING&amp;overdue=1&amp;filed_to=2026-03-16"'
+        in html
+    )
     # Following the links lands on exactly the requests that were counted.
     with time_machine.travel(NOW, tick=False):
-        overdue = numbers_on(html_of(client.get("/manage/requests/?department=ZJJ&overdue=1")))
-        escalated = numbers_on(html_of(client.get("/manage/supervision/?escalated=1")))
+        overdue = numbers_on(
+            html_of(client.get("/manage/requests/?department=ZJJ&overdue=1&filed_to=2026-03-16"))
+        )
+        escalated = numbers_on(
+            html_of(client.get("/manage/requests/?escalated=1&filed_to=2026-03-16"))
+        )
     assert overdue == [requests_["A"].number, requests_["B"].number]
     assert escalated == [requests_["A"].number]
 
@@ -232,7 +241,7 @@ def test_a_lead_sees_only_their_department(client, lead, admin_user, requests_):
     assert "区教育科技局" not in page
     assert "/api/v1/sla/export/" not in html
     # The figures link to the request list, which a lead reads for their department only.
-    assert 'href="/manage/requests/?overdue=1"' in html
+    assert 'href="/manage/requests/?overdue=1&amp;filed_to=2026-03-16"' in html
     listed = numbers_on(html_of(get(client, lead, "/manage/supervision/")))
     assert listed == [requests_["A"].number]
 

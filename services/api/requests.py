@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import F, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,6 +16,7 @@ from portal.models import Role
 from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
 from services.api import serializers as s
+from services.api.serializers import can_see_sensitive
 from services.models import (
     DepartmentStint,
     RequestAttachment,
@@ -257,9 +259,12 @@ class AttachmentDownload(APIView):
         attachment = get_object_or_404(
             RequestAttachment.objects.filter(
                 request__in=ServiceRequest.objects.visible_to(request.user)
-            ),
+            ).select_related("request__service_type"),
             pk=pk,
         )
+        if not can_see_sensitive(request.user, attachment.request):
+            raise Http404  # medical or minors' files: the talent and the routed department
+
         return serve_upload(
             attachment.storage_name,
             content_type=attachment.content_type,

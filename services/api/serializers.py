@@ -170,9 +170,10 @@ class RequestOutput(RequestSummary):
     # (method named apart from Serializer.get_fields, which DRF uses itself)
     fields = serializers.SerializerMethodField(method_name="form_values")
     fields_hidden = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
     events = RequestEventOutput(many=True)
     comments = serializers.SerializerMethodField()
-    attachments = RequestAttachmentOutput(many=True)
+    attachments = serializers.SerializerMethodField()
     stints = StintOutput(many=True)
     rating = serializers.SerializerMethodField()
     followup = serializers.SerializerMethodField()
@@ -199,7 +200,16 @@ class RequestOutput(RequestSummary):
         return obj.fields if can_see_sensitive(self.viewer, obj) else {}
 
     def get_fields_hidden(self, obj) -> bool:
+        """True when the form, the description and the files are withheld (sensitive)."""
         return not can_see_sensitive(self.viewer, obj)
+
+    def get_description(self, obj) -> str:
+        return obj.description if can_see_sensitive(self.viewer, obj) else ""
+
+    def get_attachments(self, obj) -> RequestAttachmentOutput(many=True):
+        if not can_see_sensitive(self.viewer, obj):
+            return []
+        return RequestAttachmentOutput(obj.attachments.all(), many=True).data
 
     def get_comments(self, obj) -> RequestCommentOutput(many=True):
         comments = obj.comments.all()

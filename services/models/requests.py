@@ -79,6 +79,10 @@ class ServiceRequest(models.Model):
     fields = models.JSONField("表单内容", default=dict)
     description = models.TextField("诉求说明", blank=True)
     consent_at = models.DateTimeField("同意处理敏感个人信息时间", null=True, blank=True)
+    # The type's time limits when the request was filed: a later change to the catalogue
+    # does not move the deadlines of requests already running.
+    accept_days = models.PositiveSmallIntegerField("受理时限（工作日）", default=1)
+    promised_days = models.PositiveSmallIntegerField("承诺办结时限（工作日）", default=1)
     status = models.CharField(
         "状态", max_length=16, choices=RequestStatus.choices, default=RequestStatus.SUBMITTED
     )

@@ -229,7 +229,10 @@ def comments(req: ServiceRequest) -> list[dict]:
     ]
 
 
-def attachments(req: ServiceRequest) -> list[dict]:
+def attachments(req: ServiceRequest, user) -> list[dict]:
+    """The request's files, or none for a viewer who may not see medical or minors' details."""
+    if not can_see_sensitive(user, req):
+        return []
     return [
         {
             "pk": a.pk,

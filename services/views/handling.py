@@ -166,7 +166,7 @@ def render_handling(request, req, area: str, *, bound=None, status=200):
         "events": timeline(req),
         "outcome": outcome(req),
         "comments": comments(req),
-        "attachments": attachments(req),
+        "attachments": attachments(req, request.user),
         "stints": stints(req),
         "rating": rating_of(req),
         "followup": followup,

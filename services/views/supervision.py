@@ -7,6 +7,7 @@ pages limited to their own department; other roles get a 404.
 """
 
 import datetime
+import logging
 from urllib.parse import urlencode
 
 from django import forms
@@ -29,6 +30,7 @@ from services.models import ServiceRequest
 from services.views.common import PAGE_SIZE, deadline_text
 from services.views.handling import allowed_actions, handling_action
 
+logger = logging.getLogger(__name__)
 supervisor_page = role_page(Role.ADMIN, Role.LEAD)
 calendar_page = role_page(Role.ADMIN, Role.LEAD, Role.STAFF)
 
@@ -63,7 +65,6 @@ class _Links:
 
     def __init__(self, period: dashboard.Period):
         self.requests = reverse("services:manage")
-        self.supervision = reverse("services:supervision")
         self.period = period
 
     def _list(self, **query) -> str:
@@ -77,9 +78,9 @@ class _Links:
             "filed": self._list(**self._in("filed")),
             "resolved": self._list(**self._in("resolved")),
             "resolved_on_time": self._list(**self._in("resolved"), on_time=1),
-            "open": self._list(open=1),
-            "open_overdue": self._list(overdue=1),
-            "escalated": f"{self.supervision}?escalated=1",
+            "open": self._list(open=1, filed_to=self.period.last),
+            "open_overdue": self._list(overdue=1, filed_to=self.period.last),
+            "escalated": self._list(escalated=1, filed_to=self.period.last),
             "bad_ratings": self._list(**self._in("rated"), bad_rating=1),
             "followups_open": self._list(followup="open"),
             "followups_overdue": self._list(followup="overdue"),
@@ -95,8 +96,8 @@ class _Links:
             "total": total,
             "resolved": self._list(**group, **self._in("resolved")),
             "resolved_on_time": self._list(**group, **self._in("resolved"), on_time=1),
-            "open": self._list(**group, open=1),
-            "open_overdue": self._list(**group, overdue=1),
+            "open": self._list(**group, open=1, filed_to=self.period.last),
+            "open_overdue": self._list(**group, overdue=1, filed_to=self.period.last),
             "bad_ratings": self._list(**group, **self._in("rated"), bad_rating=1),
             "followups_open": self._list(**group, followup="open"),
             "followups_overdue": self._list(**group, followup="overdue"),
@@ -366,7 +367,7 @@ def calendar_view(request):
                 actor=request.user,
                 request=request,
             )
-            cache.delete(_banner_key(today))
+            _forget_banner(today)
             kind = "工作日" if entry.is_workday else "休息日"
             note = f"（{entry.note}）" if entry.note else ""
             messages.success(
@@ -401,6 +402,30 @@ def _banner_key(today: datetime.date) -> str:
     return f"services:calendar-unverified-soon:{today:%Y-%m-%d}"
 
 
+# The cache (Redis in production) only saves a query: when it is unreachable the banner is
+# computed afresh, and no page fails because of it.
+def _cached_dates(today: datetime.date):
+    try:
+        return cache.get(_banner_key(today))
+    except Exception:
+        logger.warning("cache unavailable; calendar banner computed without it", exc_info=True)
+        return None
+
+
+def _remember(today: datetime.date, dates) -> None:
+    try:
+        cache.set(_banner_key(today), dates, BANNER_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable; calendar banner not cached")
+
+
+def _forget_banner(today: datetime.date) -> None:
+    try:
+        cache.delete(_banner_key(today))
+    except Exception:
+        logger.warning("cache unavailable; calendar banner expires by itself")
+
+
 def calendar_banner(request) -> list[tuple[str, str, str]]:
     """For admins, while any of the next 90 days has no calendar row (DESIGN.md "Working days
     and SLA clocks"): deadlines there are counted Monday–Friday until the notice is loaded.
@@ -409,11 +434,10 @@ def calendar_banner(request) -> list[tuple[str, str, str]]:
     if user is None or not user.is_authenticated or user.role != Role.ADMIN:
         return []
     today = timezone.localdate()
-    key = _banner_key(today)
-    dates = cache.get(key)
+    dates = _cached_dates(today)
     if dates is None:
         dates = dashboard.unverified_soon(today=today)
-        cache.set(key, dates, BANNER_SECONDS)
+        _remember(today, dates)
     if not dates:
         return []
     text = (

@@ -5,12 +5,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.errors import DomainError
 from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
+from services.api.serializers import can_see_sensitive
 from services.conversation import COMMENTABLE
 from services.forms import (
     AttachmentForm,
@@ -125,7 +127,7 @@ def render_request(
         "outcome": outcome(req),
         "asked": asked_items(req) if req.status == RequestStatus.AWAITING_TALENT else None,
         "comments": comments(req),
-        "attachments": attachments(req),
+        "attachments": attachments(req, request.user),
         "rating": rating_of(req),
         "upload_limit": upload_limit_label(),
         # What the talent may do now (the domain functions decide; these only pick forms).
@@ -234,6 +236,8 @@ def rate(request, number: str):
 def attachment_download(request, number: str, pk: int):
     """A file of a request, for whoever may see the request (same visibility)."""
     req = request_for(request, number)
+    if not can_see_sensitive(request.user, req):
+        raise Http404  # medical or minors' files: the talent and the routed department only
     attachment = get_object_or_404(req.attachments.all(), pk=pk)
     return serve_upload(
         attachment.storage_name,
