@@ -23,6 +23,8 @@ SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "var" / "screen
 # The probe's flags: without the background-networking ones Chromium floods this machine's
 # closed network with refused connections.
 LAUNCH_ARGS = [
+    # Chinese browser chrome (file pickers, date inputs), with Debian's chromium-l10n.
+    "--lang=zh-CN",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -58,7 +60,10 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            # Chromium takes its UI language (file pickers, date inputs) from LANGUAGE; LANG
+            # stays as it is (a locale the system lacks breaks file names).
+            env = {**os.environ, "LANGUAGE": "zh_CN:zh"}
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, env=env)
             yield chromium
             chromium.close()
     finally:
