@@ -190,66 +190,35 @@ class ApplicationSubmit(APIView):
         return Response(application_detail(request.user, pk))
 
 
-class ApplicationReturn(APIView):
-    permission_classes = [IsAdmin]
+def review_action(func, input_class, summary: str):
+    """One thin view per review command (return, approve, reject): admins only. The body's
+    validated fields are passed to the domain function as they are named."""
 
-    @extend_schema(
-        summary="退回补正（一次告知）",
-        request=s.ReturnInput,
-        responses={200: s.ApplicationOutput, 409: CONFLICT},
-        tags=TAG,
-    )
-    def post(self, request, pk: int):
-        app = application_for(request, pk)
-        data = s.ReturnInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        apps.application_return(
-            application=app, actor=request.user, request=request, **data.validated_data
+    class ReviewAction(APIView):
+        permission_classes = [IsAdmin]
+
+        @extend_schema(
+            summary=summary,
+            request=input_class,
+            responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+            tags=TAG,
         )
-        return Response(application_detail(request.user, pk))
+        def post(self, request, pk: int):
+            app = application_for(request, pk)
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            func(application=app, actor=request.user, request=request, **data.validated_data)
+            return Response(application_detail(request.user, pk))
+
+    ReviewAction.__name__ = f"Application{func.__name__.split('_')[-1].title()}View"
+    return ReviewAction.as_view()
 
 
-class ApplicationApprove(APIView):
-    permission_classes = [IsAdmin]
-
-    @extend_schema(
-        summary="认定通过并发卡（就高原则）",
-        request=s.ApproveInput,
-        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
-        tags=TAG,
-    )
-    def post(self, request, pk: int):
-        app = application_for(request, pk)
-        data = s.ApproveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        apps.application_approve(
-            application=app,
-            actor=request.user,
-            request=request,
-            tier=data.validated_data.get("tier"),
-            note=data.validated_data["note"],
-            accepted=data.validated_data.get("accepted"),
-        )
-        return Response(application_detail(request.user, pk))
-
-
-class ApplicationReject(APIView):
-    permission_classes = [IsAdmin]
-
-    @extend_schema(
-        summary="不予认定",
-        request=s.ReasonInput,
-        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
-        tags=TAG,
-    )
-    def post(self, request, pk: int):
-        app = application_for(request, pk)
-        data = s.ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        apps.application_reject(
-            application=app, actor=request.user, request=request, **data.validated_data
-        )
-        return Response(application_detail(request.user, pk))
+application_return = review_action(apps.application_return, s.ReturnInput, "退回补正（一次告知）")
+application_approve = review_action(
+    apps.application_approve, s.ApproveInput, "认定通过并发卡（就高原则）"
+)
+application_reject = review_action(apps.application_reject, s.ReasonInput, "不予认定")
 
 
 class CardMine(APIView):
