@@ -8,6 +8,7 @@ from portal.errors import InvalidTransition, NotAllowed
 from portal.notify import notification_create
 from portal.uploads import check_upload, stored_upload
 from services.filing import notify_department
+from services.links import desk_link, talent_link
 from services.models import OPEN_STATUSES, RequestAttachment, RequestComment, RequestStatus
 from services.workflow import is_handler, is_owner
 
@@ -53,7 +54,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
                     recipient=req.assignee,
                     kind="request_comment",
                     title=f"{req.number} 申请人留言",
-                    link=f"/desk/requests/{req.number}/",
+                    link=desk_link(req),
                 )
             else:
                 notify_department(req, "request_comment", f"{req.number} 申请人留言")
@@ -63,7 +64,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
                 kind="request_comment",
                 title=f"{req.number} 承办部门回复",
                 body=body[:200],
-                link=f"/requests/{req.number}/",
+                link=talent_link(req),
             )
     return comment
 

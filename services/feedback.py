@@ -9,6 +9,7 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role, User
 from portal.notify import notification_create
+from services.links import desk_link
 from services.models import FollowUp, Rating, RequestEvent, RequestStatus, ServiceRequest
 from services.workdays import deadline
 
@@ -73,7 +74,7 @@ def _open_followup(req: ServiceRequest, now) -> FollowUp:
             kind="followup_opened",
             title=f"{req.number} 收到差评，请回访整改",
             body=f"请于 {timezone.localtime(due):%Y-%m-%d %H:%M} 前完成回访并填写整改情况。",
-            link=f"/desk/requests/{req.number}/",
+            link=desk_link(req),
             dedupe_key=f"followup_opened:{followup.pk}:{lead.pk}",
         )
     return followup

@@ -14,6 +14,7 @@ from portal.errors import NotAllowed
 from portal.models import Role, User
 from portal.notify import notification_create
 from services.clocks import recompute
+from services.links import desk_link
 from services.models import (
     Datatype,
     DepartmentStint,
@@ -221,5 +222,5 @@ def notify_department(req: ServiceRequest, kind: str, title: str, body: str = ""
             kind=kind,
             title=title,
             body=body,
-            link=f"/desk/requests/{req.number}/",
+            link=desk_link(req),
         )

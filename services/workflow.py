@@ -18,6 +18,7 @@ from portal.models import Department, Role, User
 from portal.notify import notification_create
 from services.clocks import pause_shift, recompute
 from services.filing import notify_department
+from services.links import desk_link, talent_link
 from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
@@ -110,7 +111,7 @@ def _tell_talent(req: ServiceRequest, kind: str, title: str, body: str = "") -> 
         kind=kind,
         title=f"{req.number} {title}",
         body=body,
-        link=f"/requests/{req.number}/",
+        link=talent_link(req),
         urgent=True,
     )
 
@@ -162,7 +163,7 @@ def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -
             recipient=person,
             kind="request_assigned",
             title=f"{req.number} 已指派给您办理",
-            link=f"/desk/requests/{req.number}/",
+            link=desk_link(req),
         )
     return req
 
@@ -216,7 +217,7 @@ def request_supply_info(*, req: ServiceRequest, actor, note: str = "", request=N
                 recipient=recipient,
                 kind="request_info_supplied",
                 title=f"{req.number} 申请人已补正",
-                link=f"/desk/requests/{req.number}/",
+                link=desk_link(req),
             )
         else:
             notify_department(req, "request_info_supplied", f"{req.number} 申请人已补正")
@@ -338,6 +339,6 @@ def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=No
                 recipient=req.assignee,
                 kind="request_withdrawn",
                 title=f"{req.number} 申请人已撤回",
-                link=f"/desk/requests/{req.number}/",
+                link=desk_link(req),
             )
     return req
