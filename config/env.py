@@ -34,6 +34,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_roles(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list where an empty value means "none" (not "the default")."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def generated_secret(path: Path, make) -> str:
     """Return the secret stored in ``path``, creating it once with ``make()``.
 

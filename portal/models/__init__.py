@@ -1,6 +1,8 @@
 """Models of the portal layer."""
 
+from portal.models.access import AccessLog
 from portal.models.audit import AppendOnlyError, AuditEvent
+from portal.models.codes import CodePurpose, VerificationCode
 from portal.models.delivery import Channel, Delivery, DeliveryStatus, SmsOutbox
 from portal.models.departments import Department
 from portal.models.notifications import Notification
@@ -8,6 +10,9 @@ from portal.models.throttle import LoginFailure, LoginLockout
 from portal.models.users import DEPARTMENT_ROLES, Role, User
 
 __all__ = [
+    "AccessLog",
+    "CodePurpose",
+    "VerificationCode",
     "DEPARTMENT_ROLES",
     "AppendOnlyError",
     "AuditEvent",

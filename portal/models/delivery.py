@@ -24,9 +24,17 @@ class Delivery(models.Model):
     ``MAX_ATTEMPTS`` the delivery is marked failed for the admins to see.
     """
 
+    # Null for a direct message that belongs in no inbox (a verification code).
     notification = models.ForeignKey(
-        "portal.Notification", on_delete=models.CASCADE, related_name="deliveries"
+        "portal.Notification",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        null=True,
+        blank=True,
     )
+    # The text of a direct message, encrypted, and erased once it is sent: a verification
+    # code must not sit readable in the database.
+    text_encrypted = models.TextField(blank=True)
     channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
     address = models.CharField("地址", max_length=254)
     status = models.CharField(

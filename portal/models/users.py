@@ -81,6 +81,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField("手机号码", max_length=20, blank=True)
     email = models.EmailField("电子邮箱", blank=True)
     is_active = models.BooleanField("有效", default=True)
+    # Set on an account made or reset by the talent office: the initial password was shown to
+    # another person, so nothing but changing it is allowed until the holder has.
+    must_change_password = models.BooleanField("须修改密码", default=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
 
     objects = UserManager()

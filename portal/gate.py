@@ -1,0 +1,138 @@
+"""The account gate: what an account may reach before it is fully signed in.
+
+Two things keep an account at the gate after its password was accepted:
+
+- ``must_change_password``: the talent office created or reset it, so another person saw the
+  initial password. Only changing it (and signing out) is allowed.
+- two-factor sign-in (settings.OTP_REQUIRED_ROLES): an account of such a role without a
+  confirmed authenticator may only enrol one; a page session whose second factor was not
+  checked yet may only give its code.
+
+Pages are gated by ``AccountGateMiddleware`` (a redirect to the one page that lets them
+through); the API by the authentication classes below (403 with ``code``), because DRF
+authenticates tokens inside the view, after every middleware has run.
+"""
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
+
+from knox.auth import TokenAuthentication
+
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+OTP_SETUP_REQUIRED = "otp_setup_required"
+OTP_REQUIRED = "otp_required"
+
+MESSAGES = {
+    PASSWORD_CHANGE_REQUIRED: "您正在使用初始密码，请先修改密码。",
+    OTP_SETUP_REQUIRED: "您的账户须使用双因素认证登录，请先绑定身份验证器。",
+    OTP_REQUIRED: "请先完成双因素认证。",
+}
+
+
+def otp_required_for(user) -> bool:
+    return user.role in settings.OTP_REQUIRED_ROLES
+
+
+def has_confirmed_totp(user) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def gate_reason(user, *, session_verified: bool | None = None) -> str | None:
+    """Why ``user`` is held at the gate, or None.
+
+    ``session_verified`` is whether a page session passed the second factor; None for a
+    token, whose issue already required the code of an enrolled account. Only accounts of a
+    required role pay the query for their authenticator, and only until they are verified.
+    """
+    if not user.is_authenticated:
+        return None
+    if user.must_change_password:
+        return PASSWORD_CHANGE_REQUIRED
+    if not otp_required_for(user) or session_verified:
+        return None
+    if not has_confirmed_totp(user):
+        return OTP_SETUP_REQUIRED
+    return OTP_REQUIRED if session_verified is False else None
+
+
+# --- pages ------------------------------------------------------------------------------------
+PAGE_TARGETS = {
+    PASSWORD_CHANGE_REQUIRED: "portal:password-change",
+    OTP_SETUP_REQUIRED: "portal:otp-setup",
+    OTP_REQUIRED: "portal:login-otp",
+}
+# Pages that are always reachable at the gate.
+PAGE_ALWAYS = ("portal:logout",)
+
+
+class AccountGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        path = request.path
+        if (
+            user is not None
+            and user.is_authenticated
+            and not path.startswith(("/api/", settings.STATIC_URL, "/healthz"))
+        ):
+            verified = user.is_verified() if hasattr(user, "is_verified") else None
+            reason = gate_reason(user, session_verified=verified)
+            if reason:
+                allowed = {reverse(PAGE_TARGETS[reason])} | {reverse(n) for n in PAGE_ALWAYS}
+                if path not in allowed:
+                    return redirect(PAGE_TARGETS[reason])
+        return self.get_response(request)
+
+
+# --- API --------------------------------------------------------------------------------------
+API_ALLOWED = {
+    PASSWORD_CHANGE_REQUIRED: {"/api/v1/me/", "/api/v1/me/password/", "/api/v1/auth/logout/"},
+    OTP_SETUP_REQUIRED: {
+        "/api/v1/me/",
+        "/api/v1/me/password/",
+        "/api/v1/auth/logout/",
+        "/api/v1/me/otp/",
+        "/api/v1/me/otp/confirm/",
+    },
+    OTP_REQUIRED: {"/api/v1/me/", "/api/v1/auth/logout/"},
+}
+
+
+class GateDenied(exceptions.PermissionDenied):
+    def __init__(self, reason: str):
+        super().__init__(detail=MESSAGES[reason], code=reason)
+
+
+def _check(request, user, *, session_verified):
+    reason = gate_reason(user, session_verified=session_verified)
+    if reason and request.path not in API_ALLOWED[reason]:
+        raise GateDenied(reason)
+
+
+class GatedTokenAuthentication(TokenAuthentication):
+    """knox tokens, held at the gate like page sessions."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            _check(request, result[0], session_verified=None)
+        return result
+
+
+class GatedSessionAuthentication(SessionAuthentication):
+    """The pages' session on the API, held at the gate like the pages themselves."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            user = request._request.user
+            verified = user.is_verified() if hasattr(user, "is_verified") else None
+            _check(request, result[0], session_verified=verified)
+        return result
