@@ -16,12 +16,11 @@ authenticates tokens inside the view, after every middleware has run.
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 
-from knox.auth import TokenAuthentication
-
-PASSWORD_CHANGE_REQUIRED = "password_change_required"
+PASSWORD_CHANGE_REQUIRED = "password_change_required"  # noqa: S105 - an error code
 OTP_SETUP_REQUIRED = "otp_setup_required"
 OTP_REQUIRED = "otp_required"
 

@@ -10,13 +10,12 @@ from portal.models.throttle import LoginFailure, LoginLockout
 from portal.models.users import DEPARTMENT_ROLES, Role, User
 
 __all__ = [
-    "AccessLog",
-    "CodePurpose",
-    "VerificationCode",
     "DEPARTMENT_ROLES",
+    "AccessLog",
     "AppendOnlyError",
     "AuditEvent",
     "Channel",
+    "CodePurpose",
     "Delivery",
     "DeliveryStatus",
     "Department",
@@ -26,4 +25,5 @@ __all__ = [
     "Role",
     "SmsOutbox",
     "User",
+    "VerificationCode",
 ]
