@@ -33,6 +33,7 @@ urlpatterns = [
     path("manage/applications/<int:pk>/approve/", manage.review_approve, name="review-approve"),
     path("manage/applications/<int:pk>/return/", manage.review_return, name="review-return"),
     path("manage/applications/<int:pk>/reject/", manage.review_reject, name="review-reject"),
+    path("manage/applications/<int:pk>/reveal/", manage.review_reveal, name="review-reveal"),
     path("manage/cards/", manage.card_list, name="cards"),
     path("manage/cards/<str:number>/", manage.card_detail, name="card"),
     path("manage/cards/<str:number>/suspend/", manage.card_suspend, name="card-suspend"),

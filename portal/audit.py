@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "department.change": "修改部门",
     "department.activate": "启用部门",
     "department.deactivate": "停用部门",
+    "personal_info.reveal": "查看完整个人信息",
 }
 
 

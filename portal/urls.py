@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import accounts, audit, notifications, site
+from portal.views import access, accounts, audit, notifications, site
 
 app_name = "portal"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", accounts.login_page, name="login"),
     path("accounts/logout/", accounts.logout_page, name="logout"),
     path("accounts/me/", accounts.account, name="account"),
+    path("accounts/me/access-log/", access.access_log, name="access-log"),
     path("inbox/", notifications.inbox, name="inbox"),
     path("inbox/<int:pk>/open/", notifications.open_notification, name="open-notification"),
     path("audit/", audit.audit_list, name="audit"),

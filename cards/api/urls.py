@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cards.api import views as v
+from cards.api.reveal import ApplicationReveal
 
 urlpatterns = [
     path("card-criteria/", v.CriteriaList.as_view(), name="api-card-criteria"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("card-applications/<int:pk>/return/", v.application_return),
     path("card-applications/<int:pk>/approve/", v.application_approve),
     path("card-applications/<int:pk>/reject/", v.application_reject),
+    path("card-applications/<int:pk>/reveal/", ApplicationReveal.as_view()),
     path("cards/", v.CardList.as_view(), name="api-cards"),
     path("cards/mine/", v.CardMine.as_view(), name="api-card-mine"),
     path("cards/mine/qr/", v.CardMineQr.as_view(), name="api-card-mine-qr"),

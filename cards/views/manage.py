@@ -5,10 +5,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from cards import applications as domain
 from cards import issuance
+from cards import reveal as reveal_domain
 from cards.forms import (
     ApproveForm,
     CardFilterForm,
@@ -40,6 +42,7 @@ from cards.views.common import (
 from cards.views.talent import evidence_checklist, labelled
 from portal.errors import DomainError
 from portal.identity import mask_name
+from portal.views.reveal import never_cached, reveal_panel, reveal_post
 
 RECENT_SCANS = 20
 
@@ -106,9 +109,17 @@ def _approve_initial(app: CardApplication) -> dict:
 
 
 def render_review(
-    request, app, *, approve_form=None, return_form=None, reject_form=None, status=200
+    request,
+    app,
+    *,
+    approve_form=None,
+    return_form=None,
+    reject_form=None,
+    reveal=None,
+    status=200,
 ):
-    """The review page (also re-rendered with a form's errors after a refused decision)."""
+    """The review page (also re-rendered with a form's errors after a refused decision, or
+    with the 查看完整信息 panel after a reveal)."""
     initial = _approve_initial(app)
     approve_form = approve_form or ApproveForm(prefix="approve", initial=initial)
     accepted = approve_form["accepted"].value() if approve_form.is_bound else initial["accepted"]
@@ -118,6 +129,11 @@ def render_review(
         {
             "app": app,
             "talent_name_masked": mask_name(app.talent.real_name),
+            "reveal": reveal
+            or reveal_panel(
+                allowed=reveal_domain.can_reveal(request.user, app),
+                url=reverse("cards:review-reveal", args=[app.pk]),
+            ),
             "criteria": labelled(app.criteria.all()),
             "documents": list(app.documents.all()),
             "checklist": evidence_checklist(app),
@@ -200,6 +216,23 @@ def review_reject(request, pk: int):
         )
 
     return _review_action(request, pk, RejectForm, "reject_form", act, "已作出不予认定决定。")
+
+
+@admin_page
+@require_POST
+def review_reveal(request, pk: int):
+    """POST 查看完整信息: the review page again with the applicant's full name, phone and ID
+    number in a marked box (or the purpose's error, or the daily limit's message), never
+    cached. cards.reveal.application_reveal decides and records; nothing keeps the values."""
+    app = _application(request, pk)
+    panel = reveal_post(
+        request,
+        lambda purpose, ip: reveal_domain.application_reveal(
+            application=app, actor=request.user, purpose=purpose, ip=ip
+        ),
+        url=reverse("cards:review-reveal", args=[pk]),
+    )
+    return never_cached(render_review(request, app, reveal=panel))
 
 
 # --- card registry --------------------------------------------------------------------------

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# What a reveal may show, in display order, with the names the talent reads.
+FIELD_LABELS = {"real_name": "姓名", "phone": "手机号码", "id_number": "证件号码"}
+
 
 class AccessLogQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -55,3 +58,8 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.actor_name} {self.object_label}"
+
+    @property
+    def fields_label(self) -> str:
+        """What was shown, as the talent reads it: ``"姓名、手机号码、证件号码"``."""
+        return "、".join(FIELD_LABELS.get(code, code) for code in self.fields)

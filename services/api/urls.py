@@ -2,6 +2,7 @@ from django.urls import path
 
 from services.api import calendar, catalogue, supervision
 from services.api import requests as r
+from services.api import reveal as reveal_api
 
 urlpatterns = [
     path("service-types/", catalogue.ServiceTypeList.as_view(), name="api-service-types"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("service-requests/<str:number>/rate/", r.rate),
     path("service-requests/<str:number>/followup/close/", r.FollowUpClose.as_view()),
     path("service-requests/<str:number>/comments/", r.CommentCreate.as_view()),
+    path("service-requests/<str:number>/reveal/", reveal_api.RequestReveal.as_view()),
     path("service-requests/<str:number>/attachments/", r.AttachmentCreate.as_view()),
     path("attachments/<int:pk>/", r.AttachmentDownload.as_view(), name="api-attachment"),
     path("sla/summary/", supervision.SlaSummary.as_view(), name="api-sla-summary"),

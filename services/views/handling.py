@@ -10,7 +10,9 @@ from django.urls import reverse
 
 from portal.identity import mask_name, mask_phone
 from portal.models import Department, Role, User
+from portal.views.reveal import never_cached, reveal_panel, reveal_post
 from services import conversation, feedback, workflow
+from services import reveal as reveal_domain
 from services.conversation import COMMENTABLE
 from services.forms import (
     AskInfoForm,
@@ -140,9 +142,10 @@ def stints(req) -> list[dict]:
     ]
 
 
-def render_handling(request, req, area: str, *, bound=None, status=200):
+def render_handling(request, req, area: str, *, bound=None, reveal=None, status=200):
     """The handling page of ``area`` ("desk" or "manage"); ``bound`` = (action, form) after a
-    POST whose errors are shown next to that form's fields."""
+    POST whose errors are shown next to that form's fields; ``reveal`` = the 查看完整信息
+    panel after a reveal (portal.views.reveal)."""
     user = request.user
     followup = _followup(req)
     allowed = allowed_actions(user, req, followup)
@@ -152,7 +155,7 @@ def render_handling(request, req, area: str, *, bound=None, status=200):
     number = req.number
     urls = {
         name: reverse(f"services:{area}-action", args=[number, name.replace("_", "-")])
-        for name in ACTION_NAMES
+        for name in (*ACTION_NAMES, "reveal")
     }
     context = {
         "req": req,
@@ -162,6 +165,8 @@ def render_handling(request, req, area: str, *, bound=None, status=200):
         "sla": clock(req),
         "talent_name_masked": mask_name(req.talent.real_name),
         "talent_phone_masked": mask_phone(req.talent.phone),
+        "reveal": reveal
+        or reveal_panel(allowed=reveal_domain.can_reveal(user, req), url=urls["reveal"]),
         "values": form_values(req, user),
         "events": timeline(req),
         "outcome": outcome(req),
@@ -234,6 +239,8 @@ def _run(action, req, user, data, form, request):
 def handling_action(request, number: str, action: str, area: str):
     """POST one action; errors next to the form's fields, refusals as a message."""
     action = action.replace("-", "_") if "_" not in action else ""
+    if action == "reveal":
+        return handling_reveal(request, number, area)
     if action not in ACTION_NAMES:
         raise Http404
     req = request_for(request, number)
@@ -252,3 +259,18 @@ def handling_action(request, number: str, action: str, area: str):
         return redirect(AREAS[area]["detail"], number=number)
     req = request_for(request, number, detail=True)
     return render_handling(request, req, area, bound=(action, form), status=200)
+
+
+def handling_reveal(request, number: str, area: str):
+    """POST 查看完整信息: the same page again with the applicant's full name, phone and ID
+    number in a marked box (or the purpose's error, or the daily limit's message), never
+    cached. services.reveal.request_reveal decides and records; nothing keeps the values."""
+    req = request_for(request, number, detail=True)
+    panel = reveal_post(
+        request,
+        lambda purpose, ip: reveal_domain.request_reveal(
+            req=req, actor=request.user, purpose=purpose, ip=ip
+        ),
+        url=reverse(f"services:{area}-action", args=[number, "reveal"]),
+    )
+    return never_cached(render_handling(request, req, area, reveal=panel))
