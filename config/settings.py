@@ -330,6 +330,7 @@ FOLLOWUP_DAYS = env_int("FOLLOWUP_DAYS", 5)
 # views only, never through a MEDIA_URL.
 PRIVATE_UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or VAR_DIR / "uploads")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)  # the card holder's 证件照
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
