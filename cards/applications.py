@@ -25,6 +25,7 @@ from cards.models import (
     Tier,
 )
 from cards.models.applications import EDITABLE_STATUSES, OPEN_STATUSES
+from cards.photos import photo_check
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role
@@ -201,13 +202,21 @@ def application_update(*, application, actor, request=None, **data) -> CardAppli
 
 
 def application_add_document(*, application, actor, kind: str, upload, request=None):
-    """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited)."""
+    """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited).
+
+    The holder's photo is checked more strictly (cards.photos) and stored re-encoded, without
+    its metadata; a new photo replaces the application's previous one, so there is only ever
+    one (constraint ``appdocument_one_photo_per_application``).
+    """
     _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
     errors: dict = {}
     if kind not in DocumentKind.values:
         errors["kind"] = [f"材料类型无效，可选：{'、'.join(DocumentKind.values)}。"]
     try:
-        checked = check_upload(upload)
+        if kind == DocumentKind.PHOTO:
+            checked, upload = photo_check(upload)
+        else:
+            checked = check_upload(upload)
     except ValidationError as exc:
         errors["file"] = exc.messages
     if errors:
@@ -215,9 +224,13 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
     with transaction.atomic():
         app = _lock(application)
         _require_editable(app)
-        if app.documents.count() >= MAX_DOCUMENTS:
+        photo = kind == DocumentKind.PHOTO
+        replaced = list(app.documents.filter(kind=DocumentKind.PHOTO)) if photo else []
+        if app.documents.count() - len(replaced) >= MAX_DOCUMENTS:
             raise ValidationError({"file": [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
         with stored_upload(upload, checked, folder="cards") as storage_name:
+            for old in replaced:
+                old.delete()
             document = ApplicationDocument.objects.create(
                 application=app,
                 kind=kind,
@@ -234,7 +247,10 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
                 request=request,
                 kind=kind,
                 size=checked.size,
+                replaced=len(replaced),
             )
+        for old in replaced:
+            transaction.on_commit(lambda name=old.storage_name: delete_upload(name))
     return document
 
 
@@ -256,15 +272,21 @@ def application_remove_document(*, document: ApplicationDocument, actor, request
         transaction.on_commit(lambda: delete_upload(storage_name))
 
 
-def missing_evidence(app: CardApplication) -> list[str]:
-    """Document kinds that the chosen criteria need and that are not uploaded yet."""
-    needed: list[str] = []
+def required_evidence(app: CardApplication) -> list[str]:
+    """Document kinds the application needs: the holder's photo, whatever the criteria (the
+    card shows it), then what each chosen criterion names, in order, once each."""
+    needed: list[str] = [DocumentKind.PHOTO]
     for criterion in app.criteria.all():
         for kind in criterion.evidence:
             if kind not in needed:
                 needed.append(kind)
+    return [str(kind) for kind in needed]
+
+
+def missing_evidence(app: CardApplication) -> list[str]:
+    """Document kinds the application needs (required_evidence) and has not uploaded yet."""
     present = set(app.documents.values_list("kind", flat=True))
-    return [kind for kind in needed if kind not in present]
+    return [kind for kind in required_evidence(app) if kind not in present]
 
 
 def application_submit(*, application, actor, request=None) -> CardApplication:
@@ -346,7 +368,8 @@ def application_approve(
     """Approve: the tier is the highest among the accepted criteria (就高原则); another tier
     only with a written reason (manual equivalence, 相当于X类).
 
-    Issues, renews or changes the card, in the same transaction.
+    Issues, renews or changes the card, in the same transaction; the application's photo
+    becomes the card's.
     """
     _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
     note = (note or "").strip()
@@ -366,13 +389,15 @@ def application_approve(
                 {"note": [f"认定层次与所接受条件的最高层次（{highest}类）不一致，须填写理由。"]}
             )
         tier = tier or highest
+        photo = app.documents.filter(kind=DocumentKind.PHOTO).first()
+        given = {"tier": tier, "photo": photo, "actor": actor, "request": request}
         try:
             if app.kind == ApplicationKind.NEW:
-                card = card_issue(holder=app.talent, tier=tier, actor=actor, request=request)
+                card = card_issue(holder=app.talent, **given)
             elif app.kind == ApplicationKind.RENEWAL:
-                card = card_renew(card=app.card, tier=tier, actor=actor, request=request)
+                card = card_renew(card=app.card, **given)
             else:
-                card = card_change(card=app.card, tier=tier, actor=actor, request=request)
+                card = card_change(card=app.card, **given)
         except InvalidTransition as exc:
             # The 409 speaks of the object acted on: the application, still submitted.
             raise InvalidTransition(exc.detail, status=app.status) from None

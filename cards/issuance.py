@@ -60,8 +60,9 @@ def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> 
     )
 
 
-def card_issue(*, holder, tier: str, actor, request=None) -> Card:
-    """Issue a new card to ``holder`` (called by application_approve, inside its transaction).
+def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
+    """Issue a new card to ``holder`` (called by application_approve, inside its transaction),
+    showing ``photo`` (the application's 证件照 document).
 
     A previous card past its end date is marked expired first, so it no longer counts as the
     holder's live card.
@@ -79,6 +80,7 @@ def card_issue(*, holder, tier: str, actor, request=None) -> Card:
         tier=tier,
         issued_at=now,
         valid_until=validity_end(today),
+        photo=photo,
     )
     try:
         with transaction.atomic():
@@ -94,8 +96,17 @@ def card_issue(*, holder, tier: str, actor, request=None) -> Card:
     return card
 
 
-def card_renew(*, card: Card, tier: str, actor, request=None) -> Card:
-    """Extend ``card`` by 3 years from its end date (or from today if it has ended)."""
+def _set_photo(card: Card, photo, fields: list[str]) -> None:
+    # An application approved without a photo (filed before photos were required) leaves
+    # the card's photo as it was.
+    if photo is not None:
+        card.photo = photo
+        fields.append("photo")
+
+
+def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
+    """Extend ``card`` by 3 years from its end date (or from today if it has ended), with the
+    renewal's ``photo``."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != CardStatus.ACTIVE:
         label = CardStatus(card.status).label
@@ -105,20 +116,25 @@ def card_renew(*, card: Card, tier: str, actor, request=None) -> Card:
     old_end = card.valid_until
     card.valid_until = validity_end(start)
     card.tier = tier
-    card.save(update_fields=["valid_until", "tier"])
+    fields = ["valid_until", "tier"]
+    _set_photo(card, photo, fields)
+    card.save(update_fields=fields)
     _event(card, actor, "renewed", card.status, note=f"有效期由 {old_end} 延至 {card.valid_until}")
     audit_record(action="card.renew", actor=actor, obj=card, request=request, tier=tier)
     return card
 
 
-def card_change(*, card: Card, tier: str, actor, request=None) -> Card:
-    """Record an approved change (new employer); the tier may change, the validity does not."""
+def card_change(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
+    """Record an approved change (new employer); the tier and photo may change, the validity
+    does not."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status not in LIVE_STATUSES:
         raise InvalidTransition("该优才卡已失效，不能办理变更。", status=card.status)
     old_tier = card.tier
     card.tier = tier
-    card.save(update_fields=["tier"])
+    fields = ["tier"]
+    _set_photo(card, photo, fields)
+    card.save(update_fields=fields)
     _event(card, actor, "changed", card.status, note=f"层次 {old_tier} → {tier}")
     audit_record(action="card.change", actor=actor, obj=card, request=request, tier=tier)
     return card

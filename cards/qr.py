@@ -15,6 +15,7 @@ from django.utils import timezone
 from cards.hooks import services_for_tier
 from cards.issuance import live_card
 from cards.models import Card, CardScan, CardStatus, QrToken
+from cards.photos import photo_token
 from portal.audit import client_ip
 from portal.errors import InvalidTransition, NotAllowed, NotFound
 from portal.identity import mask_name
@@ -48,6 +49,8 @@ class Verification:
     valid: bool
     reason: str | None
     card: dict | None = field(default=None)
+    # Only for a valid card that has a photo: the signed token of its 120-second photo URL.
+    photo_token: str | None = None
 
     @property
     def label(self) -> str:
@@ -122,4 +125,4 @@ def _judge(qr: QrToken | None, now) -> Verification:
     status = card.effective_status(timezone.localdate(now))
     if status != CardStatus.ACTIVE:
         return Verification(False, CARD_REASONS[status], _card_answer(card))
-    return Verification(True, None, _card_answer(card))
+    return Verification(True, None, _card_answer(card), photo_token(card))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cards.views import manage, talent, verify
+from cards.views import manage, photos, talent, verify
 
 app_name = "cards"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     # Talent. The domain's notifications link to /card/ and /card/applications/<id>/.
     path("card/", talent.card_home, name="home"),
     path("card/qr/", talent.card_qr, name="qr"),
+    # The holder's photo, for the holder and admins.
+    path("card/photos/<str:number>/", photos.card_photo, name="card-photo"),
     path("card/apply/", talent.apply, name="apply"),
     path("card/applications/<int:pk>/", talent.application_detail, name="application"),
     path("card/applications/<int:pk>/edit/", talent.application_edit, name="application-edit"),
@@ -41,4 +43,6 @@ urlpatterns = [
     path("manage/cards/<str:number>/reinstate/", manage.card_reinstate, name="card-reinstate"),
     # Service-point verifiers.
     path("verify/", verify.verify, name="verify"),
+    # The photo a valid verification shows, by its signed 120-second URL (no sign-in).
+    path("verify/photos/<str:token>/", photos.signed_photo, name="verify-photo"),
 ]

@@ -4,9 +4,13 @@ A file's type is judged by its bytes, never by its name or the browser's Content
 renamed executable is refused. Accepted: PDF, JPEG, PNG. Files are stored under
 ``settings.PRIVATE_UPLOAD_ROOT`` (outside every served folder) under random names; the
 original name is kept only as metadata for the download's file name.
+
+Images that will be shown (a card holder's photo) go through ``reencode_image`` instead: only
+their pixels are kept, so EXIF (GPS position, camera, time) and every other metadata is gone.
 """
 
 import hashlib
+import io
 import os
 import secrets
 from contextlib import contextmanager
@@ -16,10 +20,11 @@ from pathlib import Path
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED = {
     "application/pdf": ".pdf",
@@ -63,6 +68,8 @@ def _is_image(upload) -> bool:
         return True
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return False
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return False  # a header claiming billions of pixels is not an evidence scan
 
 
 def check_upload(upload) -> CheckedUpload:
@@ -98,6 +105,112 @@ def check_upload(upload) -> CheckedUpload:
         sha256=digest.hexdigest(),
         name=_clean_name(upload.name),
     )
+
+
+# Formats reencode_image accepts, by Pillow's name: (content type, extension).
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What an image upload must fit: file size, smallest width and height, most pixels
+    (checked from the header, before any decoding), and the longest side kept (larger
+    images are scaled down when re-encoded)."""
+
+    max_bytes: int
+    min_width: int
+    min_height: int
+    max_pixels: int
+    max_side: int
+
+
+def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]:
+    """The upload's pixels, upright, as a new image without any metadata; and its format."""
+    upload.seek(0)
+    with Image.open(upload, formats=list(IMAGE_FORMATS)) as image:
+        width, height = image.size
+        # From the header alone: a few-kilobyte PNG may claim 30000×30000 pixels.
+        if width * height > limits.max_pixels:
+            raise ValidationError(_too_many_pixels(label, limits), code="too_many_pixels")
+        # Phones often write MPO (a JPEG with extra frames); its first frame is the photo.
+        image_format = "JPEG" if image.format == "MPO" else image.format
+        image.load()  # decodes everything: a truncated file fails here
+        upright = ImageOps.exif_transpose(image)
+    if upright.width < limits.min_width or upright.height < limits.min_height:
+        raise ValidationError(
+            f"{label}尺寸过小（{upright.width}×{upright.height}像素），宽不少于"
+            f"{limits.min_width}像素、高不少于{limits.min_height}像素。",
+            code="too_small",
+        )
+    alpha = upright.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in upright.info
+    if image_format == "PNG" and alpha:
+        mode = "RGBA"
+    elif upright.mode == "L":
+        mode = "L"
+    else:
+        mode = "RGB"
+    if upright.mode != mode:
+        upright = upright.convert(mode)
+    upright.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    # A new image from the bare pixels: no EXIF, ICC profile, comment, text chunk or DPI
+    # can travel along (Pillow's savers copy some of them from ``info``).
+    return Image.frombytes(mode, upright.size, upright.tobytes()), image_format
+
+
+def _too_many_pixels(label: str, limits: ImageLimits) -> str:
+    return f"{label}像素过多（不能超过{limits.max_pixels / 10000:g}万像素），请缩小后重新上传。"
+
+
+def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
+    """Check a JPEG or PNG upload by its content and re-encode its pixels.
+
+    Returns ``(CheckedUpload, ContentFile)``: store the ContentFile (the re-encoded image),
+    never the upload. Orientation recorded in EXIF is applied first, then every piece of
+    metadata is dropped. Raises ValidationError with a Chinese message, never anything else,
+    whatever the bytes: decompression bombs, truncated and malformed files included.
+    """
+    if upload is None:
+        raise ValidationError(f"请选择要上传的{label}。", code="required")
+    if upload.size > limits.max_bytes:
+        raise ValidationError(
+            f"文件过大：{label}不能超过 {limits.max_bytes / 1024 / 1024:g} MB。",
+            code="too_large",
+        )
+    if upload.size == 0:
+        raise ValidationError("文件为空，请重新选择。", code="empty")
+    upload.seek(0)
+    kind = filetype.guess(upload.read(8192))
+    if kind is None or kind.mime not in {mime for mime, _ in IMAGE_FORMATS.values()}:
+        raise ValidationError(f"{label}只能是 JPG 或 PNG 格式的图片。", code="file_type")
+    try:
+        pixels, image_format = _decoded(upload, limits, label)
+        buffer = io.BytesIO()
+        if image_format == "JPEG":
+            pixels.save(buffer, "JPEG", quality=90, optimize=True)
+        else:
+            pixels.save(buffer, "PNG")
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, for headers beyond even its limit (the warning is an error
+        # where warnings are made errors, as in the tests).
+        raise ValidationError(_too_many_pixels(label, limits), code="too_many_pixels") from None
+    except Exception:  # Pillow's decoders raise many kinds of errors on hostile bytes
+        raise ValidationError(
+            f"{label}已损坏或格式不正确，请重新导出后上传。", code="corrupt"
+        ) from None
+    finally:
+        upload.seek(0)
+    data = buffer.getvalue()
+    content_type, extension = IMAGE_FORMATS[image_format]
+    checked = CheckedUpload(
+        content_type=content_type,
+        extension=extension,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        name=_clean_name(upload.name),
+    )
+    return checked, ContentFile(data, name=f"image{extension}")
 
 
 def store_upload(upload, checked: CheckedUpload, *, folder: str) -> str:

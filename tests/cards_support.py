@@ -20,8 +20,17 @@ def jpeg_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def photo_bytes(size=(240, 320), kind="PNG", **save) -> bytes:
+    """A portrait big enough for the card's photo checks (at least 200×250)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "#438edb").save(buffer, kind, **save)
+    return buffer.getvalue()
+
+
 def upload(client, app_id, kind, content=None, name="证书.png", content_type="image/png"):
-    file = SimpleUploadedFile(name, content if content is not None else png_bytes(), content_type)
+    if content is None:
+        content = photo_bytes() if kind == "photo" else png_bytes()
+    file = SimpleUploadedFile(name, content, content_type)
     return client.post(
         f"/api/v1/card-applications/{app_id}/documents/",
         {"kind": kind, "file": file},

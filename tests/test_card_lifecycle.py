@@ -47,16 +47,18 @@ def test_criteria_catalogue_is_public_and_complete(api):
 def test_the_whole_lifecycle(t, a, talent):
     app = draft(t)
     assert app["status"] == "draft"
-    assert set(app["missing_evidence"]) == {"id_card", "degree", "title", "contract"}
+    # The photo first (every application needs it), then the criteria's evidence.
+    assert app["missing_evidence"] == ["photo", "id_card", "title", "contract", "degree"]
 
     # Submit is refused while evidence is missing, naming each missing kind.
     response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
     assert response.status_code == 400
     body = response.json()
-    assert set(body["missing_evidence"]) == {"id_card", "degree", "title", "contract"}
-    assert len(body["documents"]) == 4 and any("学历学位证书" in m for m in body["documents"])
+    assert set(body["missing_evidence"]) == {"photo", "id_card", "degree", "title", "contract"}
+    assert len(body["documents"]) == 5 and any("学历学位证书" in m for m in body["documents"])
+    assert "缺少证明材料：证件照（photo）" in body["documents"]
 
-    for kind in ("id_card", "degree", "title", "contract"):
+    for kind in ("photo", "id_card", "degree", "title", "contract"):
         assert upload(t, app["id"], kind).status_code == 201
     response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
     assert response.json()["status"] == "submitted"

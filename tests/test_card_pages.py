@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cards.models import ApplicationStatus, Card, CardApplication, CardScan, Criterion
 from cards.qr import qr_verify
-from tests.cards_support import PDF, approved, draft, png_bytes, submitted
+from tests.cards_support import PDF, approved, draft, photo_bytes, png_bytes, submitted
 from tests.factories import TalentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("criteria")]
@@ -62,7 +62,9 @@ def nav_labels(html: str) -> list[str]:
 
 
 def page_upload(client, app_id, kind, content=None, name="证书.png"):
-    file = SimpleUploadedFile(name, content if content is not None else png_bytes(), "image/png")
+    if content is None:
+        content = photo_bytes() if kind == "photo" else png_bytes()
+    file = SimpleUploadedFile(name, content, "image/png")
     return client.post(
         f"/card/applications/{app_id}/documents/", {"kind": kind, "file": file}, follow=False
     )
@@ -95,6 +97,7 @@ def test_the_talent_applies_uploads_and_submits_through_the_pages(client, talent
     assert response.status_code == 200
     errors = html.split('id="submit-errors"', 1)[1].split("</div>", 1)[0]
     for label, kind in [
+        ("证件照", "photo"),
         ("身份证件", "id_card"),
         ("学历学位证书", "degree"),
         ("职称证书", "title"),
@@ -111,7 +114,11 @@ def test_the_talent_applies_uploads_and_submits_through_the_pages(client, talent
     assert "只能上传 PDF、JPG 或 PNG" in field_error(html, "id_file")
     assert "单个文件不超过 10 MB" in html
 
-    for kind in ("id_card", "degree", "title"):
+    # The photo has rules of its own, stated on the page and enforced next to the field.
+    assert "证件照须为 JPG 或 PNG 格式" in html and "不小于 200×250 像素" in html
+    response = page_upload(client, app.pk, "photo", png_bytes(), "证件照.png")
+    assert "证件照尺寸过小（24×24像素）" in field_error(response.content.decode(), "id_file")
+    for kind in ("photo", "id_card", "degree", "title"):
         assert page_upload(client, app.pk, kind).status_code == 302
     pdf = SimpleUploadedFile("合同.pdf", PDF, "application/pdf")
     response = client.post(

@@ -184,6 +184,11 @@ class VerifiedCard(serializers.Serializer):
     holder_name_masked = serializers.CharField()
     valid_until = serializers.DateField()
     services = serializers.ListField(child=serializers.CharField())
+    photo_url = serializers.URLField(
+        required=False,
+        help_text="持卡人证件照的签名地址，120秒内有效，无需登录即可获取（image/jpeg 或 "
+        "image/png），过期后返回404。仅在核验有效且该卡有照片时返回。",
+    )
 
 
 class VerifyOutput(serializers.Serializer):

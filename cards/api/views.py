@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -255,7 +256,11 @@ class CardVerify(APIView):
     permission_classes = [IsVerifier]
 
     @extend_schema(
-        summary="核验优才卡二维码", request=s.VerifyInput, responses={200: s.VerifyOutput}, tags=TAG
+        summary="核验优才卡二维码",
+        description="有效时 card.photo_url 为持卡人证件照的签名地址（120秒内有效）。",
+        request=s.VerifyInput,
+        responses={200: s.VerifyOutput},
+        tags=TAG,
     )
     def post(self, request):
         data = s.VerifyInput(data=request.data)
@@ -263,7 +268,11 @@ class CardVerify(APIView):
         result = qr.qr_verify(
             token=data.validated_data["token"], verifier=request.user, request=request
         )
-        body = {"valid": result.valid, "reason": result.reason, "card": result.card}
+        card = result.card
+        if result.photo_token:
+            url = reverse("cards:verify-photo", args=[result.photo_token])
+            card = {**card, "photo_url": request.build_absolute_uri(url)}
+        body = {"valid": result.valid, "reason": result.reason, "card": card}
         return Response(s.VerifyOutput(body).data)
 
 

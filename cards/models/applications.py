@@ -136,6 +136,14 @@ class ApplicationDocument(models.Model):
         verbose_name = "申请材料"
         verbose_name_plural = "申请材料"
         ordering = ["kind", "uploaded_at", "id"]
+        constraints = [
+            # The card shows one photo: a new one replaces the old (application_add_document).
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(kind="photo"),
+                name="appdocument_one_photo_per_application",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -50,6 +50,17 @@ class Card(models.Model):
     issued_at = models.DateTimeField("发卡时间", default=timezone.now)
     valid_until = models.DateField("有效期至")
     status_reason = models.TextField("状态说明", blank=True)
+    # The holder's 证件照: the photo document of the application that issued, renewed or
+    # changed the card last. Served only to the holder, the organization department and,
+    # through a signed 120-second URL, a verifier who has just checked a valid QR token.
+    photo = models.ForeignKey(
+        "cards.ApplicationDocument",
+        verbose_name="证件照",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = CardQuerySet.as_manager()
 

@@ -29,6 +29,8 @@ class Category(models.TextChoices):
 
 
 class DocumentKind(models.TextChoices):
+    # Every application needs one photo, whatever its criteria (cards.applications).
+    PHOTO = "photo", "证件照"
     ID_CARD = "id_card", "身份证件"
     DEGREE = "degree", "学历学位证书"
     TITLE = "title", "职称证书"

@@ -30,6 +30,7 @@ from cards.models import (
     Tier,
 )
 from cards.models.applications import OPEN_STATUSES
+from cards.photos import photo_limit_label
 from cards.qr import qr_issue
 from cards.views.common import (
     add_errors,
@@ -191,19 +192,14 @@ def application_for(request, pk: int) -> CardApplication:
 
 
 def evidence_checklist(app: CardApplication) -> list[dict]:
-    """The evidence the chosen criteria need, each marked present or missing
-    (the verdict is cards.applications.missing_evidence)."""
+    """The documents the application needs (the photo, then what the chosen criteria name),
+    each marked present or missing (the verdict is cards.applications.missing_evidence)."""
     missing = set(domain.missing_evidence(app))
     kinds = dict(DocumentKind.choices)
-    checklist, seen = [], set()
-    for criterion in app.criteria.all():
-        for kind in criterion.evidence:
-            if kind not in seen:
-                seen.add(kind)
-                checklist.append(
-                    {"kind": kind, "label": kinds.get(kind, kind), "present": kind not in missing}
-                )
-    return checklist
+    return [
+        {"kind": kind, "label": kinds.get(kind, kind), "present": kind not in missing}
+        for kind in domain.required_evidence(app)
+    ]
 
 
 def upload_limit_label() -> str:
@@ -249,6 +245,7 @@ def render_application(
         "document_form": document_form,
         "submit_errors": list(submit_errors),
         "upload_limit": upload_limit_label(),
+        "photo_rules": photo_limit_label(),
         "groups": criteria_by_tier(chosen) if editable else [],
         "chosen": chosen,
         "Status": ApplicationStatus,
