@@ -6,6 +6,9 @@ class CardsConfig(AppConfig):
     verbose_name = "巴州优才卡"
 
     def ready(self):
+        from django.urls import reverse
+
+        from cards.views.talent import talent_home
         from portal import navigation
         from portal.audit import ACTION_LABELS
         from portal.models import Role
@@ -14,6 +17,8 @@ class CardsConfig(AppConfig):
         navigation.register("优才卡审核", "cards:queue", [Role.ADMIN], order=20)
         navigation.register("优才卡登记簿", "cards:cards", [Role.ADMIN], order=25)
         navigation.register("优才卡核验", "cards:verify", [Role.VERIFIER], order=20)
+        navigation.register_home(Role.TALENT, talent_home)
+        navigation.register_home(Role.VERIFIER, lambda user: reverse("cards:verify"))
 
         ACTION_LABELS.update(
             {

@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "cards.models.applications.ApplicationStatus.choices",
         "CardStatusEnum": "cards.models.cards.CardStatus.choices",
         "RequestStatusEnum": "services.models.requests.RequestStatus.choices",
+        "RoleEnum": "portal.models.users.Role.choices",
+        "ManagedRoleEnum": "portal.api.staff.ROLE_CHOICES",
     },
 }
 

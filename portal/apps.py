@@ -7,5 +7,6 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import navigation, signals  # noqa: F401  (signals connect on import)
+        from portal.api import schema  # noqa: F401  (registers the schema extensions)
 
         navigation.register_portal_items()

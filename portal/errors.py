@@ -66,3 +66,21 @@ class LoginLocked(DomainError):
     def __init__(self, retry_after: int, minutes: int):
         super().__init__(f"登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试。")
         self.retry_after = retry_after
+
+
+class OtpRequired(DomainError):
+    """The account signs in with a second factor and none (or a wrong one) was given (400)."""
+
+    code = "otp_required"
+    field = "otp"
+    include_code = True
+
+    def __init__(self, detail: str = "请输入身份验证器上的 6 位动态验证码。"):
+        super().__init__(detail)
+
+
+class OtpSetupRequired(DomainError):
+    """An account of a role that must use a second factor has none enrolled yet."""
+
+    status_code = 403
+    code = "otp_setup_required"

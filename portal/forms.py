@@ -55,3 +55,85 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class OtpForm(forms.Form):
+    code = forms.CharField(
+        label="动态验证码",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="身份验证器应用上的 6 位数字；手机不在身边时可输入一个恢复码。",
+    )
+
+
+def _new_password_fields():
+    return (
+        forms.CharField(
+            label="新密码",
+            max_length=128,
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            help_text="至少8位，包含大写字母、小写字母、数字、特殊字符中的至少3种。",
+        ),
+        forms.CharField(
+            label="确认新密码",
+            max_length=128,
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        ),
+    )
+
+
+class _NewPasswordMixin:
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "两次输入的密码不一致。")
+        return data
+
+
+class PasswordChangeForm(_NewPasswordMixin, forms.Form):
+    old_password = forms.CharField(
+        label="当前密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password, new_password2 = _new_password_fields()
+
+
+class PasswordResetForm(forms.Form):
+    account = forms.CharField(
+        label="用户名或手机号码",
+        max_length=150,
+        help_text="验证码将发送到账户绑定的手机。",
+    )
+
+
+class PasswordResetConfirmForm(_NewPasswordMixin, forms.Form):
+    username = forms.CharField(label="用户名", max_length=150)
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    new_password, new_password2 = _new_password_fields()
+
+
+class EmailForm(forms.Form):
+    email = forms.CharField(label="电子邮箱", max_length=254, required=False)
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label="新手机号码", max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -30,6 +30,21 @@ def register(label: str, url_name: str, roles, order: int = 100) -> None:
     _items[url_name] = NavItem(label, url_name, frozenset(roles), order)
 
 
+# role → function(user) → URL of the page where that role's work is (after sign-in).
+_homes: dict[str, object] = {}
+
+
+def register_home(role: str, resolve) -> None:
+    """After sign-in, send users of ``role`` to ``resolve(user)`` (a URL)."""
+    _homes[role] = resolve
+
+
+def home_url(user) -> str:
+    """Where ``user`` lands after signing in: their role's work, or their account page."""
+    resolve = _homes.get(user.role)
+    return resolve(user) if resolve else reverse("portal:account")
+
+
 def items_for(user) -> list[NavItem]:
     role = user.role if user.is_authenticated else ANONYMOUS
     return sorted((i for i in _items.values() if role in i.roles), key=lambda i: i.order)
@@ -41,6 +56,8 @@ def register_portal_items() -> None:
     register("审计日志", "portal:audit", [Role.AUDITOR], order=10)
     register("管理后台", "admin:index", [Role.ADMIN], order=90)
     register("我的账户", "portal:account", Role.values, order=95)
+    register("账户管理", "portal:staff-accounts", [Role.ADMIN], order=85)
+    register_home(Role.AUDITOR, lambda user: reverse("portal:audit"))
 
 
 def context(request):

@@ -30,9 +30,10 @@ from django.utils import timezone
 
 from portal import crypto
 from portal.audit import audit_record, client_ip
-from portal.errors import BadCredentials, LoginLocked
+from portal.errors import BadCredentials, LoginLocked, OtpRequired
 from portal.models import LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
+from portal.otp import otp_enabled, otp_match
 
 
 def _normalized(username: str) -> str:
@@ -94,10 +95,14 @@ def _lock(scope: str, value: str, now) -> LoginLockout:
     return lock
 
 
-def signin_attempt(*, request, username: str, password: str) -> User:
-    """Check a username and password; return the user, or raise LoginLocked / BadCredentials.
+def signin_attempt(*, request, username: str, password: str, otp: str | None = None) -> User:
+    """Check a username and password (and, for an account with two-factor sign-in on, the
+    code from its authenticator or a recovery code); return the user, or raise LoginLocked /
+    BadCredentials / OtpRequired.
 
-    Does not start a session or issue a token: the page and the API each do their own.
+    A right password without a code raises OtpRequired and counts as no failure (the page
+    then asks for the code: ``signin_second_factor``); a wrong code counts like a wrong
+    password. Does not start a session or issue a token: the page and the API each do their own.
     """
     now = timezone.now()
     ip = client_ip(request)
@@ -132,11 +137,49 @@ def signin_attempt(*, request, username: str, password: str) -> User:
                 audit_record(action="auth.lockout", ip=ip, scope=Scope.IP)
         raise BadCredentials()
 
+    if otp_enabled(user):
+        if not otp:
+            attempt.delete()  # the password was right: not a failure, the code comes next
+            raise OtpRequired()
+        if otp_match(user, otp) is None:
+            audit_record(action="auth.otp_failed", actor=user, obj=user, ip=ip)
+            raise OtpRequired("动态验证码不正确或已使用。")
+    _succeed(user, key, ip)
+    return user
+
+
+def _succeed(user: User, key: str, ip) -> None:
     with transaction.atomic():
         LoginFailure.objects.filter(username_key=key).delete()
         update_last_login(None, user)
         audit_record(action="auth.login", actor=user, obj=user, ip=ip)
-    return user
+
+
+def signin_second_factor(*, request, user: User, code: str):
+    """The page's second step, after ``signin_attempt`` raised OtpRequired for ``user``:
+    return the device that accepted ``code`` (the caller passes it to django_otp.login), or
+    raise OtpRequired / LoginLocked. Wrong codes count towards the account's lockout."""
+    now = timezone.now()
+    ip = client_ip(request)
+    key = _key(user.username, user)
+    lock = _active_lock(key, ip, now)
+    if lock is not None:
+        raise _refuse(lock.locked_until, now, ip, _who(user.username, user))
+    device = otp_match(user, code)
+    if device is None:
+        LoginFailure.objects.create(username_key=key, ip=ip, at=now)
+        since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+        failures = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
+        with transaction.atomic():
+            audit_record(action="auth.otp_failed", actor=user, obj=user, ip=ip)
+            if failures >= settings.LOGIN_FAILURE_LIMIT:
+                _lock(Scope.USERNAME, key, now)
+                audit_record(
+                    action="auth.lockout", ip=ip, scope=Scope.USERNAME, username=user.username
+                )
+        raise OtpRequired("动态验证码不正确或已使用。")
+    _succeed(user, key, ip)
+    return device
 
 
 def purge_expired(now=None) -> int:

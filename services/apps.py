@@ -6,6 +6,8 @@ class ServicesConfig(AppConfig):
     verbose_name = "绿色通道服务"
 
     def ready(self):
+        from django.urls import reverse
+
         from cards.hooks import set_tier_services_provider
         from portal import banners, navigation
         from portal.audit import ACTION_LABELS
@@ -22,6 +24,12 @@ class ServicesConfig(AppConfig):
             "服务事项", "services:catalogue", [*Role.values, navigation.ANONYMOUS], order=30
         )
         navigation.register("我的申请", "services:requests", [Role.TALENT], order=40)
+        for role, url_name in (
+            (Role.STAFF, "services:desk"),
+            (Role.LEAD, "services:desk"),
+            (Role.ADMIN, "services:dashboard"),
+        ):
+            navigation.register_home(role, lambda user, name=url_name: reverse(name))
         navigation.register("办件工作台", "services:desk", [Role.STAFF, Role.LEAD], order=40)
         navigation.register("全部申请", "services:manage", [Role.ADMIN], order=40)
         navigation.register("督查看板", "services:dashboard", [Role.ADMIN, Role.LEAD], order=50)

@@ -59,6 +59,7 @@ def test_pages_load_no_asset_from_another_host(client):
                 "督查看板",
                 "督办清单",
                 "工作日历",
+                "账户管理",
                 "管理后台",
                 "我的账户",
             ],
@@ -75,7 +76,8 @@ def test_navigation_follows_the_role(client, request, persona, expected):
 
 def test_register_page_creates_a_talent_and_signs_in(client):
     response = client.post("/accounts/register/", REGISTRATION)
-    assert response.status_code == 302 and response.url == "/accounts/me/"
+    # A new talent lands on 我的优才卡, which tells them how to apply.
+    assert response.status_code == 302 and response.url == "/card/"
     user = User.objects.get(username="wanghong")
     assert user.role == "talent" and user.phone == "13900001111"
     page = client.get("/accounts/me/").content.decode()
@@ -124,7 +126,7 @@ def test_login_page_signs_in_and_follows_a_safe_next(client, talent):
         "/accounts/login/",
         {"username": "talent", "password": PASSWORD, "next": "https://evil.example/"},
     )
-    assert response.url == "/accounts/me/"
+    assert response.url == "/card/"  # the talent's home, never the foreign site
 
 
 def test_login_page_errors_are_identical_for_unknown_users(client, talent):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -46,6 +47,21 @@ from portal.uploads import serve_upload
 
 
 # --- my card --------------------------------------------------------------------------------
+def talent_home(user) -> str:
+    """Where a talent lands after signing in: 我的优才卡 when they hold a card or have never
+    applied; the open application when that is what they are waiting for."""
+    if not Card.objects.visible_to(user).exists():
+        open_application = (
+            CardApplication.objects.visible_to(user)
+            .filter(status__in=OPEN_STATUSES)
+            .order_by("-created_at")
+            .first()
+        )
+        if open_application:
+            return reverse("cards:application", args=[open_application.pk])
+    return reverse("cards:home")
+
+
 @talent_page
 @require_safe
 def card_home(request):

@@ -12,6 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import account_register
+from portal.audit import client_ip
+from portal.credentials import email_update
+from portal.gate import OTP_SETUP_REQUIRED, PASSWORD_CHANGE_REQUIRED, gate_reason
 from portal.identity import IdType
 from portal.models import Role
 from portal.signin import signin_attempt
@@ -50,12 +53,24 @@ class RegisterOutput(serializers.Serializer):
 class TokenInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="双因素认证已开启时：身份验证器上的 6 位动态验证码，或一个恢复码",
+    )
 
 
 class TokenOutput(serializers.Serializer):
     token = serializers.CharField()
     role = serializers.ChoiceField(choices=Role.choices)
     expiry = serializers.DateTimeField(allow_null=True)
+    password_change_required = serializers.BooleanField(
+        help_text="初始密码须先修改：修改前其他接口一律 403"
+    )
+    otp_setup_required = serializers.BooleanField(
+        help_text="该角色须绑定身份验证器：绑定前除 /me/otp/ 外其他接口一律 403"
+    )
 
 
 class MeOutput(serializers.Serializer):
@@ -69,6 +84,13 @@ class MeOutput(serializers.Serializer):
     phone_masked = serializers.CharField()
     email = serializers.CharField()
     department = DepartmentRefSerializer(allow_null=True)
+    must_change_password = serializers.BooleanField()
+    otp_enabled = serializers.SerializerMethodField()
+
+    def get_otp_enabled(self, user) -> bool:
+        from portal.otp import otp_enabled
+
+        return otp_enabled(user)
 
 
 @method_decorator(sensitive_post_parameters("password", "id_number", "phone"), name="dispatch")
@@ -103,7 +125,10 @@ class TokenView(APIView):
         request=TokenInput,
         responses={
             200: TokenOutput,
-            400: OpenApiResponse(description="用户名或密码错误（不区分用户是否存在）"),
+            400: OpenApiResponse(
+                description="用户名或密码错误（不区分用户是否存在）；已开启双因素认证而未提供或"
+                "提供了错误的动态验证码时 `code: otp_required`"
+            ),
             429: OpenApiResponse(ERROR, description="失败次数过多，暂停登录"),
         },
         tags=["accounts"],
@@ -111,10 +136,25 @@ class TokenView(APIView):
     def post(self, request):
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = signin_attempt(request=request, **data.validated_data)
+        fields = data.validated_data
+        user = signin_attempt(
+            request=request,
+            username=fields["username"],
+            password=fields["password"],
+            otp=fields.get("otp") or None,
+        )
         instance, token = AuthToken.objects.create(user)
+        reason = gate_reason(user)
         return Response(
-            TokenOutput({"token": token, "role": user.role, "expiry": instance.expiry}).data
+            TokenOutput(
+                {
+                    "token": token,
+                    "role": user.role,
+                    "expiry": instance.expiry,
+                    "password_change_required": reason == PASSWORD_CHANGE_REQUIRED,
+                    "otp_setup_required": reason == OTP_SETUP_REQUIRED,
+                }
+            ).data
         )
 
 
@@ -137,9 +177,28 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class MeInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254, allow_blank=True)
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="当前用户", responses={200: MeOutput}, tags=["accounts"])
     def get(self, request):
+        return Response(MeOutput(request.user).data)
+
+    @extend_schema(
+        summary="修改电子邮箱（姓名、证件号码、角色、部门在此只读）",
+        request=MeInput,
+        responses={200: MeOutput, 400: OpenApiResponse(description="字段 → 错误信息列表")},
+        tags=["accounts"],
+    )
+    def patch(self, request):
+        data = MeInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "email" in data.validated_data:
+            email_update(
+                user=request.user, email=data.validated_data["email"], ip=client_ip(request)
+            )
         return Response(MeOutput(request.user).data)

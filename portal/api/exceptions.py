@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import DomainError, InvalidTransition, LoginLocked
+from portal.gate import GateDenied
 
 
 def exception_handler(exc, context):
@@ -19,8 +20,11 @@ def exception_handler(exc, context):
         if isinstance(exc, LoginLocked):
             headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code == status.HTTP_400_BAD_REQUEST:
-            # 400 bodies map field → messages, like every other validation error.
-            body = {"non_field_errors": [exc.detail]}
+            # 400 bodies map field → messages, like every other validation error; a few errors
+            # a client must act on (a second factor is needed) carry their code too.
+            body = {getattr(exc, "field", "non_field_errors"): [exc.detail]}
+            if getattr(exc, "include_code", False):
+                body["code"] = exc.code
         return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
@@ -34,6 +38,10 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404 | exceptions.NotFound):
         # Never Django's "No <Model> matches the given query.": it is English and names models.
         return Response({"detail": "未找到。"}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, GateDenied):
+        return Response(
+            {"detail": str(exc.detail), "code": exc.detail.code}, status=status.HTTP_403_FORBIDDEN
+        )
     if isinstance(exc, exceptions.ParseError):
         return Response(
             {"non_field_errors": ["请求内容格式不正确，无法解析。"]},

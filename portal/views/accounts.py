@@ -1,30 +1,43 @@
-"""Register, sign in, sign out and "my account" pages."""
+"""Register, sign in (with the second factor where it is on), sign out."""
+
+import time
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from portal.accounts import account_register, registration_check
-from portal.errors import BadCredentials, LoginLocked, RateLimited
-from portal.forms import LoginForm, RegisterForm
-from portal.signin import signin_attempt
+from portal.errors import BadCredentials, LoginLocked, OtpRequired, RateLimited
+from portal.forms import LoginForm, OtpForm, RegisterForm
+from portal.models import User
+from portal.navigation import home_url
+from portal.signin import signin_attempt, signin_second_factor
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The password step is good for this long while the page waits for the second factor.
+PENDING_SECONDS = 300
+PENDING_KEY = "otp_pending"
 
 
-def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+def _safe_next(request, target: str) -> str:
+    if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("portal:account")
+    return ""
+
+
+def _landing(request, user, target: str = "") -> str:
+    """Where to go after signing in: the page that sent the user to sign in, else the home of
+    their role (talent → 我的优才卡, staff and lead → 办件工作台, admin → 督查看板, auditor →
+    审计日志, verifier → 优才卡核验)."""
+    return _safe_next(request, target) or home_url(user)
 
 
 @sensitive_post_parameters("password", "password2", "id_number", "phone")
@@ -54,16 +67,18 @@ def register(request):
             if form_ok:
                 login(request, user, backend=BACKEND)
                 messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
-                return redirect("portal:account")
+                return redirect(home_url(user))
     # A form shown again with its errors answers 200, as Django's own views do (a 4xx
     # document makes browsers log a console error).
     return render(request, "portal/register.html", {"form": form})
 
 
+@never_cache
 @sensitive_post_parameters("password", "username")
 def login_page(request):
     form = LoginForm(request.POST or None)
     status = 200
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         try:
             user = signin_attempt(request=request, **form.cleaned_data)
@@ -72,11 +87,68 @@ def login_page(request):
             status = 429
         except BadCredentials as exc:
             form.add_error(None, exc.detail)
+        except OtpRequired:
+            # The password was right; the second factor comes on its own page. Only the
+            # account's id and the time are kept, never the password.
+            account = User.objects.get_by_natural_key(
+                User.normalize_username(form.cleaned_data["username"].strip())
+            )
+            request.session[PENDING_KEY] = {
+                "user": account.pk,
+                "at": time.time(),
+                "next": _safe_next(request, next_url),
+            }
+            return redirect("portal:login-otp")
         else:
             login(request, user, backend=BACKEND)
-            return redirect(_next_url(request))
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
+            return redirect(_landing(request, user, next_url))
     return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def _pending_user(request):
+    """The account waiting for its second factor: one whose password was just accepted on
+    this browser, or a signed-in session that has not passed the second factor yet."""
+    if request.user.is_authenticated:
+        return request.user, ""
+    pending = request.session.get(PENDING_KEY) or {}
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, ""
+    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    return user, pending.get("next", "")
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def login_otp(request):
+    """Sign-in, step 2: the code from the authenticator app (or a recovery code)."""
+    user, next_url = _pending_user(request)
+    if user is None:
+        messages.info(request, "登录已超时，请重新输入用户名和密码。")
+        return redirect("portal:login")
+    form = OtpForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = signin_second_factor(
+                request=request, user=user, code=form.cleaned_data["code"]
+            )
+        except LoginLocked as exc:
+            request.session.pop(PENDING_KEY, None)
+            form.add_error(None, exc.detail)
+            status = 429
+        except OtpRequired as exc:
+            form.add_error("code", exc.detail)
+        else:
+            if not request.user.is_authenticated:
+                login(request, user, backend=BACKEND)
+            otp_login(request, device)
+            request.session.pop(PENDING_KEY, None)
+            if device.__class__.__name__ == "StaticDevice":
+                messages.warning(
+                    request, "您使用了一个恢复码登录，该恢复码已失效。如手机丢失，请尽快重新绑定。"
+                )
+            return redirect(_landing(request, user, next_url))
+    return render(request, "portal/login_otp.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -84,8 +156,3 @@ def logout_page(request):
     logout(request)  # audited by portal.signals
     messages.info(request, "您已安全退出。")
     return redirect("portal:home")
-
-
-@login_required
-def account(request):
-    return render(request, "portal/account.html", {"account": request.user})

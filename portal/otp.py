@@ -1,0 +1,119 @@
+"""Two-factor sign-in with TOTP (RFC 6238) through django-otp, plus one-time recovery codes.
+
+An account enrols an authenticator app from its profile page (or the API): ``otp_begin``
+makes an unconfirmed TOTP device and ten recovery codes, and shows the secret as a QR code with
+the codes; ``otp_confirm`` turns both on with a first code from the app. After that the codes
+are never shown again (django-otp keeps them as static tokens, each usable once). Wrong codes
+are throttled by django-otp itself (the wait doubles after each failure). Roles in
+settings.OTP_REQUIRED_ROLES must have it (portal.gate).
+"""
+
+import base64
+
+import segno
+from django.db import transaction
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.audit import audit_record
+from portal.errors import NotAllowed, OtpRequired
+from portal.gate import otp_required_for
+
+RECOVERY_CODES = 10
+DEVICE_NAME = "身份验证器"
+RECOVERY_NAME = "恢复码"
+
+
+def otp_enabled(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def otp_begin(*, user, ip: str | None = None) -> dict:
+    """Start (or restart) enrolment: a new unconfirmed device replaces any earlier one.
+
+    Returns ``{secret, otpauth_url, qr_svg, recovery_codes}``. An account that already has it
+    on must turn it off first (with a code), so that a stolen session cannot swap it.
+    """
+    if otp_enabled(user):
+        raise NotAllowed("已开启双因素认证。如需更换身份验证器，请先用动态验证码关闭后重新绑定。")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        StaticDevice.objects.filter(user=user, confirmed=False).delete()
+        TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        recovery = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=False)
+        StaticToken.objects.bulk_create(
+            [
+                StaticToken(device=recovery, token=StaticToken.random_token())
+                for _ in range(RECOVERY_CODES)
+            ]
+        )
+        audit_record(action="account.otp_begin", actor=user, obj=user, ip=ip)
+    return pending_enrolment(user)
+
+
+def pending_enrolment(user) -> dict | None:
+    """What the enrolment page shows while it waits for the first code: the secret as text and
+    as a QR code, and the recovery codes. None when no enrolment is under way."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    recovery = StaticDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None or recovery is None:
+        return None
+    url = device.config_url
+    return {
+        "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+        "otpauth_url": url,
+        # Inline SVG (no image request, no script): the authenticator app scans it.
+        "qr_svg": segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff"),
+        "recovery_codes": list(recovery.token_set.order_by("id").values_list("token", flat=True)),
+    }
+
+
+def otp_confirm(*, user, code: str, ip: str | None = None) -> None:
+    """Turn two-factor sign-in on with the first code from the app; the recovery codes shown
+    at ``otp_begin`` start to work at the same moment."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    recovery = StaticDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None or recovery is None:
+        raise NotAllowed("请先获取新的身份验证器密钥。")
+    if not device.verify_token("".join((code or "").split())):
+        audit_record(action="account.otp_failed", actor=user, obj=user, ip=ip, step="confirm")
+        raise OtpRequired("动态验证码不正确，请核对手机时间后重试。")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        StaticDevice.objects.filter(user=user).exclude(pk=recovery.pk).delete()
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        StaticDevice.objects.filter(pk=recovery.pk).update(confirmed=True)
+        audit_record(action="account.otp_enabled", actor=user, obj=user, ip=ip)
+    device.confirmed = True
+    return device
+
+
+def otp_match(user, code: str):
+    """The device (authenticator or recovery codes) that accepts ``code``, or None."""
+    code = "".join((code or "").split())
+    if not code:
+        return None
+    return match_token(user, code)
+
+
+def otp_disable(*, user, code: str, ip: str | None = None) -> None:
+    """Turn two-factor sign-in off, proven with a current code (or a recovery code)."""
+    if otp_required_for(user):
+        raise NotAllowed("您的角色必须使用双因素认证登录，不能关闭。")
+    if otp_match(user, code) is None:
+        audit_record(action="account.otp_failed", actor=user, obj=user, ip=ip, step="disable")
+        raise OtpRequired("动态验证码不正确。")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit_record(action="account.otp_disabled", actor=user, obj=user, ip=ip)
+
+
+def otp_reset(*, user, actor=None) -> None:
+    """Remove every device (an operator's command for a lost phone); the account enrols
+    again at its next sign-in if its role requires it."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit_record(action="account.otp_reset", actor=actor, obj=user)
