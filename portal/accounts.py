@@ -163,10 +163,14 @@ def account_create(
 ) -> tuple[User, str | None]:
     """Create an account of any role for an operator (the ``create_account`` command).
 
-    Returns the user and, when no password was given, the generated one (shown once).
+    Returns the user and, when no password was given, the generated one (shown once); an
+    account with a generated password must change it at first sign-in. Every account but a
+    talent's needs a real name: talents see it as their handler's name.
     """
     errors: dict[str, list[str]] = {}
     username = _collect(errors, "username", lambda: _clean_username(username))
+    if role != Role.TALENT:
+        real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name)) or ""
     if role not in Role.values:
         errors["role"] = [f"角色无效，可选：{', '.join(Role.values)}。"]
     department = None
@@ -186,7 +190,13 @@ def account_create(
         raise ValidationError(errors)
 
     with transaction.atomic():
-        user = User(username=username, role=role, department=department, real_name=real_name)
+        user = User(
+            username=username,
+            role=role,
+            department=department,
+            real_name=real_name,
+            must_change_password=generated is not None,
+        )
         user.set_password(password)
         user.save()
         audit_record(

@@ -180,9 +180,17 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(SmsOutbox)
 class SmsOutboxAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "masked_phone", "text"]
-    fields = ["created_at", "masked_phone", "text"]
+    list_display = ["created_at", "masked_phone", "masked_text"]
+    fields = ["created_at", "masked_phone", "masked_text"]
     readonly_fields = fields
+
+    @admin.display(description="内容")
+    def masked_text(self, obj):
+        # Verification codes are for the phone's holder only: an admin reading a talent's
+        # reset code could take over the account.
+        import re
+
+        return re.sub(r"\d{6}", "******", obj.text)
 
     @admin.display(description="手机号码")
     def masked_phone(self, obj):

@@ -51,9 +51,12 @@ def test_seed_demo_refuses_demo_accounts_outside_debug(settings):
 
 
 def test_create_account_with_a_department(departments, capsys):
-    call_command("create_account", "zhou", "--role", "lead", "--department", "wjj")
+    call_command(
+        "create_account", "zhou", "--role", "lead", "--department", "wjj", "--real-name", "周敏"
+    )
     user = User.objects.get(username="zhou")
     assert user.role == Role.LEAD and user.department.code == "WJJ"
+    assert user.real_name == "周敏" and user.must_change_password
     out = capsys.readouterr().out
     password = out.strip().splitlines()[-1].split("：")[-1]
     assert user.check_password(password)
@@ -61,14 +64,19 @@ def test_create_account_with_a_department(departments, capsys):
 
 
 def test_create_account_with_a_password(departments):
-    call_command("create_account", "ver1", "--role", "verifier", "--password", "Verify#2026x")
-    assert User.objects.get(username="ver1").check_password("Verify#2026x")
+    call_command(
+        "create_account", "ver1", "--role", "verifier", "--password", "Verify#2026x",
+        "--real-name", "韩梅",
+    )  # fmt: skip
+    user = User.objects.get(username="ver1")
+    assert user.check_password("Verify#2026x") and not user.must_change_password
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["s1", "--role", "staff"], "必须指定所属部门"),
+        (["s4", "--role", "admin", "--department", "ZZB"], "请填写真实姓名"),
         (["s2", "--role", "staff", "--department", "XXX"], "不存在或已停用"),
         (["s3", "--role", "talent", "--password", "123"], "密码"),
     ],
