@@ -72,14 +72,16 @@ def files(tmp_path):
     folder = tmp_path / "files"
     folder.mkdir()
 
-    def image(name, color, kind):
+    def image(name, color, kind, size=(120, 80)):
         buffer = io.BytesIO()
-        Image.new("RGB", (120, 80), color).save(buffer, kind)
+        Image.new("RGB", size, color).save(buffer, kind)
         path = folder / name
         path.write_bytes(buffer.getvalue())
         return str(path)
 
     return {
+        # The holder's 证件照: a JPEG at least 200×250 (cards.photos).
+        "photo": image("证件照.jpg", "#438edb", "JPEG", size=(300, 400)),
         "id_card": image("身份证.png", "#90caf9", "PNG"),
         "degree": image("博士学位证书.pdf", "#a5d6a7", "PDF"),
         "degree_clear": image("博士学位证书（清晰版）.pdf", "#66bb6a", "PDF"),
@@ -217,7 +219,8 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     message(page, "注册成功，欢迎使用巴州优才卡服务平台。")
     expect(page.locator("header.site-header")).to_contain_text("退出（赵新才）")
 
-    # Apply: D02 全日制博士研究生 needs 身份证件, 学历学位证书 and 劳动合同或聘用证明.
+    # Apply: D02 全日制博士研究生 needs 身份证件, 学历学位证书 and 劳动合同或聘用证明, and
+    # every application a 证件照.
     menu(page, "我的优才卡")
     expect(page.locator("main")).to_contain_text("您还没有巴州优才卡")
     page.locator("main a", has_text="申请优才卡").click()
@@ -230,9 +233,13 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     message(page, "申请已保存为草稿")
     expect(page).to_have_url(re.compile(r"/card/applications/\d+/$"))
     app_url = page.url
-    expect(page.locator(".checklist .missing")).to_have_count(3)
+    expect(page.locator(".checklist .missing")).to_have_count(4)
 
-    # One document, then an early submit: refused, naming both missing documents.
+    # Two documents, then an early submit: refused, naming both missing documents.
+    page.select_option("#id_kind", "photo")
+    page.set_input_files("#id_file", files["photo"])
+    press(page, "上传材料")
+    message(page, "（证件照）")
     page.select_option("#id_kind", "id_card")
     page.set_input_files("#id_file", files["id_card"])
     press(page, "上传材料")
@@ -257,7 +264,7 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     page.select_option("#id_kind", "contract")
     page.set_input_files("#id_file", files["contract"])
     press(page, "上传材料")
-    expect(page.locator(".checklist .present")).to_have_count(3)
+    expect(page.locator(".checklist .present")).to_have_count(4)
     press(page, "提交申请")
     message(page, "申请已提交，请等待区委组织部（人才办）审核。")
     expect(page.locator(".status").first).to_have_text("待审核")
@@ -273,7 +280,7 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     expect(row).to_contain_text("D02")
     row.get_by_role("link", name=f"#{app_id}").click()
     expect(admin.locator("h1")).to_have_text(f"优才卡申请 #{app_id}")
-    expect(admin.locator(".document-preview")).to_have_count(3)
+    expect(admin.locator(".document-preview")).to_have_count(4)
     admin.fill("#id_return-items", "学历学位证书扫描件不清晰，请上传清晰的彩色扫描件。")
     admin.fill("#id_return-note", "其他材料齐全。")
     press(admin, "退回补正")
@@ -316,6 +323,8 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     token = qr.value.json()["token"]
     expect(page.locator(".talent-card .card-number")).to_have_text(card_number)
     expect(page.locator(".talent-card")).to_contain_text("赵**")
+    # The application's 证件照, loaded (a 300×400 upload stays that size once re-encoded).
+    expect(page.locator("img.holder-photo")).to_have_js_property("naturalWidth", 300)
     image = page.locator("#card-qr-image")
     expect(image).to_be_visible()
     expect(image).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
@@ -331,6 +340,7 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     result = desk.locator("#verify-result")
     expect(result.locator(".verdict")).to_have_text("✓ 有效")
     expect(result.locator(".card-number")).to_have_text(card_number)
+    expect(result.locator("img.holder-photo")).to_have_js_property("naturalWidth", 300)
     expect(result).to_contain_text(mask_name("赵新才"))
     expect(result).not_to_contain_text("赵新才")
     expect(result.locator(".tier")).to_contain_text("D")
