@@ -37,8 +37,13 @@ def _departments():
 
 
 class AccountForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150, help_text="登录用，3至30个字符。")
-    real_name = forms.CharField(label="真实姓名", max_length=50, help_text="人才和同事看到的名字。")
+    # Not required here: portal.staff checks every field at once, with its own messages.
+    username = forms.CharField(
+        label="用户名", max_length=150, required=False, help_text="登录用，3至30个字符。"
+    )
+    real_name = forms.CharField(
+        label="真实姓名", max_length=50, required=False, help_text="人才和同事看到的名字。"
+    )
     role = forms.ChoiceField(label="角色", choices=ROLE_CHOICES)
     department = forms.ChoiceField(label="所属部门", required=False)
     phone = forms.CharField(
@@ -55,7 +60,7 @@ class AccountForm(forms.Form):
 
 
 class AccountEditForm(forms.Form):
-    real_name = forms.CharField(label="真实姓名", max_length=50)
+    real_name = forms.CharField(label="真实姓名", max_length=50, required=False)
     role = forms.ChoiceField(label="角色", choices=ROLE_CHOICES)
     department = forms.ChoiceField(label="所属部门", required=False)
 
