@@ -77,9 +77,10 @@ def personal_info_reveal(
     limit = settings.REVEAL_DAILY_LIMIT
     with transaction.atomic():
         # Lock the actor's own row: two reveals by one person at once are counted one after
-        # the other, so the limit holds under concurrency (PostgreSQL; SQLite serialises
-        # writers anyway).
-        actor = User.objects.select_for_update().select_related("department").get(pk=actor.pk)
+        # the other, so the limit holds under concurrency on PostgreSQL (SQLite has no row
+        # locks: there two simultaneous reveals may both pass the count). Only the row, no
+        # join: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
         if reveals_today(actor) >= limit:
             raise RateLimited(
                 f"您今天查看完整个人信息已达 {limit} 次上限，请明天再查看；"

@@ -22,7 +22,11 @@ def request_reveal(*, req: ServiceRequest, actor, purpose: str, ip: str | None =
     with transaction.atomic():
         # Lock the request as the transitions do: a transfer committing at the same moment
         # cannot leave the old department reading the applicant's details afterwards.
-        req = ServiceRequest.objects.select_for_update().select_related("talent").get(pk=req.pk)
+        req = (
+            ServiceRequest.objects.select_for_update(of=("self",))
+            .select_related("talent")
+            .get(pk=req.pk)
+        )
         if not can_reveal(actor, req):
             raise NotAllowed("只有承办部门的经办人、负责人或组织部人才办可以查看申请人的完整信息。")
         return personal_info_reveal(

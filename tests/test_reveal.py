@@ -363,3 +363,53 @@ def test_the_account_summary_include_shows_the_latest_five(client_for, talent, h
     assert html.count("<li>") == 5
     assert f"{PURPOSE}5" in html and f"{PURPOSE}0" not in html
     assert 'href="/accounts/me/access-log/"' in html
+
+
+# --- concurrency -----------------------------------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_reveals_stays_within_the_daily_limit(
+    settings, monkeypatch, talent, handler
+):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from portal import reveal as portal_reveal
+    from portal.errors import RateLimited
+    from services.reveal import request_reveal
+
+    settings.REVEAL_DAILY_LIMIT = 3
+    counted = portal_reveal.reveals_today
+
+    def slow_count(actor, now=None):
+        # Widen the window between counting and writing, where an unlocked count races.
+        result = counted(actor, now)
+        time.sleep(0.05)
+        return result
+
+    monkeypatch.setattr(portal_reveal, "reveals_today", slow_count)
+    # Eight different requests: the lock that counts is the handler's, not the request's.
+    requests = [request_in("accepted", talent, handler) for _ in range(8)]
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def attempt(req):
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            request_reveal(req=req, actor=handler, purpose=PURPOSE)
+            outcomes.append("shown")
+        except RateLimited:
+            outcomes.append("limited")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(req,)) for req in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["limited"] * 5 + ["shown"] * 3
+    assert AccessLog.objects.filter(actor=handler).count() == 3
