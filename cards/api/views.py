@@ -134,6 +134,9 @@ class DocumentUpload(APIView):
 
     @extend_schema(
         summary="上传证明材料（PDF/JPG/PNG）",
+        description="kind 为 photo（证件照）时只收 JPG/PNG，不小于200×250像素，不超过 "
+        "PHOTO_MAX_BYTES（默认5 MB）；保存的是去除全部元数据（EXIF 等）后重新编码的图片，"
+        "并替换该申请原有的证件照。",
         request={"multipart/form-data": s.DocumentInput},
         responses={201: s.DocumentOutput, 400: None, 409: CONFLICT},
         tags=TAG,
