@@ -12,7 +12,6 @@ import base64
 
 import segno
 from django.db import transaction
-from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -90,11 +89,21 @@ def otp_confirm(*, user, code: str, ip: str | None = None) -> None:
 
 
 def otp_match(user, code: str):
-    """The device (authenticator or recovery codes) that accepts ``code``, or None."""
-    code = "".join((code or "").split())
+    """The device (authenticator or recovery codes) that accepts ``code``, or None.
+
+    A code is checked against one device, chosen by its shape (6 digits: the authenticator;
+    anything else: a recovery code), so that each device's own throttling counts only the
+    guesses meant for it (django-otp advises against trying every device in turn).
+    """
+    code = "".join((code or "").split()).lower()
     if not code:
         return None
-    return match_token(user, code)
+    model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    device = model.objects.filter(user=user, confirmed=True).order_by("-id").first()
+    if device is None:
+        return None
+    with transaction.atomic():
+        return device if device.verify_token(code) else None
 
 
 def otp_disable(*, user, code: str, ip: str | None = None) -> None:
