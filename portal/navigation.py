@@ -68,6 +68,13 @@ def context(request):
         return {}
     current = request.path
     nav = []
+    if user.is_authenticated:
+        from portal.gate import gate_reason
+
+        verified = user.is_verified() if hasattr(user, "is_verified") else None
+        if gate_reason(user, session_verified=verified):
+            # Held at the gate (initial password, second factor): every link would bounce.
+            return {"nav_items": [], "unread_notifications": 0, "banners": []}
     for item in items_for(user):
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)

@@ -137,6 +137,7 @@ def test_the_page_session_is_held_at_the_password_page(office):
         assert held.status_code == 302 and held.url == "/accounts/me/password/", path
     page = browser.get("/accounts/me/password/").content.decode()
     assert "正在使用初始密码" in page
+    assert "办件工作台" not in page  # no menu of links that would only bounce back here
     response = browser.post(
         "/accounts/me/password/",
         {"old_password": password, "new_password": NEW, "new_password2": NEW},

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -42,7 +43,7 @@ def password_reset(request):
         # The same answer whether or not the account exists.
         messages.info(request, SENT)
         url = reverse("portal:password-reset-confirm")
-        return redirect(url if by_phone else f"{url}?username={value}")
+        return redirect(url if by_phone else f"{url}?{urlencode({'username': value})}")
     return render(request, "portal/password_reset.html", {"form": form})
 
 
