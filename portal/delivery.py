@@ -134,7 +134,7 @@ def delivery_send(delivery_id: int) -> str:
     try:
         with transaction.atomic():
             delivery = (
-                Delivery.objects.select_for_update(skip_locked=True)
+                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("notification")
                 .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
                 .first()
