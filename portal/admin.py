@@ -1,13 +1,7 @@
-from django import forms
 from django.contrib import admin, messages
 
 from portal.audit import audit_record
-from portal.models import Delivery, DeliveryStatus, Department, Role, SmsOutbox, User
-
-# Roles the organization department may give in the admin. Admin and auditor accounts are
-# created by operators with `create_account`: under 等保 separation of duties an admin can
-# neither make an auditor (who would then read the admin's own trail) nor another admin.
-ASSIGNABLE_ROLES = (Role.TALENT, Role.STAFF, Role.LEAD, Role.VERIFIER)
+from portal.models import Delivery, DeliveryStatus, Department, SmsOutbox, User
 
 
 @admin.register(Department)
@@ -53,7 +47,14 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    """Accounts, with identifiers masked. New staff accounts come from ``create_account``."""
+    """Accounts, read-only and with identifiers masked.
+
+    Accounts are kept in one place, with one table of who may do what (portal.staff): the
+    portal's 账户管理 page (handlers, leads and verifiers), `create_account` on the command line
+    (admins and auditors: 三权分立), self-registration (talents). Editing them here too would be
+    a second path that skips those rules (ending tokens on deactivation, a new password to be
+    changed at first sign-in).
+    """
 
     list_display = [
         "username",
@@ -79,7 +80,7 @@ class UserAdmin(admin.ModelAdmin):
         "last_login",
         "date_joined",
     ]
-    readonly_fields = ["username", "masked_id", "masked_phone", "last_login", "date_joined"]
+    readonly_fields = fields
 
     @admin.display(description="证件号码")
     def masked_id(self, obj):
@@ -92,52 +93,18 @@ class UserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False  # Accounts are deactivated; their history stays attributable.
 
-    def get_readonly_fields(self, request, obj=None):
-        fixed = list(self.readonly_fields)
-        # Nobody changes their own role or activity, and admin/auditor accounts keep theirs.
-        if obj is not None and (obj.pk == request.user.pk or obj.role not in ASSIGNABLE_ROLES):
-            fixed += ["role", "is_active"]
-        return fixed
-
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role":
-            kwargs["choices"] = [(r.value, r.label) for r in ASSIGNABLE_ROLES]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class Checked(form):
-            def clean(self):
-                data = super().clean()
-                role = data.get("role", obj.role if obj else None)
-                if role in (Role.STAFF, Role.LEAD) and not data.get("department"):
-                    raise forms.ValidationError("经办人和部门负责人必须指定所属部门。")
-                return data
-
-        return Checked
-
-    def save_model(self, request, obj, form, change):
-        before = (
-            User.objects.filter(pk=obj.pk).values("role", "department__code", "is_active").first()
+    def changelist_view(self, request, extra_context=None):
+        messages.info(
+            request,
+            "开通、修改、停用工作人员账户和重置密码，请使用门户的“账户管理”页面（/manage/accounts/）。",
         )
-        super().save_model(request, obj, form, change)
-        audit_record(
-            action="account.change",
-            actor=request.user,
-            obj=obj,
-            request=request,
-            fields=list(form.changed_data),
-            before=before,
-            after={
-                "role": obj.role,
-                "department__code": obj.department.code if obj.department else None,
-                "is_active": obj.is_active,
-            },
-        )
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Delivery)
