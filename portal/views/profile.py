@@ -129,6 +129,7 @@ def otp_setup(request):
     first code. Accounts of a role that requires it are kept here until they have (gate)."""
     user = request.user
     form = OtpForm(request.POST if request.POST.get("action") == "confirm" else None)
+    form.fields["code"].help_text = "身份验证器应用上显示的 6 位数字。"
     if otp_enabled(user):
         return render(request, "portal/otp_setup.html", {"enabled": True})
     if request.method == "POST" and request.POST.get("action") == "begin":
