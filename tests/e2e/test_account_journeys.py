@@ -106,7 +106,7 @@ def test_d_a_talent_resets_a_forgotten_password_with_an_sms_code(screen_factory,
     path_is(page, "/accounts/password-reset/")
     expect(page.locator("h1")).to_have_text("找回密码")
     page.get_by_label("用户名或手机号码").fill(talent.username)
-    snap(screen, "password_reset")
+    snap(screen, "13-password-reset")
     press(page, "获取验证码")
 
     # The same notice whether or not the account exists; the username is carried over.
@@ -116,7 +116,7 @@ def test_d_a_talent_resets_a_forgotten_password_with_an_sms_code(screen_factory,
     expect(notice).to_contain_text("如果该账户存在")
     expect(notice).to_contain_text("验证码已发送")
     expect(page.locator("#id_username")).to_have_value(talent.username)
-    snap(screen, "password_reset_confirm")
+    snap(screen, "14-password-reset-confirm")
     code = last_code(talent.phone)
 
     # A wrong code: refused next to the code field, the password unchanged.
@@ -165,7 +165,7 @@ def test_e_the_talent_office_opens_deactivates_and_resets_staff_accounts(screen_
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="吴科长")).to_contain_text("部门负责人")
     expect(rows.filter(has_text="王核验")).to_contain_text("服务网点核验员")
-    snap(admin_screen, "staff_accounts")
+    snap(admin_screen, "15-staff-accounts")
 
     # 开通账户: a ZJJ handler.
     with admin.expect_navigation():
@@ -177,7 +177,7 @@ def test_e_the_talent_office_opens_deactivates_and_resets_staff_accounts(screen_
     admin.get_by_label("角色").select_option(label="经办人")
     admin.get_by_label("所属部门").select_option("ZJJ")
     admin.get_by_label("手机号码").fill("13700005566")
-    snap(admin_screen, "staff_account_new")
+    snap(admin_screen, "16-staff-account-new")
     press(admin, "开通")
 
     # The initial password, shown this once.
@@ -186,7 +186,7 @@ def test_e_the_talent_office_opens_deactivates_and_resets_staff_accounts(screen_
     expect(shown).to_have_text(re.compile(r"^\S{12}$"))
     initial = shown.inner_text()
     expect(admin.locator("main")).to_contain_text("区住房和城乡建设局")
-    snap(admin_screen, "staff_password_shown")
+    snap(admin_screen, "17-staff-password-shown")
     handler = User.objects.get(username="zjj_liuyang")
     assert (handler.role, handler.department.code) == (Role.STAFF, "ZJJ")
     assert handler.must_change_password and handler.check_password(initial)
@@ -207,7 +207,7 @@ def test_e_the_talent_office_opens_deactivates_and_resets_staff_accounts(screen_
     path_is(desk, "/accounts/me/password/")
     expect(desk.locator("h1")).to_have_text("修改密码")
     expect(desk.locator("main .notice")).to_contain_text("初始密码")
-    snap(handler_screen, "password_change_forced")
+    snap(handler_screen, "18-password-change-forced")
     handler_screen.go("/desk/")
     path_is(desk, "/accounts/me/password/")
     expect(desk.locator("main .notice")).to_contain_text("初始密码")
