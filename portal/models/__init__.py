@@ -3,8 +3,10 @@
 from portal.models.access import AccessLog
 from portal.models.audit import AppendOnlyError, AuditEvent
 from portal.models.codes import CodePurpose, VerificationCode
+from portal.models.consent import ConsentRecord
 from portal.models.delivery import Channel, Delivery, DeliveryStatus, SmsOutbox
 from portal.models.departments import Department
+from portal.models.idempotency import IdempotencyKey
 from portal.models.notifications import Notification
 from portal.models.throttle import LoginFailure, LoginLockout
 from portal.models.users import DEPARTMENT_ROLES, Role, User
@@ -16,9 +18,11 @@ __all__ = [
     "AuditEvent",
     "Channel",
     "CodePurpose",
+    "ConsentRecord",
     "Delivery",
     "DeliveryStatus",
     "Department",
+    "IdempotencyKey",
     "LoginFailure",
     "LoginLockout",
     "Notification",
