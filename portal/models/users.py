@@ -106,7 +106,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_department_role_has_department",
             ),
         ]
-        indexes = [models.Index(fields=["role", "department"], name="user_role_dept_idx")]
+        indexes = [
+            models.Index(fields=["role", "department"], name="user_role_dept_idx"),
+            # Search by a person's exact full name (portal.search.people_named): the request
+            # and card lists find an applicant's or holder's rows through this index.
+            models.Index(fields=["real_name"], name="user_real_name_idx"),
+        ]
 
     def __str__(self):
         return self.username
