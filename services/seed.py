@@ -35,6 +35,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABCD",
         "sensitivity": Sensitivity.MINOR,
         "promised_days": 10,
+        "contact_phone": "0827-5267016",
+        "address": "巴中市巴州区江北大道中段区教育科技局一楼 招生服务窗口",
         "legal_days": None,
         "guide": (
             "持卡人才的子女（含随迁子女）需在巴州区内入学、转学或插班的，由区教育科技局统筹协调，"
@@ -66,6 +68,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABCD",
         "sensitivity": Sensitivity.NONE,
         "promised_days": 15,
+        "contact_phone": "0827-5222935",
+        "address": "巴中市巴州区政务服务中心二楼 住房和城乡建设局窗口（江北大道西段8号）",
         "legal_days": None,
         "guide": (
             "在巴州区工作且本人及配偶在区内无自有住房的持卡人才，可申请入住人才公寓。"
@@ -102,6 +106,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABC",
         "sensitivity": Sensitivity.MEDICAL,
         "promised_days": 3,
+        "contact_phone": "0827-5268120",
+        "address": "巴州区人民医院门诊楼一楼 人才就医服务窗口（巴中市巴州区江北大道西段）",
         "legal_days": None,
         "guide": (
             "A、B、C类持卡人才可享受年度健康体检、就医绿色通道（预约挂号、优先就诊）和家庭医生签约服务，"
@@ -135,6 +141,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABC",
         "sensitivity": Sensitivity.NONE,
         "promised_days": 20,
+        "contact_phone": "0827-5256216",
+        "address": "巴中市巴州区人力资源市场一楼 就业服务窗口（巴州区回风大道）",
         "legal_days": None,
         "guide": (
             "A、B、C类持卡人才的随迁配偶有就业意愿的，由区人力资源和社会保障局根据其学历、专业和原从业情况，"
@@ -168,6 +176,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABCD",
         "sensitivity": Sensitivity.NONE,
         "promised_days": 20,
+        "contact_phone": "0827-5256218",
+        "address": "巴中市巴州区政务服务中心二楼 人力资源和社会保障局窗口（江北大道西段8号）",
         "legal_days": None,
         "guide": (
             "符合条件的持卡人才申领安家补助、工作补贴、购房补贴等，由区人力资源和社会保障局审核，"
@@ -200,6 +210,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABCD",
         "sensitivity": Sensitivity.NONE,
         "promised_days": 5,
+        "contact_phone": "0827-5250101",
+        "address": "巴中市巴州区政务服务中心一楼 人才服务专窗（江北大道西段8号）",
         "legal_days": None,
         "guide": (
             "持卡人才在巴州区办理政务服务事项（证照办理、企业开办、社保医保、不动产登记等），"
@@ -229,6 +241,8 @@ SERVICE_TYPES = [
         "eligible_tiers": "ABCD",
         "sensitivity": Sensitivity.NONE,
         "promised_days": 5,
+        "contact_phone": "0827-5238110",
+        "address": "巴中市巴州区政务服务中心一楼 公安户政窗口（江北大道西段8号）",
         "legal_days": None,
         "guide": (
             "持卡人才本人及其配偶、子女、父母申请将户口迁入巴州区的，由巴中市公安局巴州区分局办理，"

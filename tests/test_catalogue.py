@@ -33,7 +33,7 @@ def test_the_catalogue_lists_the_seven_seed_services(api, catalogue):
     school = types["SCHOOL"]
     assert set(school) == {
         "code", "name", "guide", "department", "eligible_tiers", "materials", "fields",
-        "sensitivity", "accept_days", "promised_days", "legal_days",
+        "sensitivity", "accept_days", "promised_days", "legal_days", "contact_phone", "address",
     }  # fmt: skip
     assert school["department"] == {"code": "JYJ", "name": "区教育科技局"}
     assert school["eligible_tiers"] == ["A", "B", "C", "D"] and school["sensitivity"] == "minor"
@@ -45,6 +45,39 @@ def test_the_catalogue_lists_the_seven_seed_services(api, catalogue):
             {"name", "required"} <= set(m) for m in service["materials"]
         )
         check_field_definitions(service["fields"])
+        # 办事指南: whom to call and where to go, for every seed service.
+        assert service["contact_phone"].startswith("0827-")
+        assert "巴州" in service["address"]
+    assert types["HUKOU"]["contact_phone"] == "0827-5238110"
+
+
+def test_the_guide_page_shows_the_phone_and_the_address(client, catalogue):
+    school = catalogue["SCHOOL"]
+    page = client.get("/services/SCHOOL/").content.decode()
+    assert "咨询电话" in page and "办理地点" in page
+    assert f'<a href="tel:08275267016">{school.contact_phone}</a>' in page
+    assert school.address in page
+    # An admin's own entry is shown as entered; none at all reads "—", not an empty line.
+    ServiceType.objects.filter(code="SCHOOL").update(contact_phone="", address="")
+    page = client.get("/services/SCHOOL/").content.decode()
+    assert (
+        '<dd class="contact-phone">—</dd>' in page and '<dd class="service-address">—</dd>' in page
+    )
+
+
+def test_a_database_seeded_before_the_contacts_gets_them_once(catalogue):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("services.migrations.0010_servicetype_contact_and_address")
+    ServiceType.objects.update(contact_phone="", address="")
+    ServiceType.objects.filter(code="HOUSING").update(contact_phone="0827-1234567")
+    migration.fill_seed_contacts(apps, None)
+    rows = {s.code: s for s in ServiceType.objects.all()}
+    assert rows["SCHOOL"].contact_phone == "0827-5267016" and rows["SCHOOL"].address
+    assert rows["HOUSING"].contact_phone == "0827-1234567"  # the admin's entry is kept
+    assert rows["HOUSING"].address.startswith("巴中市巴州区政务服务中心")
 
 
 def test_services_for_a_tier(catalogue):

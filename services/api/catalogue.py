@@ -43,6 +43,8 @@ class ServiceTypeOutput(serializers.ModelSerializer):
             "accept_days",
             "promised_days",
             "legal_days",
+            "contact_phone",
+            "address",
         ]
 
 

@@ -3,7 +3,7 @@ from django.db import models
 
 
 class DaySource(models.TextChoices):
-    OFFICIAL = "official", "国务院放假安排（chinese-calendar）"
+    OFFICIAL = "official", "国务院放假安排（自动载入）"
     IMPORT = "import", "管理员导入"
     ADMIN = "admin", "管理员修改"
 
@@ -22,7 +22,12 @@ class CalendarDay(models.Model):
     source = models.CharField("来源", max_length=10, choices=DaySource.choices)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="修改人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:

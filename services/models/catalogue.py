@@ -62,6 +62,13 @@ class ServiceType(models.Model):
     accept_days = models.PositiveSmallIntegerField("受理时限（工作日）", default=1)
     promised_days = models.PositiveSmallIntegerField("承诺办结时限（工作日）")
     legal_days = models.PositiveSmallIntegerField("法定时限（工作日）", null=True, blank=True)
+    # 办事指南 facts a talent needs before filing: whom to call and where to go in person.
+    contact_phone = models.CharField(
+        "咨询电话", max_length=40, blank=True, help_text="如 0827-5222001（工作日 9:00–17:00）"
+    )
+    address = models.CharField(
+        "办理地点", max_length=200, blank=True, help_text="线下办理或提交材料的地址、窗口"
+    )
     is_active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
 
