@@ -35,6 +35,16 @@ class ServicesConfig(AppConfig):
         navigation.register("督查看板", "services:dashboard", [Role.ADMIN, Role.LEAD], order=50)
         navigation.register("督办清单", "services:supervision", [Role.ADMIN, Role.LEAD], order=55)
         navigation.register("工作日历", "services:calendar", [Role.ADMIN, Role.STAFF], order=60)
+        # The home page lists every active service, each linking to its 办事指南.
+        from portal import home
+        from services.views.catalogue import home_items
+
+        home.register(
+            "绿色通道服务",
+            home_items,
+            note="可享受的服务与人才类别相关，具体以各服务事项的办事指南为准。办理时限按法定工作日"
+            "计算，节假日顺延、调休上班日照常计算。",
+        )
         # Admins are warned on every page while the coming 90 days are not all verified.
         from services.views.supervision import calendar_banner
 

@@ -6,12 +6,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found, server_error
 
+from portal import home as home_sections
 from portal.health import broker_ok, database_ok
 
 
 @require_GET
 def home(request):
-    return render(request, "portal/home.html")
+    """首页: what the card is, how to get it, and what higher layers list (the catalogue's
+    active services, each linking to its 办事指南: portal.home)."""
+    return render(request, "portal/home.html", {"sections": home_sections.sections(request)})
 
 
 @never_cache

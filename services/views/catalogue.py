@@ -1,9 +1,11 @@
 """The public catalogue: what the green channel offers, and each service's 办事指南."""
 
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from cards.models import Tier
+from portal.home import HomeItem
 from services.models import Datatype, Sensitivity, ServiceType
 
 SENSITIVITY_NOTICES = {
@@ -50,6 +52,20 @@ def fields(service: ServiceType) -> list[dict]:
             "values": f.get("values") or [],
         }
         for f in service.fields
+    ]
+
+
+def home_items(request) -> list[HomeItem]:
+    """The home page's 绿色通道服务: every active service, each linking to its 办事指南
+    (registered with portal.home in ServicesConfig.ready; one query)."""
+    return [
+        HomeItem(
+            service.name,
+            f"{service.department.name}承办 · {tiers_text(service.eligible_tiers)} · "
+            f"承诺受理后 {service.promised_days} 个工作日内办结",
+            reverse("services:guide", args=[service.code]),
+        )
+        for service in ServiceType.objects.active().select_related("department")
     ]
 
 
