@@ -31,5 +31,6 @@ urlpatterns = [
     path("accounts/me/access-log/", access.access_log, name="access-log"),
     path("inbox/", notifications.inbox, name="inbox"),
     path("inbox/<int:pk>/open/", notifications.open_notification, name="open-notification"),
+    path("inbox/read-all/", notifications.read_all, name="inbox-read-all"),
     path("audit/", audit.audit_list, name="audit"),
 ]

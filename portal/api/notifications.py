@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.models import Notification
-from portal.notify import notification_mark_read
+from portal.notify import notification_mark_read, notifications_mark_all_read
 
 
 class NotificationOutput(serializers.ModelSerializer):
@@ -41,4 +41,17 @@ class NotificationRead(APIView):
     def post(self, request, pk: int):
         notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
         notification_mark_read(notification=notification)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationReadAll(APIView):
+    @extend_schema(
+        summary="全部标为已读",
+        description="把本人所有未读站内消息标为已读（已读的保留原已读时间）。",
+        request=None,
+        responses={204: None},
+        tags=["notifications"],
+    )
+    def post(self, request):
+        notifications_mark_all_read(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -28,6 +28,11 @@ urlpatterns = [
     path("me/access-log/", access.AccessLogList.as_view(), name="api-access-log"),
     path("notifications/", notifications.NotificationList.as_view(), name="api-notifications"),
     path(
+        "notifications/read-all/",
+        notifications.NotificationReadAll.as_view(),
+        name="api-notifications-read-all",
+    ),
+    path(
         "notifications/<int:pk>/read/",
         notifications.NotificationRead.as_view(),
         name="api-notification-read",

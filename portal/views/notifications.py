@@ -1,5 +1,6 @@
 """The inbox page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,14 +8,28 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal.models import Notification
-from portal.notify import notification_mark_read
+from portal.notify import notification_mark_read, notifications_mark_all_read, unread_count
 
 
 @login_required
 def inbox(request):
     items = Notification.objects.visible_to(request.user)
     page = Paginator(items, 20).get_page(request.GET.get("page"))
-    return render(request, "portal/inbox.html", {"page": page})
+    return render(
+        request, "portal/inbox.html", {"page": page, "unread": unread_count(request.user)}
+    )
+
+
+@login_required
+@require_POST
+def read_all(request):
+    """全部已读: every unread message of the inbox, not only the page shown."""
+    count = notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, f"已将 {count} 条消息标为已读。")
+    else:
+        messages.info(request, "没有未读消息。")
+    return redirect("portal:inbox")
 
 
 @login_required
