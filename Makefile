@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Links in e-mails point here: where `make run` serves, unless SITE_URL is set.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test venv lint format check clean screenshots
 
@@ -20,10 +22,10 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "巴州优才卡: http://$(HOST):$(PORT)/  (demo accounts in README.md; Ctrl-C stops everything)"
-	@$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
+	@SITE_URL='$(SITE_URL)' $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
 	  CELERY_PID=$$!; \
 	  trap 'kill $$CELERY_PID 2>/dev/null; wait $$CELERY_PID 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	  SITE_URL='$(SITE_URL)' $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install and run the whole suite (the layer contract is one of its tests)
 test: venv
