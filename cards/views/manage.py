@@ -108,6 +108,18 @@ def _approve_initial(app: CardApplication) -> dict:
     return {"tier": highest or "", "accepted": [c.code for c in criteria]}
 
 
+def wait_ended_at(app):
+    """When the application stopped waiting for the office: its decision, or the return for
+    correction (退回补正) that handed it back to the talent; None while it is submitted (the
+    page counts 已等待 on) or was never submitted."""
+    if app.submitted_at is None or app.status == ApplicationStatus.SUBMITTED:
+        return None
+    if app.decided_at:
+        return app.decided_at
+    returns = app.events.filter(action="returned", at__gte=app.submitted_at)
+    return returns.order_by("-at").values_list("at", flat=True).first()
+
+
 def render_review(
     request,
     app,
@@ -144,6 +156,7 @@ def render_review(
             "reject_form": reject_form or RejectForm(prefix="reject"),
             "accepted": set(accepted or []),
             "highest": initial["tier"],
+            "wait_ended_at": wait_ended_at(app),
         },
         status=status,
     )
