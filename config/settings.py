@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_login_throttle",
         "schedule": timedelta(hours=1),
     },
+    "purge-idempotency-keys": {
+        "task": "portal.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
     "card-expiry": {"task": "cards.tasks.card_expiry", "schedule": crontab(hour=1, minute=10)},
     "auto-close": {"task": "services.tasks.auto_close", "schedule": crontab(hour=1, minute=20)},
     "rating-invitations": {

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from portal.delivery import deliveries_retry, delivery_send
+from portal.idempotency import keys_purge
 from portal.signin import purge_expired
 
 
@@ -22,3 +23,9 @@ def retry_deliveries() -> int:
 def purge_login_throttle() -> int:
     """Delete sign-in failures older than the lockout window and lockouts that have ended."""
     return purge_expired()
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Delete submit-once keys older than 24 hours (they answer nothing any more)."""
+    return keys_purge()
