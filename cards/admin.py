@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cards.models import Card, CardScan, Criterion
+from cards.models import Card, CardScan, Criterion, ReviewLimit
 from portal.audit import audit_record
 
 
@@ -23,6 +23,33 @@ class CriterionAdmin(admin.ModelAdmin):
             obj=obj,
             request=request,
             fields=list(form.changed_data),
+        )
+
+
+@admin.register(ReviewLimit)
+class ReviewLimitAdmin(admin.ModelAdmin):
+    """审核时限 per kind of application, edited by the organization department. A change
+    applies to applications submitted from then on (each copies its limit when submitted)."""
+
+    list_display = ["kind", "working_days", "updated_at", "updated_by"]
+    fields = ["kind", "working_days"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["kind"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # one limit per kind, always
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action="review_limit.change",
+            actor=request.user,
+            obj=obj,
+            request=request,
+            kind=obj.kind,
+            working_days=obj.working_days,
         )
 
 

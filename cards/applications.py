@@ -26,6 +26,7 @@ from cards.models import (
 )
 from cards.models.applications import EDITABLE_STATUSES, OPEN_STATUSES
 from cards.photos import photo_check
+from cards.review_clock import review_recompute, review_start, review_stop
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role
@@ -53,9 +54,10 @@ def _lock(application: CardApplication) -> CardApplication:
     return CardApplication.objects.select_for_update().get(pk=application.pk)
 
 
-def _event(app, actor, action, from_status, note="", items=()) -> None:
+def _event(app, actor, action, from_status, note="", items=(), at=None) -> None:
     ApplicationEvent.objects.create(
         application=app,
+        at=at or timezone.now(),
         actor=actor,
         action=action,
         from_status=from_status,
@@ -312,13 +314,17 @@ def application_submit(*, application, actor, request=None) -> CardApplication:
             errors["missing_evidence"] = missing
         if errors:
             raise ValidationError(errors)
-        previous = app.status
+        previous, now = app.status, timezone.now()
         app.status = ApplicationStatus.SUBMITTED
-        app.submitted_at = timezone.now()
+        app.submitted_at = now
         app.returned_items = []
-        app.save(update_fields=["status", "submitted_at", "returned_items"])
+        # The review clock starts at the first submission and resumes at a resubmission
+        # (cards.review_clock reads the pause from the events, so the event comes first).
+        started = review_start(app, now)
         action = "resubmitted" if previous == ApplicationStatus.RETURNED else "submitted"
-        _event(app, actor, action, previous)
+        _event(app, actor, action, previous, at=now)
+        clock = review_recompute(app)
+        app.save(update_fields=["status", "submitted_at", "returned_items", *started, *clock])
         audit_record(action=f"card_application.{action}", actor=actor, obj=app, request=request)
     return app
 
@@ -339,13 +345,22 @@ def application_return(*, application, actor, items, note: str = "", request=Non
     with transaction.atomic():
         app = _lock(application)
         _require_submitted(app, "退回")
+        now = timezone.now()
         app.status = ApplicationStatus.RETURNED
         app.returned_items = items
         app.return_note = (note or "").strip()
-        app.save(update_fields=["status", "returned_items", "return_note"])
         _event(
-            app, actor, "returned", ApplicationStatus.SUBMITTED, note=app.return_note, items=items
+            app,
+            actor,
+            "returned",
+            ApplicationStatus.SUBMITTED,
+            note=app.return_note,
+            items=items,
+            at=now,
         )
+        # The review clock pauses while the talent corrects (unless already overdue).
+        clock = review_recompute(app)
+        app.save(update_fields=["status", "returned_items", "return_note", *clock])
         audit_record(
             action="card_application.return",
             actor=actor,
@@ -406,7 +421,10 @@ def application_approve(
         app.decision_note = note
         app.decided_at = timezone.now()
         app.card = card
-        app.save(update_fields=["status", "approved_tier", "decision_note", "decided_at", "card"])
+        clock = review_stop(app, app.decided_at)
+        app.save(
+            update_fields=["status", "approved_tier", "decision_note", "decided_at", "card", *clock]
+        )
         _event(app, actor, "approved", ApplicationStatus.SUBMITTED, note=note)
         audit_record(
             action="card_application.approve",
@@ -416,6 +434,7 @@ def application_approve(
             tier=tier,
             highest=highest,
             card=card.number,
+            on_time=app.reviewed_on_time,
         )
         _notify_talent(
             app,
@@ -438,8 +457,15 @@ def application_reject(*, application, actor, reason: str, request=None):
         app.status = ApplicationStatus.REJECTED
         app.reject_reason = reason
         app.decided_at = timezone.now()
-        app.save(update_fields=["status", "reject_reason", "decided_at"])
+        clock = review_stop(app, app.decided_at)
+        app.save(update_fields=["status", "reject_reason", "decided_at", *clock])
         _event(app, actor, "rejected", ApplicationStatus.SUBMITTED, note=reason)
-        audit_record(action="card_application.reject", actor=actor, obj=app, request=request)
+        audit_record(
+            action="card_application.reject",
+            actor=actor,
+            obj=app,
+            request=request,
+            on_time=app.reviewed_on_time,
+        )
         _notify_talent(app, "application_rejected", "您的优才卡申请未予认定", f"理由：{reason}")
     return app

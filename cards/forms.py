@@ -130,11 +130,14 @@ class NoteForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
+    # "open": not yet decided (submitted or returned), what the dashboard's 未办结 counts.
+    OPEN = "open"
     status = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部"), *ApplicationStatus.choices],
+        choices=[("", "全部"), (OPEN, "未办结（待审核、退回补正）"), *ApplicationStatus.choices],
     )
+    overdue = forms.BooleanField(label="只看已超期", required=False)
 
 
 class CardFilterForm(forms.Form):

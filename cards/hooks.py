@@ -1,10 +1,15 @@
 """Hooks filled by higher layers, so that the card layer never imports them.
 
 The services a tier unlocks are data on the green-channel catalogue (``services``); the
-services app registers a provider here from its AppConfig.ready().
+services app registers a provider here from its AppConfig.ready(); so does the working-day
+clock of card reviews (below).
 """
 
+import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
 
 _tier_services: Callable[[str], list[str]] | None = None
 
@@ -17,3 +22,47 @@ def set_tier_services_provider(provider: Callable[[str], list[str]]) -> None:
 def services_for_tier(tier: str) -> list[str]:
     """Names of the green-channel services open to ``tier`` (empty without a catalogue)."""
     return _tier_services(tier) if _tier_services else []
+
+
+# --- the working-day clock -------------------------------------------------------------------
+# Card reviews run on a working-day clock (审核时限), like requests. The calendar table
+# (services.CalendarDay) and its arithmetic (services.workdays) stay in services and are lent to
+# this layer through this hook rather than moved down: the table is edited, imported, synced and
+# recomputed from there (the calendar pages, import_calendar, the recompute after a correction),
+# and moving a model between apps means a state-only migration pair on a live table while its
+# owner stays above. Only the card layer sits below services; the later domains (subsidies,
+# liaison) are apps above services and import services.workdays directly. So one table and one
+# implementation, and cards still never imports services (import-linter contract).
+@dataclass(frozen=True)
+class WorkingDayClock:
+    """Working-day arithmetic over the portal's calendar (DESIGN.md "Working days and SLA
+    clocks"); each function returns whether every day it counted had a confirmed row."""
+
+    # The N-th working day after a date (the date itself not counted), and verified.
+    add_working_days: Callable[[datetime.date, int], tuple[datetime.date, bool]]
+    # Working days d with after < d <= through, and verified.
+    working_days_between: Callable[[datetime.date, datetime.date], tuple[int, bool]]
+    # 24:00 of a day in Asia/Shanghai (00:00 of the next day), the instant a limit runs out.
+    end_of_day: Callable[[datetime.date], datetime.datetime]
+    # The Asia/Shanghai date of an instant.
+    local_date: Callable[[datetime.datetime], datetime.date]
+    # 督办: still open this many working days after the deadline.
+    escalate_after_days: int
+
+
+_clock: WorkingDayClock | None = None
+
+
+def set_working_day_clock(clock: WorkingDayClock) -> None:
+    global _clock
+    _clock = clock
+
+
+def working_day_clock() -> WorkingDayClock:
+    """The registered clock. Without one a review deadline cannot be counted: failing loudly
+    beats an application that silently never falls due."""
+    if _clock is None:
+        raise ImproperlyConfigured(
+            "No working-day clock registered: services registers it in ServicesConfig.ready()."
+        )
+    return _clock

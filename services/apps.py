@@ -19,6 +19,20 @@ class ServicesConfig(AppConfig):
         set_tier_services_provider(
             lambda tier: list(ServiceType.objects.for_tier(tier).values_list("name", flat=True))
         )
+        # Card reviews count their limit (审核时限) on this layer's working-day calendar.
+        from cards.hooks import WorkingDayClock, set_working_day_clock
+        from services import workdays
+        from services.clocks import ESCALATE_AFTER_DAYS
+
+        set_working_day_clock(
+            WorkingDayClock(
+                add_working_days=workdays.add_working_days,
+                working_days_between=workdays.working_days_between,
+                end_of_day=workdays.end_of_day,
+                local_date=workdays.local_date,
+                escalate_after_days=ESCALATE_AFTER_DAYS,
+            )
+        )
         # The catalogue is public; the rest by role (pages: services/views/).
         navigation.register(
             "服务事项", "services:catalogue", [*Role.values, navigation.ANONYMOUS], order=30

@@ -14,6 +14,7 @@ import chinese_calendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from cards.review_clock import review_recompute_open
 from portal.audit import audit_record
 from services.clocks import recompute_open
 from services.models import CalendarDay, DaySource
@@ -31,6 +32,13 @@ HOLIDAY_NAMES = {
 }
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "工作日", "上班"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "休息日", "休息", "放假"}
+
+
+def _recompute_deadlines(changed: datetime.date) -> None:
+    """Deadlines are derived from the calendar: after a change, those of open requests and of
+    undecided card applications (审核时限) follow it, batch by batch under row locks."""
+    recompute_open(changed=changed)
+    review_recompute_open(changed=changed)
 
 
 def official_years() -> range:
@@ -89,7 +97,7 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
             update_fields=["is_workday", "note", "source"],
         )
         audit_record(action="calendar.sync", actor=actor, year=year, days=len(rows))
-    recompute_open(changed=datetime.date(year, 1, 1))
+    _recompute_deadlines(changed=datetime.date(year, 1, 1))
     return len(rows)
 
 
@@ -142,7 +150,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
             first=str(min(r[0] for r in rows)),
             last=str(max(r[0] for r in rows)),
         )
-    recompute_open(changed=min(r[0] for r in rows))
+    _recompute_deadlines(changed=min(r[0] for r in rows))
     return len(objects)
 
 
@@ -171,7 +179,7 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
         )
     # Open deadlines follow the corrected calendar (deadlines are derived, see clocks),
     # after the change has committed, batch by batch under row locks.
-    recompute_open(changed=day)
+    _recompute_deadlines(changed=day)
     return entry
 
 

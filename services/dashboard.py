@@ -36,6 +36,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from cards.models import CardApplication
+from cards.models.applications import REVIEW_OPEN_STATUSES, TERMINAL_STATUSES
 from portal.models import Department
 from services.models import (
     OPEN_STATUSES,
@@ -268,6 +270,36 @@ def headline(period: Period, *, department=None, now=None) -> dict:
         followups.aggregate(
             followups_open=Count("id"), followups_overdue=Count("id", filter=Q(due_at__lte=now))
         )
+    )
+    return figures
+
+
+def card_reviews(period: Period, *, now=None) -> dict:
+    """优才卡审核: the organization department's own clock (审核时限, cards.review_clock),
+    counted as the requests are (one aggregate query):
+
+    - ``received``: applications first submitted in the period (the review clock started);
+    - ``reviewed`` / ``reviewed_on_time``: decided (approved or rejected) in the period, and
+      of those decided before their deadline (the verdict frozen at the decision);
+    - ``open`` / ``open_overdue``: undecided now (submitted, or returned for correction), first
+      submitted by the end of the period; overdue: the running deadline has passed (returned in
+      time the clock stands still; returned late it still counts);
+    - ``escalated``: open and 2 working days past the deadline (督办);
+    - ``on_time_rate = reviewed_on_time / (reviewed + open_overdue)``, None when 0 / 0.
+    """
+    now = now or timezone.now()
+    decided = period.q("decided_at") & Q(status__in=TERMINAL_STATUSES)
+    backlog = Q(status__in=REVIEW_OPEN_STATUSES, review_started_at__lt=period.end)
+    figures = CardApplication.objects.aggregate(
+        received=Count("id", filter=period.q("review_started_at")),
+        reviewed=Count("id", filter=decided),
+        reviewed_on_time=Count("id", filter=decided & Q(reviewed_on_time=True)),
+        open=Count("id", filter=backlog),
+        open_overdue=Count("id", filter=backlog & Q(review_due_at__lte=now)),
+        escalated=Count("id", filter=backlog & Q(review_escalate_at__lte=now)),
+    )
+    figures["on_time_rate"] = _rate(
+        figures["reviewed_on_time"], figures["reviewed"], figures["open_overdue"]
     )
     return figures
 

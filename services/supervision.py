@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.review_supervision import review_sweep
 from portal.models import Role, User
 from portal.notify import notification_create
 from services.clocks import due_soon_at
@@ -131,7 +132,8 @@ def supervise(request_id: int, now=None) -> int:
 
 
 def sla_sweep(now=None, batch_size: int = BATCH_SIZE) -> int:
-    """One supervision sweep (beat: every 5 minutes; ``manage.py sla_sweep``)."""
+    """One supervision sweep (beat: every 5 minutes; ``manage.py sla_sweep``): requests, then
+    card reviews (cards.review_supervision, the same levels on the application's clock)."""
     now = now or timezone.now()
     total, seen = 0, set()
     while True:
@@ -149,4 +151,4 @@ def sla_sweep(now=None, batch_size: int = BATCH_SIZE) -> int:
         if len(due) < batch_size:
             break
     logger.info("sla sweep at %s: %s notifications", now.isoformat(), total)
-    return total
+    return total + review_sweep(now, batch_size)

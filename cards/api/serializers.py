@@ -1,6 +1,8 @@
 """Input and output shapes of the cards API. Types only: the rules live in the domain modules."""
 
 from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cards.applications import missing_evidence
@@ -14,6 +16,7 @@ from cards.models import (
     DocumentKind,
     Tier,
 )
+from cards.review_clock import review_sla
 from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
 from portal.identity import mask_name
 from portal.models import Role
@@ -78,12 +81,29 @@ class CardRef(serializers.ModelSerializer):
         fields = ["number", "tier", "valid_until"]
 
 
+class ReviewClockOutput(serializers.Serializer):
+    """审核时限 (cards.review_clock): the limit copied at the first submission, the running
+    deadline (24:00 of its last working day, as the next day's 00:00), and the verdict frozen
+    at the decision."""
+
+    days = serializers.IntegerField(allow_null=True, help_text="审核时限（工作日）")
+    started_at = serializers.DateTimeField(allow_null=True, help_text="首次提交，计时起点")
+    due_at = serializers.DateTimeField(allow_null=True, help_text="审核期限；暂停或办结后为空")
+    escalate_at = serializers.DateTimeField(allow_null=True, help_text="督办时间")
+    paused = serializers.BooleanField(help_text="退回补正期间暂停计时")
+    overdue = serializers.BooleanField()
+    escalated = serializers.BooleanField()
+    reviewed_on_time = serializers.BooleanField(allow_null=True, help_text="办结时是否按时")
+    calendar_verified = serializers.BooleanField()
+
+
 class ApplicationSummary(serializers.ModelSerializer):
     """A row of the application list."""
 
     criteria = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     talent = serializers.SerializerMethodField()
     card = CardRef(allow_null=True)
+    review = serializers.SerializerMethodField()
 
     class Meta:
         model = CardApplication
@@ -99,10 +119,16 @@ class ApplicationSummary(serializers.ModelSerializer):
             "decided_at",
             "approved_tier",
             "card",
+            "review",
         ]
 
     def get_talent(self, obj) -> dict:
         return {"real_name_masked": mask_name(obj.talent.real_name)}
+
+    @extend_schema_field(ReviewClockOutput)
+    def get_review(self, obj) -> dict:
+        review = review_sla(obj, timezone.now())
+        return ReviewClockOutput(review).data
 
 
 class ApplicationOutput(ApplicationSummary):

@@ -9,6 +9,7 @@ from cards.models.applications import (
 )
 from cards.models.cards import Card, CardEvent, CardNumberSequence, CardScan, CardStatus, QrToken
 from cards.models.criteria import Category, Criterion, DocumentKind, Tier
+from cards.models.review import CardReviewNotice, ReviewLevel, ReviewLimit
 
 __all__ = [
     "ApplicationDocument",
@@ -19,11 +20,14 @@ __all__ = [
     "CardApplication",
     "CardEvent",
     "CardNumberSequence",
+    "CardReviewNotice",
     "CardScan",
     "CardStatus",
     "Category",
     "Criterion",
     "DocumentKind",
     "QrToken",
+    "ReviewLevel",
+    "ReviewLimit",
     "Tier",
 ]

@@ -20,6 +20,8 @@ OPEN_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, Applicati
 # States in which the talent may still change the application and its documents.
 EDITABLE_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED)
 TERMINAL_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+# Submitted and not yet decided: the review clock has started (a return pauses it).
+REVIEW_OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
 
 
 class ApplicationKind(models.TextChoices):
@@ -83,6 +85,18 @@ class CardApplication(models.Model):
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+    # The review clock (审核时限, cards.review_clock). Facts: the limit copied at the first
+    # submission and when that was (returns and resubmissions are the events). Derived from
+    # them and the calendar: the deadline, 督办 and the sweep's next look, set only while a
+    # clock runs (submitted, or returned after the deadline had passed) and cleared at the
+    # decision, whose verdict is frozen in reviewed_on_time.
+    review_days = models.PositiveSmallIntegerField("审核时限（工作日）", null=True, blank=True)
+    review_started_at = models.DateTimeField("审核计时起点（首次提交）", null=True, blank=True)
+    review_due_at = models.DateTimeField("审核期限", null=True, blank=True)
+    review_escalate_at = models.DateTimeField("督办时间", null=True, blank=True)
+    review_next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
+    reviewed_on_time = models.BooleanField("按时办结", null=True, blank=True)
+    review_calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
 
     objects = CardApplicationQuerySet.as_manager()
 
@@ -104,10 +118,26 @@ class CardApplication(models.Model):
                 condition=~Q(status=ApplicationStatus.REJECTED) | ~Q(reject_reason=""),
                 name="cardapplication_rejection_has_reason",
             ),
+            # A decided (or draft) application has no running review clock.
+            models.CheckConstraint(
+                condition=Q(status__in=REVIEW_OPEN_STATUSES)
+                | Q(review_due_at__isnull=True, review_next_notice_at__isnull=True),
+                name="cardapplication_review_clock_only_while_open",
+            ),
         ]
         indexes = [
             # The review queue: submitted applications, oldest first.
             models.Index(fields=["status", "submitted_at"], name="cardapp_queue_idx"),
+            # The review queue by deadline (nearest first) and the dashboard's open overdue
+            # count (status in submitted/returned, review_due_at <= now).
+            models.Index(fields=["status", "review_due_at"], name="cardapp_review_due_idx"),
+            # The supervision sweep: due rows only (services.supervision.sla_sweep →
+            # cards.review_supervision.review_sweep reads review_next_notice_at <= now).
+            models.Index(
+                fields=["review_next_notice_at"],
+                condition=Q(review_next_notice_at__isnull=False),
+                name="cardapp_review_notice_idx",
+            ),
         ]
 
     def __str__(self):

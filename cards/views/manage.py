@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from cards import applications as domain
@@ -30,7 +31,9 @@ from cards.models import (
     CardStatus,
     Tier,
 )
+from cards.models.applications import REVIEW_OPEN_STATUSES
 from cards.qr import REASON_LABELS
+from cards.review_clock import review_sla
 from cards.views.common import (
     CARD_EVENT_LABELS,
     PAGE_SIZE,
@@ -39,7 +42,7 @@ from cards.views.common import (
     flash_domain_error,
     timeline,
 )
-from cards.views.talent import evidence_checklist, labelled
+from cards.views.talent import evidence_checklist, labelled, review_context
 from portal.errors import DomainError
 from portal.identity import mask_name
 from portal.views.reveal import never_cached, reveal_panel, reveal_post
@@ -57,24 +60,40 @@ def _query_without_page(request) -> str:
 @admin_page
 @require_safe
 def review_queue(request):
-    """优才卡审核: applications by status (submitted by default), oldest first."""
+    """优才卡审核: applications by status (submitted by default). Undecided ones come nearest
+    review deadline first (审核时限, cards.review_clock), overdue ones marked; the others
+    oldest submission first."""
     params = request.GET.copy()
     params.setdefault("status", ApplicationStatus.SUBMITTED)
     form = QueueFilterForm(params)
-    status = form.cleaned_data["status"] if form.is_valid() else ApplicationStatus.SUBMITTED
+    valid = form.is_valid()
+    status = form.cleaned_data["status"] if valid else ApplicationStatus.SUBMITTED
+    overdue_only = valid and form.cleaned_data["overdue"]
+    now = timezone.now()
     queryset = (
         CardApplication.objects.visible_to(request.user)
         .select_related("talent")
         .prefetch_related("criteria")
-        # Served by index cardapp_queue_idx (status, submitted_at).
-        .order_by(F("submitted_at").asc(nulls_last=True), "created_at", "id")
     )
-    if status:
+    if status == QueueFilterForm.OPEN:
+        queryset = queryset.filter(status__in=REVIEW_OPEN_STATUSES)
+    elif status:
         queryset = queryset.filter(status=status)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    if overdue_only:
+        queryset = queryset.filter(status__in=REVIEW_OPEN_STATUSES, review_due_at__lte=now)
+    by_deadline = overdue_only or status in (ApplicationStatus.SUBMITTED, QueueFilterForm.OPEN)
+    if by_deadline:
+        # Served by index cardapp_review_due_idx (status, review_due_at); returned in time
+        # (the clock stands still, no deadline) after the running ones.
+        order = (F("review_due_at").asc(nulls_last=True), "submitted_at", "id")
+    else:
+        # Served by index cardapp_queue_idx (status, submitted_at).
+        order = (F("submitted_at").asc(nulls_last=True), "created_at", "id")
+    page = Paginator(queryset.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     for app in page.object_list:
         app.talent_name_masked = mask_name(app.talent.real_name)
         app.criteria_codes = [c.code for c in app.criteria.all()]
+        app.review = review_sla(app, now)
     return render(
         request,
         "cards/manage/queue.html",
@@ -82,6 +101,8 @@ def review_queue(request):
             "form": form,
             "page": page,
             "status": status,
+            "overdue_only": overdue_only,
+            "by_deadline": by_deadline,
             "waiting": status == ApplicationStatus.SUBMITTED,
             "query": _query_without_page(request),
         },
@@ -157,6 +178,7 @@ def render_review(
             "accepted": set(accepted or []),
             "highest": initial["tier"],
             "wait_ended_at": wait_ended_at(app),
+            **review_context(app),
         },
         status=status,
     )

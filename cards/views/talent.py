@@ -33,6 +33,7 @@ from cards.models import (
 from cards.models.applications import OPEN_STATUSES
 from cards.photos import photo_limit_label
 from cards.qr import qr_issue
+from cards.review_clock import review_limit_days, review_sla
 from cards.views.common import (
     add_errors,
     flash_domain_error,
@@ -265,8 +266,18 @@ def render_application(
         "groups": criteria_by_tier(chosen) if editable else [],
         "chosen": chosen,
         "Status": ApplicationStatus,
+        **review_context(app),
     }
     return render(request, "cards/application_detail.html", context, status=status)
+
+
+def review_context(app: CardApplication) -> dict:
+    """The review clock (审核时限) as the pages show it: the limit copied at submission, or
+    for a draft the one it will get."""
+    days = app.review_days
+    if days is None and app.status == ApplicationStatus.DRAFT:
+        days = review_limit_days(app.kind)
+    return {"review": review_sla(app, timezone.now()), "review_days": days}
 
 
 @talent_page

@@ -56,9 +56,26 @@ class SummaryRow(serializers.Serializer):
     transferred_out = serializers.IntegerField(required=False)
 
 
+class CardReviewFigures(serializers.Serializer):
+    """优才卡审核 (services.dashboard.card_reviews): the organization department's own clock."""
+
+    received = serializers.IntegerField(help_text="期间内首次提交的申请")
+    reviewed = serializers.IntegerField(help_text="期间内作出认定或不予认定决定的")
+    reviewed_on_time = serializers.IntegerField(help_text="其中在审核时限内办结的")
+    open = serializers.IntegerField(help_text="期间截止前已提交、当前未办结的（含退回补正）")
+    open_overdue = serializers.IntegerField(help_text="其中当前已超过审核期限的")
+    escalated = serializers.IntegerField(help_text="其中已超期满2个工作日（督办）的")
+    on_time_rate = serializers.FloatField(
+        allow_null=True, help_text="reviewed_on_time ÷ (reviewed + open_overdue)，分母为0时为空"
+    )
+
+
 class SummaryOutput(serializers.Serializer):
     to_date = serializers.DateField(source="to")
     rows = SummaryRow(many=True)
+    card_reviews = CardReviewFigures(
+        allow_null=True, help_text="优才卡审核（仅组织部人才办可见，部门负责人为空）"
+    )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -82,8 +99,12 @@ class SlaSummary(APIView):
         group_by = request.query_params.get("group_by", "department")
         if group_by not in ("department", "service_type"):
             raise ValidationError({"group_by": ["可选 department 或 service_type。"]})
-        rows = dashboard.summary(period, group_by, department=scope(request.user))
-        return Response(SummaryOutput({"from": period.first, "to": period.last, "rows": rows}).data)
+        department = scope(request.user)
+        rows = dashboard.summary(period, group_by, department=department)
+        # Card reviews are the organization department's own work, not a lead's department's.
+        reviews = dashboard.card_reviews(period) if department is None else None
+        output = {"from": period.first, "to": period.last, "rows": rows, "card_reviews": reviews}
+        return Response(SummaryOutput(output).data)
 
 
 class OverdueRow(RequestSummary):

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cards.review_clock import review_limits
 from cards.views.common import role_page
 from portal.identity import mask_name
 from portal.models import Department, Role
@@ -146,6 +147,8 @@ def dashboard_page(request):
         error, period = PERIOD_ERROR, dashboard.Period.parse(None, None, today=today)
     links = _Links(period)
     figures = dashboard.headline(period, department=department, now=now)
+    # Card reviews are the organization department's own work: shown to admins only.
+    reviews = dashboard.card_reviews(period, now=now) if department is None else None
     trend = dashboard.weekly_trend(department=department, now=now)
     distribution = dashboard.resolve_time_distribution(period, department=department)
     period_query = urlencode({"from": period.first, "to": period.last})
@@ -158,6 +161,9 @@ def dashboard_page(request):
         "figures": figures,
         "rate_text": _percent(figures["on_time_rate"]),
         "links": links.headline(),
+        "card_reviews": reviews,
+        "card_reviews_rate": _percent(reviews["on_time_rate"]) if reviews else "",
+        "review_limits": review_limits() if reviews else {},
         "by_department": _table(
             dashboard.summary(period, "department", department=department, now=now),
             "department",
