@@ -113,6 +113,27 @@ def test_the_limit_is_data_and_copied_at_submission(talent, other_talent, admin_
     assert (fresh(first).review_days, fresh(second).review_days) == (10, 3)
 
 
+def test_the_talent_office_edits_a_limit_in_the_admin(
+    client, talent, other_talent, admin_user, client_for
+):
+    before = submit_at(client_for(talent), at(2026, 3, 2, 9, 0))
+    limit = ReviewLimit.objects.get(kind="new")
+    client.force_login(admin_user)
+    url = f"/admin/cards/reviewlimit/{limit.pk}/change/"
+    refused = client.post(url, {"working_days": "0"})
+    assert refused.status_code == 200 and ReviewLimit.objects.get(kind="new").working_days == 10
+    assert client.post(url, {"working_days": "7"}).status_code == 302
+    limit.refresh_from_db()
+    assert (limit.working_days, limit.updated_by) == (7, admin_user)
+    event = AuditEvent.objects.get(action="review_limit.change")
+    assert event.detail["working_days"] == 7 and event.object_id == str(limit.pk)
+    after = submit_at(client_for(other_talent), at(2026, 3, 2, 9, 0))
+    # Monday 03-02 + 7: 03-03 … 03-11; the application submitted before keeps its 10 days.
+    assert after["review"]["days"] == 7
+    assert after["review"]["due_at"] == "2026-03-12T00:00:00+08:00"
+    assert read(client_for(admin_user), at(2026, 3, 2, 10, 0), before)["review"]["days"] == 10
+
+
 def test_a_change_of_employer_gets_five_working_days(talent, admin_user, client_for):
     client = client_for(talent)
     with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False):
@@ -166,6 +187,42 @@ def test_returned_after_the_deadline_it_stays_overdue_and_supervised(
     resumed = act(own, at(2026, 3, 19, 10, 0), app, "submit")
     assert resumed["review"]["due_at"] == "2026-03-19T00:00:00+08:00"
     assert resumed["review"]["overdue"] is True
+
+
+def test_the_backfill_gives_earlier_applications_the_same_clock(
+    talent, other_talent, admin_user, client_for
+):
+    """services 0011 recomputes, from the events and the calendar, what the transitions
+    would have stored for applications submitted before the clock existed."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module(
+        "services.migrations.0011_backfill_card_review_clocks"
+    ).backfill
+    admin, own = client_for(admin_user), client_for(talent)
+    paused_then_resumed = submit_at(own, at(2026, 3, 2, 9, 0))
+    act(admin, at(2026, 3, 4, 15, 0), paused_then_resumed, "return", RETURN)
+    act(own, at(2026, 3, 9, 11, 0), paused_then_resumed, "submit")
+    decided_late = submit_at(client_for(other_talent), at(2026, 2, 13, 9, 0))
+    act(admin, at(2026, 3, 6, 0, 0), decided_late, "approve")
+    columns = [
+        "review_days", "review_started_at", "review_due_at", "review_escalate_at",
+        "review_next_notice_at", "reviewed_on_time", "review_calendar_verified",
+    ]  # fmt: skip
+    expected = list(CardApplication.objects.order_by("pk").values_list(*columns))
+    CardApplication.objects.update(
+        review_days=None,
+        review_started_at=None,
+        review_due_at=None,
+        review_escalate_at=None,
+        review_next_notice_at=None,
+        reviewed_on_time=None,
+    )
+    backfill(apps, None)
+    assert list(CardApplication.objects.order_by("pk").values_list(*columns)) == expected
+    assert expected[0][2] == at(2026, 3, 20, 0, 0) and expected[1][5] is False
 
 
 # --- the sweep --------------------------------------------------------------------------------
