@@ -17,105 +17,176 @@ def seed_limits(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cards', '0002_card_photo'),
+        ("cards", "0002_card_photo"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CardReviewNotice',
+            name="CardReviewNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('due_soon', '即将超期'), ('overdue', '已超期'), ('escalated', '督办')], max_length=10)),
-                ('deadline', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("due_soon", "即将超期"),
+                            ("overdue", "已超期"),
+                            ("escalated", "督办"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("deadline", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': '审核督查记录',
-                'verbose_name_plural': '审核督查记录',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "审核督查记录",
+                "verbose_name_plural": "审核督查记录",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewLimit',
+            name="ReviewLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', '首次申请'), ('renewal', '到期续期'), ('change', '信息变更（更换单位）')], max_length=10, unique=True, verbose_name='申请类型')),
-                ('working_days', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='审核时限（工作日）')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "首次申请"),
+                            ("renewal", "到期续期"),
+                            ("change", "信息变更（更换单位）"),
+                        ],
+                        max_length=10,
+                        unique=True,
+                        verbose_name="申请类型",
+                    ),
+                ),
+                (
+                    "working_days",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="审核时限（工作日）",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '优才卡审核时限',
-                'verbose_name_plural': '优才卡审核时限',
-                'ordering': ['kind'],
+                "verbose_name": "优才卡审核时限",
+                "verbose_name_plural": "优才卡审核时限",
+                "ordering": ["kind"],
             },
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_calendar_verified',
-            field=models.BooleanField(default=True, verbose_name='期限所用日历均已核实'),
+            model_name="cardapplication",
+            name="review_calendar_verified",
+            field=models.BooleanField(default=True, verbose_name="期限所用日历均已核实"),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_days',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='审核时限（工作日）'),
+            model_name="cardapplication",
+            name="review_days",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="审核时限（工作日）"
+            ),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='审核期限'),
+            model_name="cardapplication",
+            name="review_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="审核期限"),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_escalate_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='督办时间'),
+            model_name="cardapplication",
+            name="review_escalate_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="督办时间"),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_next_notice_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='下次督查时间'),
+            model_name="cardapplication",
+            name="review_next_notice_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="下次督查时间"),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='review_started_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='审核计时起点（首次提交）'),
+            model_name="cardapplication",
+            name="review_started_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="审核计时起点（首次提交）"
+            ),
         ),
         migrations.AddField(
-            model_name='cardapplication',
-            name='reviewed_on_time',
-            field=models.BooleanField(blank=True, null=True, verbose_name='按时办结'),
+            model_name="cardapplication",
+            name="reviewed_on_time",
+            field=models.BooleanField(blank=True, null=True, verbose_name="按时办结"),
         ),
         migrations.AddIndex(
-            model_name='cardapplication',
-            index=models.Index(fields=['status', 'review_due_at'], name='cardapp_review_due_idx'),
+            model_name="cardapplication",
+            index=models.Index(fields=["status", "review_due_at"], name="cardapp_review_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='cardapplication',
-            index=models.Index(condition=models.Q(('review_next_notice_at__isnull', False)), fields=['review_next_notice_at'], name='cardapp_review_notice_idx'),
+            model_name="cardapplication",
+            index=models.Index(
+                condition=models.Q(("review_next_notice_at__isnull", False)),
+                fields=["review_next_notice_at"],
+                name="cardapp_review_notice_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cardapplication',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ('submitted', 'returned')), models.Q(('review_due_at__isnull', True), ('review_next_notice_at__isnull', True)), _connector='OR'), name='cardapplication_review_clock_only_while_open'),
+            model_name="cardapplication",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ("submitted", "returned")),
+                    models.Q(
+                        ("review_due_at__isnull", True), ("review_next_notice_at__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="cardapplication_review_clock_only_while_open",
+            ),
         ),
         migrations.AddField(
-            model_name='cardreviewnotice',
-            name='application',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_notices', to='cards.cardapplication'),
+            model_name="cardreviewnotice",
+            name="application",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="review_notices",
+                to="cards.cardapplication",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewlimit',
-            name='updated_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewlimit",
+            name="updated_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cardreviewnotice',
-            constraint=models.UniqueConstraint(fields=('application', 'level', 'deadline'), name='cardreviewnotice_once'),
+            model_name="cardreviewnotice",
+            constraint=models.UniqueConstraint(
+                fields=("application", "level", "deadline"), name="cardreviewnotice_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewlimit',
-            constraint=models.CheckConstraint(condition=models.Q(('working_days__gte', 1)), name='reviewlimit_at_least_one_day'),
+            model_name="reviewlimit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("working_days__gte", 1)), name="reviewlimit_at_least_one_day"
+            ),
         ),
         migrations.RunPython(seed_limits, migrations.RunPython.noop),
     ]
