@@ -84,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set on an account made or reset by the talent office: the initial password was shown to
     # another person, so nothing but changing it is allowed until the holder has.
     must_change_password = models.BooleanField("须修改密码", default=False)
+    # Part of every page session's hash (``get_session_auth_hash``): raising it ends every
+    # session of the account at its next request, which Django's own hash (of the password)
+    # does only when the password changes (deactivation, a new authenticator, a lost phone).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
 
     objects = UserManager()
@@ -159,6 +163,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_active and self.role == Role.ADMIN:
             return app_label in ADMIN_MANAGED_APPS
         return super().has_module_perms(app_label)
+
+    # --- sessions ---------------------------------------------------------------------------
+    def _get_session_auth_hash(self, secret=None):
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "portal.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def sessions_end(self) -> None:
+        """End every page session of this account (they fail their hash check next time)."""
+        type(self).objects.filter(pk=self.pk).update(session_epoch=models.F("session_epoch") + 1)
+        self.refresh_from_db(fields=["session_epoch"])
 
     @property
     def display_name(self) -> str:
