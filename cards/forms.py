@@ -141,7 +141,12 @@ class QueueFilterForm(forms.Form):
 
 
 class CardFilterForm(forms.Form):
-    q = forms.CharField(label="卡号", required=False, max_length=20)
+    q = forms.CharField(
+        label="卡号或持卡人姓名",
+        required=False,
+        max_length=50,
+        help_text="卡号可只输入开头部分；姓名须完整。",
+    )
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *CardStatus.choices]
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from portal.banners import banners
 from portal.models import Role
+from portal.todo import todo_for
 
 ANONYMOUS = "anonymous"
 
@@ -61,8 +62,8 @@ def register_portal_items() -> None:
 
 
 def context(request):
-    """Template context: ``nav_items`` for the user's role, ``unread_notifications`` and the
-    site-wide ``banners`` (portal.banners)."""
+    """Template context: ``nav_items`` for the user's role, ``unread_notifications``, the
+    site-wide ``banners`` (portal.banners) and the header's ``todo`` (portal.todo)."""
     user = getattr(request, "user", None)
     if user is None:
         return {}
@@ -74,7 +75,7 @@ def context(request):
         verified = user.is_verified() if hasattr(user, "is_verified") else None
         if gate_reason(user, session_verified=verified):
             # Held at the gate (initial password, second factor): every link would bounce.
-            return {"nav_items": [], "unread_notifications": 0, "banners": []}
+            return {"nav_items": [], "unread_notifications": 0, "banners": [], "todo": None}
     for item in items_for(user):
         url = reverse(item.url_name)
         active = current == url if url == "/" else current.startswith(url)
@@ -84,4 +85,10 @@ def context(request):
         from portal.notify import unread_count
 
         unread = unread_count(user)
-    return {"nav_items": nav, "unread_notifications": unread, "banners": banners(request)}
+    return {
+        "nav_items": nav,
+        "unread_notifications": unread,
+        "banners": banners(request),
+        # The header's 待办 count (portal.todo; services registers the desk's).
+        "todo": todo_for(user),
+    }

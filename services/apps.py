@@ -9,7 +9,7 @@ class ServicesConfig(AppConfig):
         from django.urls import reverse
 
         from cards.hooks import set_tier_services_provider
-        from portal import banners, navigation
+        from portal import banners, navigation, todo
         from portal.audit import ACTION_LABELS
         from portal.models import Role
         from services import signals  # noqa: F401  (connects on import)
@@ -63,6 +63,10 @@ class ServicesConfig(AppConfig):
         from services.views.supervision import calendar_banner
 
         banners.register(calendar_banner)
+        # Staff and leads see in the header how many requests wait for them (待办).
+        from services.todo import desk_todo
+
+        todo.register(desk_todo)
         ACTION_LABELS.update(
             {
                 "service_type.create": "新增服务事项",

@@ -11,7 +11,7 @@ from portal.models import Role, User
 from portal.notify import notification_create
 from services.links import desk_link
 from services.models import FollowUp, Rating, RequestEvent, RequestStatus, ServiceRequest
-from services.workdays import deadline
+from services.workdays import deadline, deadline_text
 
 SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
 BAD_SCORE = 2
@@ -62,6 +62,17 @@ def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", reques
     return rating
 
 
+def followup_promise(followup: FollowUp) -> str:
+    """What the talent is told while the follow-up of their bad rating is open: who will call
+    back, and by when (the deadline written as every deadline of the portal)."""
+    return f"部门负责人将在 {deadline_text(followup.due_at)} 前回访。"
+
+
+def pending_followup(req: ServiceRequest, user) -> FollowUp | None:
+    """The follow-up of ``req`` still waiting for the lead, if ``user`` may know of it."""
+    return FollowUp.objects.visible_to(user).open().filter(request=req).first()
+
+
 def _open_followup(req: ServiceRequest, now) -> FollowUp:
     due, _ = deadline(now, settings.FOLLOWUP_DAYS)
     followup = FollowUp.objects.create(
@@ -73,7 +84,7 @@ def _open_followup(req: ServiceRequest, now) -> FollowUp:
             recipient=lead,
             kind="followup_opened",
             title=f"{req.number} 收到差评，请回访整改",
-            body=f"请于 {timezone.localtime(due):%Y-%m-%d %H:%M} 前完成回访并填写整改情况。",
+            body=f"请于 {deadline_text(due)} 前完成回访并填写整改情况。",
             link=desk_link(req),
             dedupe_key=f"followup_opened:{followup.pk}:{lead.pk}",
         )

@@ -236,9 +236,20 @@ class FollowUpForm(forms.Form):
     note = _text("回访及整改情况", rows=3)
 
 
+# What the request search boxes take (services.search.request_search).
+SEARCH_HELP = "申请编号可只输入开头部分；优才卡号须完整；申请人姓名须完整。"
+
+
 class ManageFilterForm(forms.Form):
     """Filters of the organization department's list of all requests."""
 
+    q = forms.CharField(
+        label="编号、卡号或姓名",
+        required=False,
+        max_length=50,
+        help_text=SEARCH_HELP,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "申请编号、卡号或完整姓名"}),
+    )
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部"), *RequestStatus.choices]
     )

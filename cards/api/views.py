@@ -24,6 +24,7 @@ from cards.models import (
     Criterion,
     Tier,
 )
+from cards.search import card_search
 from portal.api.permissions import role_permission
 from portal.models import Role
 from portal.uploads import serve_upload
@@ -282,10 +283,18 @@ class CardVerify(APIView):
 class CardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CardStatus.choices)
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=50,
+        help_text="卡号（可只输入开头部分）或持卡人的完整姓名",
+    )
 
     class Meta:
         model = Card
-        fields = ["status", "tier"]
+        fields = ["status", "tier", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return card_search(queryset, value)
 
 
 @extend_schema(summary="优才卡登记簿", tags=TAG)

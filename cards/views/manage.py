@@ -33,6 +33,7 @@ from cards.models import (
 )
 from cards.models.applications import REVIEW_OPEN_STATUSES
 from cards.qr import REASON_LABELS
+from cards.search import card_search
 from cards.review_clock import review_sla
 from cards.views.common import (
     CARD_EVENT_LABELS,
@@ -274,7 +275,8 @@ def review_reveal(request, pk: int):
 @admin_page
 @require_safe
 def card_list(request):
-    """优才卡登记簿: every card, filtered by status and tier, searched by number."""
+    """优才卡登记簿: every card, filtered by status and tier, searched by number prefix or the
+    holder's full name (cards.search, as the API)."""
     form = CardFilterForm(request.GET)
     queryset = Card.objects.visible_to(request.user).select_related("holder")
     if form.is_valid():
@@ -283,8 +285,7 @@ def card_list(request):
             queryset = queryset.filter(status=data["status"])
         if data["tier"]:
             queryset = queryset.filter(tier=data["tier"])
-        if data["q"].strip():
-            queryset = queryset.filter(number__icontains=data["q"].strip())
+        queryset = card_search(queryset, data["q"])
     page = Paginator(queryset.order_by("-issued_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -25,6 +25,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.search import request_search
 
 TAG = ["service-requests"]
 CONFLICT = OpenApiResponse(description="状态不允许此操作：{detail, code, status}")
@@ -71,10 +72,18 @@ class RequestFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(field_name="department__code", lookup_expr="iexact")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     assignee = django_filters.CharFilter(method="filter_assignee")
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=50,
+        help_text="申请编号（可只输入开头部分）、优才卡号或申请人的完整姓名",
+    )
 
     class Meta:
         model = ServiceRequest
-        fields = ["status", "service_type", "department", "overdue", "assignee"]
+        fields = ["status", "service_type", "department", "overdue", "assignee", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return request_search(queryset, value)
 
     def filter_overdue(self, queryset, name, value):
         now = timezone.now()

@@ -9,6 +9,7 @@ from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the
 from portal.identity import mask_name, mask_phone
 from portal.models import Role
 from services.clocks import sla
+from services.feedback import followup_promise
 from services.models import ServiceRequest
 from services.workflow import in_department
 
@@ -163,6 +164,11 @@ class FollowUpOutput(serializers.Serializer):
         return obj.closed_at is None and timezone.now() >= obj.due_at
 
 
+class FollowUpPromiseOutput(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    text = serializers.CharField(help_text="例如：部门负责人将在 2026-12-21 24:00 前回访。")
+
+
 class RequestOutput(RequestSummary):
     """One request, as its viewer may see it: internal notes only for the handling side,
     medical and minors' details only for the talent and the routed department."""
@@ -177,6 +183,7 @@ class RequestOutput(RequestSummary):
     stints = StintOutput(many=True)
     rating = serializers.SerializerMethodField()
     followup = serializers.SerializerMethodField()
+    followup_promise = serializers.SerializerMethodField()
 
     class Meta(RequestSummary.Meta):
         fields = [
@@ -190,6 +197,7 @@ class RequestOutput(RequestSummary):
             "stints",
             "rating",
             "followup",
+            "followup_promise",
         ]
 
     @property
@@ -226,6 +234,16 @@ class RequestOutput(RequestSummary):
         if followup is None or self.viewer.role == Role.TALENT:
             return None
         return FollowUpOutput(followup).data
+
+    def get_followup_promise(self, obj) -> FollowUpPromiseOutput(allow_null=True):
+        """While the follow-up of a bad rating is open: who calls back, by when. The talent
+        reads this (not ``followup``: what the department changed is for the handling side)."""
+        followup = getattr(obj, "followup", None)
+        if followup is None or followup.closed_at is not None:
+            return None
+        return FollowUpPromiseOutput(
+            {"due_at": followup.due_at, "text": followup_promise(followup)}
+        ).data
 
 
 class FileInput(serializers.Serializer):

@@ -329,6 +329,25 @@ class Rating(models.Model):
         return f"{self.request_id}: {self.score}"
 
 
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one access path, as the requests': the talent sees that the follow-ups of
+        their own requests are coming (the pages show them only the deadline), staff and leads
+        their department's, the organization department all of them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self.all()
+        if user.role == Role.TALENT:
+            return self.filter(request__talent=user)
+        if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
+            return self.filter(department_id=user.department_id)
+        return self.none()
+
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+
 class FollowUp(models.Model):
     """回访整改: a bad rating (score ≤ 2) the department lead must follow up by ``due_at``."""
 
@@ -345,6 +364,8 @@ class FollowUp(models.Model):
     note = models.TextField(blank=True)
     # When the organization department was told that the deadline passed (once).
     escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -24,6 +24,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.workdays import deadline_text
 
 PAGE_SIZE = 20
 
@@ -114,17 +115,6 @@ def perform(request, form, act) -> Outcome:
 
 
 # --- display --------------------------------------------------------------------------------
-def deadline_text(moment: datetime.datetime | None) -> str:
-    """A deadline as people say it: a limit ends at 24:00 of its last day (民法典 art. 203),
-    stored as 00:00 of the next one."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    if local.time() == datetime.time.min:
-        return f"{local.date() - datetime.timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
-
-
 def deadline_day(moment: datetime.datetime | None) -> str:
     """The last day of a limit (the day whose 24:00 it is)."""
     if moment is None:

@@ -12,6 +12,7 @@ from portal.models import Department, Role
 from services import dashboard
 from services.forms import ManageFilterForm
 from services.models import OPEN_STATUSES, DepartmentStint, FollowUp, Rating, ServiceType
+from services.search import request_search
 from services.views.common import (
     PAGE_SIZE,
     admin_page,
@@ -75,8 +76,9 @@ def apply_figure_filters(queryset, data: dict, now):
 @supervisor_list
 @require_safe
 def request_list(request):
-    """全部申请: filter by status, service, department, overdue, and by the filters the
-    dashboard's figures link with; newest first, or nearest deadline first for overdue ones.
+    """全部申请: search (services.search, as the API), filter by status, service, department,
+    overdue, and by the filters the dashboard's figures link with; newest first, or nearest
+    deadline first for overdue ones.
     Leads see their own department's requests (visible_to) and open them on their desk."""
     now = timezone.now()
     form = ManageFilterForm(
@@ -88,6 +90,7 @@ def request_list(request):
     ordering = ("-submitted_at", "-id")
     if form.is_valid():
         data = form.cleaned_data
+        queryset = request_search(queryset, data["q"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
         if data["service_type"]:

@@ -119,6 +119,7 @@ def render_request(
     """The talent's request page (also re-rendered with a form's errors after a POST)."""
     user = request.user
     can_rate = req.status == RequestStatus.RESOLVED and getattr(req, "rating", None) is None
+    followup = feedback.pending_followup(req, user)
     context = {
         "req": req,
         "sla": clock(req),
@@ -129,6 +130,8 @@ def render_request(
         "comments": comments(req),
         "attachments": attachments(req, request.user),
         "rating": rating_of(req),
+        # After a bad rating: the lead will call back, and by when (until they have).
+        "followup_promise": feedback.followup_promise(followup) if followup else "",
         "upload_limit": upload_limit_label(),
         # What the talent may do now (the domain functions decide; these only pick forms).
         "can_comment": workflow.is_owner(user, req) and req.status in COMMENTABLE,
@@ -153,10 +156,11 @@ def request_detail(request, number: str):
 
 
 def _talent_action(request, number, form, form_name, act, done):
+    """Run ``act``; ``done`` is the success message, or makes it from what ``act`` returned."""
     req = request_for(request, number)
     outcome = perform(request, form, lambda data: act(req, data))
     if outcome.done:
-        messages.success(request, done)
+        messages.success(request, done(outcome.result) if callable(done) else done)
     if outcome.done or outcome.refused:
         return redirect("services:request", number=number)
     req = request_for(request, number, detail=True)
@@ -226,8 +230,13 @@ def rate(request, number: str):
             comment=data["comment"],
             request=request,
         )
+        return feedback.pending_followup(req, request.user)
 
-    return _talent_action(request, number, form, "rate_form", act, "感谢您的评价！")
+    def done(followup):
+        # A bad rating opened a follow-up: the talent learns at once that a call will come.
+        return "感谢您的评价！" + (feedback.followup_promise(followup) if followup else "")
+
+    return _talent_action(request, number, form, "rate_form", act, done)
 
 
 # --- attachments ----------------------------------------------------------------------------
