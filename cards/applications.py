@@ -90,7 +90,7 @@ def _clean_fields(data: dict, errors: dict) -> dict:
     if "arrival_date" in data:
         value = data["arrival_date"]
         if value and not isinstance(value, datetime.date):
-            errors.setdefault("arrival_date", []).append("日期格式应为 YYYY-MM-DD。")
+            errors.setdefault("arrival_date", []).append("日期格式应为 年-月-日（如 2024-03-01）。")
         elif value and value > timezone.localdate():
             errors.setdefault("arrival_date", []).append("来巴工作时间不能晚于今天。")
         cleaned["arrival_date"] = value or None
@@ -109,7 +109,8 @@ def _clean_fields(data: dict, errors: dict) -> dict:
 def _check_kind(talent, kind: str) -> tuple[str, object]:
     """Which card (if any) the application is about; ValidationError when the kind does not fit."""
     if kind not in ApplicationKind.values:
-        raise ValidationError({"kind": ["申请类型无效，可选：new、renewal、change。"]})
+        choices = "、".join(ApplicationKind.labels)
+        raise ValidationError({"kind": [f"申请类型无效，可选：{choices}。"]})
     card = live_card(talent)
     today = timezone.localdate()
     status = card.effective_status(today) if card else None
@@ -213,7 +214,7 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
     _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
     errors: dict = {}
     if kind not in DocumentKind.values:
-        errors["kind"] = [f"材料类型无效，可选：{'、'.join(DocumentKind.values)}。"]
+        errors["kind"] = [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]
     try:
         if kind == DocumentKind.PHOTO:
             checked, upload = photo_check(upload)
@@ -308,9 +309,7 @@ def application_submit(*, application, actor, request=None) -> CardApplication:
                 errors[field] = [f"请填写{label}。"]
         missing = missing_evidence(app)
         if missing:
-            errors["documents"] = [
-                f"缺少证明材料：{DocumentKind(kind).label}（{kind}）" for kind in missing
-            ]
+            errors["documents"] = [f"缺少证明材料：{DocumentKind(kind).label}" for kind in missing]
             errors["missing_evidence"] = missing
         if errors:
             raise ValidationError(errors)

@@ -43,7 +43,7 @@ class ProfileForm(forms.Form):
         label="来巴工作时间",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"},
+        error_messages={"invalid": "日期格式应为 年-月-日（如 2024-03-01）。"},
     )
 
     PROFILE_FIELDS = (

@@ -20,11 +20,13 @@ USERNAME_TAKEN = "该用户名已被使用。"
 
 
 def _collect(errors: dict, field: str, check):
-    """Run ``check()``; file its ValidationError under ``field`` and return None on failure."""
+    """Run ``check()``; file its ValidationError under ``field`` and return None on failure.
+    One message per field (the first problem found, e.g. of several password validators):
+    a person fixes one thing at a time, and a list of overlapping complaints reads as noise."""
     try:
         return check()
     except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
+        errors.setdefault(field, []).extend(exc.messages[:1])
         return None
 
 
@@ -172,7 +174,7 @@ def account_create(
     if role != Role.TALENT:
         real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name)) or ""
     if role not in Role.values:
-        errors["role"] = [f"角色无效，可选：{', '.join(Role.values)}。"]
+        errors["role"] = [f"角色无效，可选：{'、'.join(Role.labels)}。"]
     department = None
     if department_code:
         department = Department.objects.active().filter(code=department_code.upper()).first()

@@ -37,7 +37,7 @@ def _new_password_errors(user: User, new_password: str) -> list[str]:
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        return exc.messages
+        return exc.messages[:1]  # one message per field: the first problem to fix
     if user.check_password(new_password):
         return ["新密码不能与当前密码相同。"]
     return []

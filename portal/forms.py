@@ -10,7 +10,12 @@ class RegisterForm(forms.Form):
         label="用户名", max_length=150, help_text="3至30个字符，可用字母、数字和 @ . + - _。"
     )
     real_name = forms.CharField(label="真实姓名", max_length=50)
-    id_type = forms.ChoiceField(label="证件类型", choices=IdType.choices, initial=IdType.RESIDENT)
+    id_type = forms.ChoiceField(
+        label="证件类型",
+        choices=IdType.choices,
+        initial=IdType.RESIDENT,
+        error_messages={"required": "请选择证件类型。", "invalid_choice": "请选择证件类型。"},
+    )
     # Not echoed back after an error: a page never shows an identity number in full.
     id_number = forms.CharField(
         label="证件号码",
@@ -33,6 +38,7 @@ class RegisterForm(forms.Form):
         label="确认密码",
         max_length=128,
         strip=False,
+        error_messages={"required": "请再次输入密码。"},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     consent = forms.BooleanField(

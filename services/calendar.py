@@ -72,7 +72,7 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
     """
     if year not in official_years():
         raise ValidationError(
-            f"chinese-calendar 暂无 {year} 年的放假安排数据，请用 import_calendar 导入国务院通知。"
+            f"系统内置的国务院放假安排暂无 {year} 年的数据，请在工作日历页面上传该年的放假安排。"
         )
     keep = set()
     if not overwrite_admin:
@@ -112,7 +112,9 @@ def parse_calendar_csv(text: str) -> list[tuple[datetime.date, bool, str]]:
         try:
             day = datetime.date.fromisoformat(line[0].strip())
         except ValueError:
-            errors.append(f"第{number}行：日期“{line[0].strip()}”格式应为 YYYY-MM-DD。")
+            errors.append(
+                f"第{number}行：日期“{line[0].strip()}”格式应为 年-月-日（如 2027-01-01）。"
+            )
             continue
         flag = line[1].strip().lower() if len(line) > 1 else ""
         if flag not in TRUE_WORDS | FALSE_WORDS:

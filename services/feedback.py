@@ -24,7 +24,7 @@ def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", reques
     FOLLOWUP_DAYS working days.
     """
     if isinstance(score, bool) or not isinstance(score, int) or score not in SCORE_LABELS:
-        raise ValidationError({"score": ["评分应为 1 至 5 的整数。"]})
+        raise ValidationError({"score": ["请选择评价：从1星（非常不满意）到5星（非常满意）。"]})
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise ValidationError({"comment": ["评价内容不能超过1000个字。"]})

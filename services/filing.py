@@ -74,7 +74,7 @@ def _clean_value(definition: dict, value):
         try:
             return datetime.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValidationError(f"{label}应为日期，格式 YYYY-MM-DD。") from None
+            raise ValidationError(f"{label}应为日期，格式为 年-月-日（如 2026-09-01）。") from None
     if kind == Datatype.BOOLEAN:
         if isinstance(value, bool):
             return value

@@ -80,7 +80,7 @@ def test_sync_marks_holidays_and_make_up_days_in_chinese(official):
 def test_sync_refuses_a_year_the_package_does_not_know(official):
     with pytest.raises(ValidationError, match="2027"):
         calendar_sync(year=2027)
-    with pytest.raises(CommandError, match="import_calendar"):
+    with pytest.raises(CommandError, match="请在工作日历页面上传"):
         call_command("sync_calendar", "--year", "2027")
 
 
@@ -114,7 +114,7 @@ def test_a_bad_csv_reports_every_bad_line():
     with pytest.raises(ValidationError) as info:
         parse_calendar_csv("date,is_workday\n2027-13-01,1\n2027-01-02,maybe\n2027-01-03,0\n")
     assert info.value.messages == [
-        "第2行：日期“2027-13-01”格式应为 YYYY-MM-DD。",
+        "第2行：日期“2027-13-01”格式应为 年-月-日（如 2027-01-01）。",
         "第3行：是否工作日应填 1/0、是/否 或 true/false。",
     ]
 

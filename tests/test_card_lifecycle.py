@@ -56,7 +56,7 @@ def test_the_whole_lifecycle(t, a, talent):
     body = response.json()
     assert set(body["missing_evidence"]) == {"photo", "id_card", "degree", "title", "contract"}
     assert len(body["documents"]) == 5 and any("学历学位证书" in m for m in body["documents"])
-    assert "缺少证明材料：证件照（photo）" in body["documents"]
+    assert "缺少证明材料：证件照" in body["documents"]
 
     for kind in ("photo", "id_card", "degree", "title", "contract"):
         assert upload(t, app["id"], kind).status_code == 201

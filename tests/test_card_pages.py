@@ -103,7 +103,7 @@ def test_the_talent_applies_uploads_and_submits_through_the_pages(client, talent
         ("职称证书", "title"),
         ("劳动合同或聘用证明", "contract"),
     ]:
-        assert f"缺少证明材料：{label}（{kind}）" in errors
+        assert f"缺少证明材料：{label}" in errors and f"（{kind}）" not in errors
     app.refresh_from_db()
     assert app.status == ApplicationStatus.DRAFT
 
@@ -183,7 +183,7 @@ def test_the_talent_edits_the_draft_and_removes_a_document(client, talent, t):
     # Submitting now names the empty position next to its field, and what is missing.
     html = client.post(f"/card/applications/{app['id']}/submit/").content.decode()
     assert "请填写职务/岗位" in field_error(html, "id_position")
-    assert "缺少证明材料：职称证书（title）" in html
+    assert "缺少证明材料：职称证书" in html and "（title）" not in html
 
     response = client.post(f"/card/applications/{app['id']}/documents/{document.pk}/delete/")
     assert response.status_code == 302

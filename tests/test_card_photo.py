@@ -88,7 +88,7 @@ def test_submit_is_refused_without_a_photo(t, app):
     assert response.status_code == 400
     body = response.json()
     assert body["missing_evidence"] == ["photo"]
-    assert body["documents"] == ["缺少证明材料：证件照（photo）"]
+    assert body["documents"] == ["缺少证明材料：证件照"]
 
     assert send_photo(t, app["id"], photo_bytes(kind="JPEG")).status_code == 201
     response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
@@ -101,7 +101,7 @@ def test_the_page_names_the_missing_photo_in_chinese(client, talent, t, app):
     client.force_login(talent)
     html = client.post(f"/card/applications/{app['id']}/submit/").content.decode()
     errors = html.split('id="submit-errors"', 1)[1].split("</div>", 1)[0]
-    assert "缺少证明材料：证件照（photo）" in errors
+    assert "缺少证明材料：证件照" in errors
     checklist = html.split('class="checklist"', 1)[1].split("</ul>", 1)[0]
     assert "证件照：<strong>缺少</strong>" in " ".join(checklist.split())
 

@@ -127,7 +127,7 @@ def test_every_invalid_field_is_reported_at_once(t):
         "fields.extra": ["本事项没有这一项。"],
         "fields.family_size": ["入住人数应为数字。"],
         "fields.room_type": ["意向户型须从给定选项中选择。"],
-        "fields.move_in_date": ["期望入住日期应为日期，格式 YYYY-MM-DD。"],
+        "fields.move_in_date": ["期望入住日期应为日期，格式为 年-月-日（如 2026-09-01）。"],
         "fields.current_housing": ["请填写目前居住情况。"],
         "fields.no_own_house": ["请填写本人及配偶在巴州区无自有住房。"],
     }

@@ -341,7 +341,7 @@ def test_the_talent_rates_a_resolved_request_once(client, carded, handler):
 
     response = client.post(detail + "rate/", {"rate-score": "", "rate-comment": "x"})
     assert response.status_code == 200
-    assert "评分应为 1 至 5 的整数" in field_error(response.content.decode(), "id_rate-score")
+    assert "请选择评价：从1星（非常不满意）到5星（非常满意）。" in field_error(response.content.decode(), "id_rate-score")
     response = client.post(detail + "rate/", {"rate-score": "5", "rate-comment": "很及时"})
     assert response.status_code == 302
     req.refresh_from_db()

@@ -61,8 +61,13 @@ def register(request):
             return render(request, "portal/register.html", {"form": form}, status=429)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+                name = field if field in form.fields else None
+                if name in form.errors:
+                    # One message per field: the domain's ("请填写用户名。") says more than the
+                    # form's generic one ("该字段是必填项。") about the same problem.
+                    del form.errors[name]
+                for error in errors[:1] if name else errors:
+                    form.add_error(name, error)
         else:
             if form_ok:
                 login(request, user, backend=BACKEND)

@@ -58,7 +58,7 @@ class CalendarDayUpdate(APIView):
         try:
             date = datetime.date.fromisoformat(day)
         except ValueError:
-            raise ValidationError({"date": ["日期格式应为 YYYY-MM-DD。"]}) from None
+            raise ValidationError({"date": ["日期格式应为 年-月-日（如 2027-01-01）。"]}) from None
         data = DayInput(data=request.data)
         data.is_valid(raise_exception=True)
         entry = calendar_set_day(

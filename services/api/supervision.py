@@ -29,7 +29,7 @@ def period_from(request) -> dashboard.Period:
         )
     except ValueError:
         raise ValidationError(
-            {"from": ["日期格式应为 YYYY-MM-DD，且截止日期不早于起始日期。"]}
+            {"from": ["日期格式应为 年-月-日（如 2026-03-01），且截止日期不早于起始日期。"]}
         ) from None
 
 

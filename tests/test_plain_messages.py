@@ -1,0 +1,159 @@
+"""Messages a person understands (issue 11 item 10): no internal codes in what people read,
+one message per field, 是/否 questions as a labelled choice."""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from cards.applications import application_create
+from portal.accounts import account_create
+from services.seed import seed_service_types
+from tests.cards_support import draft, upload
+from tests.factories import PASSWORD
+from tests.requests_support import give_card, request_in
+
+pytestmark = pytest.mark.django_db
+
+# What a code looks like in a message: a lowercase identifier (photo, id_card, renewal…).
+CODE = re.compile(r"[a-z][a-z_]+")
+
+
+def messages_of(body) -> list[str]:
+    """Every message of a 400 body (field → list of messages), nested lists flattened."""
+    found = []
+    for value in body.values() if isinstance(body, dict) else body:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list | dict):
+            found.extend(messages_of(value))
+    return found
+
+
+def field_errors(html: str) -> dict[str, list[str]]:
+    """The page's messages under each field (templates/includes/field.html)."""
+    errors: dict[str, list[str]] = {}
+    for field, text in re.findall(r'<small class="field-error" id="id_(\w+)_error">([^<]*)<', html):
+        errors.setdefault(field, []).append(text)
+    return errors
+
+
+def test_missing_evidence_is_named_without_its_code(api, talent, criteria):
+    client = api.as_user(talent)
+    app = draft(client)
+    for kind in app["missing_evidence"]:
+        if kind != "photo":
+            assert upload(client, app["id"], kind).status_code == 201
+    response = client.post(f"/api/v1/card-applications/{app['id']}/submit/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["documents"] == ["缺少证明材料：证件照"]
+    assert body["missing_evidence"] == ["photo"]  # the codes stay, as data for programs
+    wrong_kind = upload(client, app["id"], "diploma").json()
+    assert wrong_kind["kind"][0].startswith("材料类型无效，可选：证件照、身份证件、")
+    assert not CODE.search(wrong_kind["kind"][0])
+
+
+def test_an_application_kind_is_offered_by_its_name(talent, criteria):
+    with pytest.raises(ValidationError) as refused:
+        application_create(talent=talent, kind="upgrade", criteria=["D02"])
+    assert refused.value.message_dict["kind"] == [
+        "申请类型无效，可选：首次申请、到期续期、信息变更（更换单位）。"
+    ]
+
+
+def test_a_rating_out_of_range_says_what_to_choose(api, talent, handler, departments):
+    seed_service_types()
+    give_card(talent)
+    req = request_in("resolved", talent, handler)
+    response = api.as_user(talent).post(
+        f"/api/v1/service-requests/{req.number}/rate/", {"score": 7}
+    )
+    assert response.status_code == 400
+    (message,) = response.json()["score"]
+    assert "整数" not in message and message.startswith("请选择评价")
+
+
+def test_a_date_is_asked_for_as_people_write_it(api, talent, departments):
+    seed_service_types()
+    give_card(talent)
+    fields = {
+        "family_size": 3,
+        "room_type": "两室一厅",
+        "move_in_date": "下个月",
+        "current_housing": "租房",
+        "no_own_house": True,
+    }
+    response = api.as_user(talent).post(
+        "/api/v1/service-requests/", {"service_type": "HOUSING", "fields": fields}, format="json"
+    )
+    assert response.status_code == 400
+    message = response.json()["fields.move_in_date"][0]
+    assert "YYYY" not in message and "如 2026-09-01" in message
+
+
+def test_an_invalid_role_is_refused_with_role_names(admin_user):
+    with pytest.raises(ValidationError) as refused:
+        account_create(username="zjj_x", role="boss", real_name="张三", department_code="ZJJ")
+    (message,) = refused.value.message_dict["role"]
+    assert "经办人" in message and not CODE.search(message)
+
+
+def test_the_register_page_says_one_thing_per_field(client):
+    response = client.post(
+        "/accounts/register/",
+        {"username": "", "real_name": "", "id_number": "123", "phone": "1", "password": "abc"},
+    )
+    assert response.status_code == 200
+    errors = field_errors(response.content.decode())
+    assert errors["username"] == ["请填写用户名。"]  # not also "该字段是必填项。"
+    assert errors["real_name"] == ["请填写真实姓名。"]
+    assert errors["id_type"] == ["请选择证件类型。"]
+    assert errors["password2"] == ["请再次输入密码。"]
+    # "abc" is too short and too common: the first problem only.
+    assert errors["password"] == ["密码至少需要8个字符。"]
+    assert all(len(messages) == 1 for messages in errors.values()), errors
+    assert "该字段是必填项" not in response.content.decode()
+
+
+def test_the_register_api_says_one_thing_per_field(api):
+    response = api.post(
+        "/api/v1/auth/register/",
+        {
+            "username": "newbie",
+            "password": "abc",
+            "real_name": "新人",
+            "id_number": "511902198803150029",
+            "phone": "13800009999",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["password"] == ["密码至少需要8个字符。"]
+
+
+def test_a_new_password_gets_one_message(client, talent):
+    client.force_login(talent)
+    response = client.post(
+        "/accounts/me/password/",
+        {"old_password": PASSWORD, "new_password": "abc", "new_password2": "abc"},
+    )
+    assert response.status_code == 200
+    assert field_errors(response.content.decode())["new_password"] == ["密码至少需要8个字符。"]
+
+
+def test_yes_no_questions_are_a_labelled_choice(client, talent, departments):
+    seed_service_types()
+    give_card(talent)
+    client.force_login(talent)
+    html = client.get("/services/HOUSING/apply/").content.decode()
+    start = html.index('<fieldset class="choice-group" id="id_field_no_own_house"')
+    group = html[start : html.index("</fieldset>", start)]
+    assert "<legend>本人及配偶在巴州区无自有住房" in group
+    radios = re.findall(
+        r'<label for="(id_field_no_own_house_\d)"><input type="radio"[^>]*> (.)</label>', group
+    )
+    assert [label for _, label in radios] == ["是", "否"]
+    assert 'type="checkbox"' not in group
+    # Every boolean field of the catalogue: none is a bare checkbox anywhere on the form.
+    assert 'name="field_no_own_house" type="checkbox"' not in html
+    assert html.count('type="checkbox"') == 0
