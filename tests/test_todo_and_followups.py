@@ -273,3 +273,19 @@ def test_the_api_rate_answer_carries_the_follow_up_promise(client_for, talent, h
     assert client.get(url).json()["followup_promise"]["text"].startswith("部门负责人将在")
     client_for(lead).post(url + "followup/close/", {"note": "已回访"})
     assert client.get(url).json()["followup_promise"] is None
+
+
+def test_the_follow_up_tab_is_served_by_its_index(talent, handler, lead):
+    from services.views.desk import open_followups
+
+    rated(talent, handler, 1, at(2026, 3, 2, 10, 0))
+    sql, params = open_followups(lead).query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    # (department, due_at) WHERE closed_at IS NULL: the department's rows in the tab's order.
+    assert "followup_dept_open_due_idx" in plan, plan

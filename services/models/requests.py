@@ -378,6 +378,12 @@ class FollowUp(models.Model):
             models.Index(
                 fields=["due_at"], condition=Q(closed_at__isnull=True), name="followup_open_due_idx"
             ),
+            # One department's open follow-ups, nearest deadline first: the lead's 差评回访 tab.
+            models.Index(
+                fields=["department", "due_at"],
+                condition=Q(closed_at__isnull=True),
+                name="followup_dept_open_due_idx",
+            ),
         ]
 
     def __str__(self):
