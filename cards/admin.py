@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cards.actions import CriterionAction, ReviewLimitAction
 from cards.models import Card, CardScan, Criterion, ReviewLimit
 from portal.audit import audit_record
 
@@ -18,7 +19,7 @@ class CriterionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit_record(
-            action="criterion.change" if change else "criterion.create",
+            action=CriterionAction.CHANGE if change else CriterionAction.CREATE,
             actor=request.user,
             obj=obj,
             request=request,
@@ -44,11 +45,11 @@ class ReviewLimitAdmin(admin.ModelAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
         audit_record(
-            action="review_limit.change",
+            action=ReviewLimitAction.CHANGE,
             actor=request.user,
             obj=obj,
             request=request,
-            kind=obj.kind,
+            application_kind=obj.kind,
             working_days=obj.working_days,
         )
 

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.actions import ApplicationEventAction as Step
+from cards.actions import CardApplicationAction
 from cards.issuance import card_change, card_issue, card_renew, live_card
 from cards.models import (
     ApplicationDocument,
@@ -160,8 +162,10 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None,
         with transaction.atomic():
             app = CardApplication.objects.create(talent=talent, kind=kind, card=card, **cleaned)
             app.criteria.set(criteria)
-            _event(app, talent, "created", "")
-            audit_record(action="card_application.create", actor=talent, obj=app, request=request)
+            _event(app, talent, Step.CREATED, "")
+            audit_record(
+                action=CardApplicationAction.CREATE, actor=talent, obj=app, request=request
+            )
     except IntegrityError:
         existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
         raise InvalidTransition(
@@ -199,7 +203,11 @@ def application_update(*, application, actor, request=None, **data) -> CardAppli
             app.criteria.set(criteria)
         changed = [*cleaned, *(["criteria"] if criteria is not None else [])]
         audit_record(
-            action="card_application.update", actor=actor, obj=app, request=request, fields=changed
+            action=CardApplicationAction.UPDATE,
+            actor=actor,
+            obj=app,
+            request=request,
+            fields=changed,
         )
     return app
 
@@ -244,7 +252,7 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
                 storage_name=storage_name,
             )
             audit_record(
-                action="card_application.document_add",
+                action=CardApplicationAction.DOCUMENT_ADD,
                 actor=actor,
                 obj=app,
                 request=request,
@@ -266,7 +274,7 @@ def application_remove_document(*, document: ApplicationDocument, actor, request
         storage_name = document.storage_name
         document.delete()
         audit_record(
-            action="card_application.document_remove",
+            action=CardApplicationAction.DOCUMENT_REMOVE,
             actor=actor,
             obj=app,
             request=request,
@@ -320,11 +328,18 @@ def application_submit(*, application, actor, request=None) -> CardApplication:
         # The review clock starts at the first submission and resumes at a resubmission
         # (cards.review_clock reads the pause from the events, so the event comes first).
         started = review_start(app, now)
-        action = "resubmitted" if previous == ApplicationStatus.RETURNED else "submitted"
-        _event(app, actor, action, previous, at=now)
+        resubmit = previous == ApplicationStatus.RETURNED
+        _event(app, actor, Step.RESUBMITTED if resubmit else Step.SUBMITTED, previous, at=now)
         clock = review_recompute(app)
         app.save(update_fields=["status", "submitted_at", "returned_items", *started, *clock])
-        audit_record(action=f"card_application.{action}", actor=actor, obj=app, request=request)
+        audit_record(
+            action=(
+                CardApplicationAction.RESUBMITTED if resubmit else CardApplicationAction.SUBMITTED
+            ),
+            actor=actor,
+            obj=app,
+            request=request,
+        )
     return app
 
 
@@ -351,7 +366,7 @@ def application_return(*, application, actor, items, note: str = "", request=Non
         _event(
             app,
             actor,
-            "returned",
+            Step.RETURNED,
             ApplicationStatus.SUBMITTED,
             note=app.return_note,
             items=items,
@@ -361,7 +376,7 @@ def application_return(*, application, actor, items, note: str = "", request=Non
         clock = review_recompute(app)
         app.save(update_fields=["status", "returned_items", "return_note", *clock])
         audit_record(
-            action="card_application.return",
+            action=CardApplicationAction.RETURN,
             actor=actor,
             obj=app,
             request=request,
@@ -424,9 +439,9 @@ def application_approve(
         app.save(
             update_fields=["status", "approved_tier", "decision_note", "decided_at", "card", *clock]
         )
-        _event(app, actor, "approved", ApplicationStatus.SUBMITTED, note=note)
+        _event(app, actor, Step.APPROVED, ApplicationStatus.SUBMITTED, note=note)
         audit_record(
-            action="card_application.approve",
+            action=CardApplicationAction.APPROVE,
             actor=actor,
             obj=app,
             request=request,
@@ -458,9 +473,9 @@ def application_reject(*, application, actor, reason: str, request=None):
         app.decided_at = timezone.now()
         clock = review_stop(app, app.decided_at)
         app.save(update_fields=["status", "reject_reason", "decided_at", *clock])
-        _event(app, actor, "rejected", ApplicationStatus.SUBMITTED, note=reason)
+        _event(app, actor, Step.REJECTED, ApplicationStatus.SUBMITTED, note=reason)
         audit_record(
-            action="card_application.reject",
+            action=CardApplicationAction.REJECT,
             actor=actor,
             obj=app,
             request=request,

@@ -10,7 +10,6 @@ class CardsConfig(AppConfig):
 
         from cards.views.talent import talent_home
         from portal import navigation
-        from portal.audit import ACTION_LABELS
         from portal.models import Role
 
         navigation.register("我的优才卡", "cards:home", [Role.TALENT], order=20)
@@ -20,24 +19,7 @@ class CardsConfig(AppConfig):
         navigation.register_home(Role.TALENT, talent_home)
         navigation.register_home(Role.VERIFIER, lambda user: reverse("cards:verify"))
 
-        ACTION_LABELS.update(
-            {
-                "card_application.create": "新建优才卡申请",
-                "card_application.update": "修改优才卡申请",
-                "card_application.document_add": "上传申请材料",
-                "card_application.document_remove": "删除申请材料",
-                "card_application.submitted": "提交优才卡申请",
-                "card_application.resubmitted": "补正后重新提交",
-                "card_application.return": "退回补正",
-                "card_application.approve": "认定通过",
-                "card_application.reject": "不予认定",
-                "card.issue": "发放优才卡",
-                "card.renew": "优才卡续期",
-                "card.change": "优才卡信息变更",
-                "card.suspended": "暂停优才卡",
-                "card.revoked": "注销优才卡",
-                "card.reinstated": "恢复优才卡",
-                "criterion.create": "新增认定条件",
-                "criterion.change": "修改认定条件",
-            }
-        )
+        # The audit log's names of this layer's actions, objects and details.
+        from cards import actions
+
+        actions.register()

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.actions import CardAction, CardEventAction
 from cards.models import Card, CardEvent, CardStatus
 from portal.audit import audit_record
 from portal.notify import notification_create
@@ -77,11 +78,11 @@ def card_expire_due(today: datetime.date | None = None) -> int:
                 card.save(update_fields=["status"])
                 CardEvent.objects.create(
                     card=card,
-                    action="expired",
+                    action=CardEventAction.EXPIRED,
                     from_status=CardStatus.ACTIVE,
                     to_status=card.status,
                 )
-                audit_record(action="card.expired", obj=card, valid_until=str(card.valid_until))
+                audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
                 notification_create(
                     recipient=card.holder,
                     kind="card_expired",

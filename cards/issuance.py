@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.actions import CardAction, CardEventAction
 from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
 from cards.models.cards import LIVE_STATUSES
 from portal.audit import audit_record
@@ -73,7 +74,7 @@ def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
     if previous is not None and previous.effective_status(today) == CardStatus.EXPIRED:
         previous.status = CardStatus.EXPIRED
         previous.save(update_fields=["status"])
-        _event(previous, None, "expired", CardStatus.ACTIVE)
+        _event(previous, None, CardEventAction.EXPIRED, CardStatus.ACTIVE)
     card = Card(
         number=card_number_next(today.year),
         holder=holder,
@@ -90,9 +91,13 @@ def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
             "该人才已持有有效的优才卡，不能重复发卡。", status="card_exists", code="card_exists"
         ) from None
     _event(
-        card, actor, "issued", "", note=f"{card.get_tier_display()}，有效期至 {card.valid_until}"
+        card,
+        actor,
+        CardEventAction.ISSUED,
+        "",
+        note=f"{card.get_tier_display()}，有效期至 {card.valid_until}",
     )
-    audit_record(action="card.issue", actor=actor, obj=card, request=request, tier=tier)
+    audit_record(action=CardAction.ISSUE, actor=actor, obj=card, request=request, tier=tier)
     return card
 
 
@@ -119,8 +124,14 @@ def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Car
     fields = ["valid_until", "tier"]
     _set_photo(card, photo, fields)
     card.save(update_fields=fields)
-    _event(card, actor, "renewed", card.status, note=f"有效期由 {old_end} 延至 {card.valid_until}")
-    audit_record(action="card.renew", actor=actor, obj=card, request=request, tier=tier)
+    _event(
+        card,
+        actor,
+        CardEventAction.RENEWED,
+        card.status,
+        note=f"有效期由 {old_end} 延至 {card.valid_until}",
+    )
+    audit_record(action=CardAction.RENEW, actor=actor, obj=card, request=request, tier=tier)
     return card
 
 
@@ -135,8 +146,8 @@ def card_change(*, card: Card, tier: str, actor, photo=None, request=None) -> Ca
     fields = ["tier"]
     _set_photo(card, photo, fields)
     card.save(update_fields=fields)
-    _event(card, actor, "changed", card.status, note=f"层次 {old_tier} → {tier}")
-    audit_record(action="card.change", actor=actor, obj=card, request=request, tier=tier)
+    _event(card, actor, CardEventAction.CHANGED, card.status, note=f"层次 {old_tier} → {tier}")
+    audit_record(action=CardAction.CHANGE, actor=actor, obj=card, request=request, tier=tier)
     return card
 
 
@@ -149,7 +160,8 @@ def _set_status(
     actor,
     to: str,
     allowed_from: tuple,
-    action: str,
+    action: CardAction,
+    step: CardEventAction,
     reason: str,
     message: str,
     request,
@@ -163,12 +175,12 @@ def _set_status(
         card.status = to
         card.status_reason = reason
         card.save(update_fields=["status", "status_reason"])
-        _event(card, actor, action, previous, note=reason)
-        audit_record(action=f"card.{action}", actor=actor, obj=card, request=request, reason=reason)
+        _event(card, actor, step, previous, note=reason)
+        audit_record(action=action, actor=actor, obj=card, request=request, reason=reason)
         notification_create(
             recipient=card.holder,
-            kind=f"card_{action}",
-            title=f"您的优才卡 {card.number} {_TITLES[action]}",
+            kind=f"card_{step.value}",
+            title=f"您的优才卡 {card.number} {_TITLES[step]}",
             body=f"原因：{reason}" if reason else "",
             link=reverse("cards:home"),
             urgent=True,
@@ -193,7 +205,8 @@ def card_suspend(*, card: Card, actor, reason: str, request=None) -> Card:
         actor=actor,
         to=CardStatus.SUSPENDED,
         allowed_from=(CardStatus.ACTIVE,),
-        action="suspended",
+        action=CardAction.SUSPENDED,
+        step=CardEventAction.SUSPENDED,
         reason=_reason(reason),
         message="只有有效状态的优才卡可以暂停。",
         request=request,
@@ -208,7 +221,8 @@ def card_revoke(*, card: Card, actor, reason: str, request=None) -> Card:
         actor=actor,
         to=CardStatus.REVOKED,
         allowed_from=LIVE_STATUSES,
-        action="revoked",
+        action=CardAction.REVOKED,
+        step=CardEventAction.REVOKED,
         reason=_reason(reason),
         message="该优才卡已注销或已过期，不能再注销。",
         request=request,
@@ -222,7 +236,8 @@ def card_reinstate(*, card: Card, actor, note: str = "", request=None) -> Card:
         actor=actor,
         to=CardStatus.ACTIVE,
         allowed_from=(CardStatus.SUSPENDED,),
-        action="reinstated",
+        action=CardAction.REINSTATED,
+        step=CardEventAction.REINSTATED,
         reason=(note or "").strip(),
         message="只有已暂停的优才卡可以恢复。",
         request=request,

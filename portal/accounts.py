@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from portal import ratelimit
-from portal.audit import audit_record, client_ip
+from portal.audit import AccountAction, audit_record, client_ip
 from portal.errors import RateLimited
 from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
@@ -139,7 +139,7 @@ def account_register(*, request=None, **fields) -> User:
         with transaction.atomic():
             user.save()
             audit_record(
-                action="account.register",
+                action=AccountAction.REGISTER,
                 actor=user,
                 obj=user,
                 request=request,
@@ -202,7 +202,7 @@ def account_create(
         user.set_password(password)
         user.save()
         audit_record(
-            action="account.create",
+            action=AccountAction.CREATE,
             actor=actor,
             obj=user,
             role=role,

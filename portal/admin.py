@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from portal.audit import audit_record
+from portal.audit import DeliveryAction, DepartmentAction, audit_record
 from portal.models import Delivery, DeliveryStatus, Department, SmsOutbox, User
 
 
@@ -17,7 +17,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit_record(
-            action="department.change" if change else "department.create",
+            action=DepartmentAction.CHANGE if change else DepartmentAction.CREATE,
             actor=request.user,
             obj=obj,
             request=request,
@@ -37,7 +37,7 @@ class DepartmentAdmin(admin.ModelAdmin):
             department.is_active = active
             department.save(update_fields=["is_active"])
             audit_record(
-                action="department.activate" if active else "department.deactivate",
+                action=DepartmentAction.ACTIVATE if active else DepartmentAction.DEACTIVATE,
                 actor=request.user,
                 obj=department,
                 request=request,
@@ -141,7 +141,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         count = queryset.exclude(status=DeliveryStatus.SENT).update(
             status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
         )
-        audit_record(action="delivery.retry", actor=request.user, request=request, count=count)
+        audit_record(action=DeliveryAction.RETRY, actor=request.user, request=request, count=count)
         messages.success(request, f"已重新排队 {count} 条，将在一分钟内发送。")
 
 

@@ -10,3 +10,7 @@ class PortalConfig(AppConfig):
         from portal.api import schema  # noqa: F401  (registers the schema extensions)
 
         navigation.register_portal_items()
+        # The audit log's names of portal's objects and details (actions: portal.audit).
+        from portal.auditlog import register_portal
+
+        register_portal()

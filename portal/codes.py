@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import crypto
-from portal.audit import audit_record
+from portal.audit import AccountAction, audit_record
 from portal.delivery import sms_direct
 from portal.models import CodePurpose, User, VerificationCode
 
@@ -49,7 +49,7 @@ def code_send(*, user: User, purpose: str, phone: str, ip: str | None = None, **
         ).count()
         if recent >= settings.VERIFICATION_CODES_PER_HOUR:
             audit_record(
-                action="account.code_limited", actor=None, obj=user, ip=ip, purpose=purpose
+                action=AccountAction.CODE_LIMITED, actor=None, obj=user, ip=ip, purpose=purpose
             )
             return False
         VerificationCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(
@@ -68,7 +68,7 @@ def code_send(*, user: User, purpose: str, phone: str, ip: str | None = None, **
         row.save(update_fields=["code_hash"])
         text = SMS_TEXT[purpose].format(code=code, minutes=settings.VERIFICATION_CODE_MINUTES)
         sms_direct(phone=phone, text=text)
-        audit_record(action="account.code_sent", obj=user, ip=ip, purpose=purpose, **audit)
+        audit_record(action=AccountAction.CODE_SENT, obj=user, ip=ip, purpose=purpose, **audit)
     return True
 
 
@@ -102,7 +102,7 @@ def code_check(*, user: User, purpose: str, code: str, ip: str | None = None) ->
         if not good:
             # Committed with the count above: the exception is raised after the block.
             audit_record(
-                action="account.code_failed",
+                action=AccountAction.CODE_FAILED,
                 obj=user,
                 ip=ip,
                 purpose=purpose,

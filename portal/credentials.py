@@ -12,7 +12,7 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from portal import ratelimit
-from portal.audit import audit_record
+from portal.audit import AccountAction, audit_record
 from portal.codes import CodeRejected, code_check, code_send, code_target
 from portal.identity import mask_phone, normalize_mobile
 from portal.models import CodePurpose, LoginFailure, LoginLockout, User
@@ -56,7 +56,7 @@ def password_change(
         if problems:
             errors["new_password"] = problems
     if errors:
-        audit_record(action="account.password_change_failed", actor=user, obj=user, ip=ip)
+        audit_record(action=AccountAction.PASSWORD_CHANGE_FAILED, actor=user, obj=user, ip=ip)
         raise ValidationError(errors)
     with transaction.atomic():
         user.set_password(new_password)
@@ -65,7 +65,7 @@ def password_change(
         user.save(update_fields=["password", "must_change_password"])
         ended = tokens_end(user, keep=keep_token)
         audit_record(
-            action="account.password_changed",
+            action=AccountAction.PASSWORD_CHANGED,
             actor=user,
             obj=user,
             ip=ip,
@@ -94,11 +94,11 @@ def password_reset_request(*, username: str = "", phone: str = "", ip=None) -> N
     (the per-account limit is in portal.codes).
     """
     if not ratelimit.allow(f"password-reset:{ip or 'unknown'}", limit=20, window_seconds=3600):
-        audit_record(action="account.password_reset_limited", ip=ip)
+        audit_record(action=AccountAction.PASSWORD_RESET_LIMITED, ip=ip)
         return
     accounts = _accounts_for(username=username, phone=phone)
     if not accounts:
-        audit_record(action="account.password_reset_unknown", ip=ip)
+        audit_record(action=AccountAction.PASSWORD_RESET_UNKNOWN, ip=ip)
     for user in accounts:
         code_send(user=user, purpose=CodePurpose.PASSWORD_RESET, phone=user.phone, ip=ip)
 
@@ -115,7 +115,7 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip=No
     if problems:
         raise ValidationError({"new_password": problems})
     if user is None:
-        audit_record(action="account.password_reset_failed", ip=ip)
+        audit_record(action=AccountAction.PASSWORD_RESET_FAILED, ip=ip)
         raise ValidationError({"code": [CODE_REJECTED]})
     try:
         code_check(user=user, purpose=CodePurpose.PASSWORD_RESET, code=code, ip=ip)
@@ -130,7 +130,7 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip=No
         LoginFailure.objects.filter(username_key=key).delete()
         LoginLockout.objects.filter(scope=Scope.USERNAME, key=key).delete()
         audit_record(
-            action="account.password_reset", actor=user, obj=user, ip=ip, tokens_ended=ended
+            action=AccountAction.PASSWORD_RESET, actor=user, obj=user, ip=ip, tokens_ended=ended
         )
     return user
 
@@ -149,7 +149,7 @@ def email_update(*, user: User, email: str, ip=None) -> User:
     with transaction.atomic():
         user.email = email
         user.save(update_fields=["email"])
-        audit_record(action="account.email_changed", actor=user, obj=user, ip=ip)
+        audit_record(action=AccountAction.EMAIL_CHANGED, actor=user, obj=user, ip=ip)
     return user
 
 
@@ -183,7 +183,7 @@ def phone_change_confirm(*, user: User, code: str, ip=None) -> User:
         user.phone = number
         user.save(update_fields=["phone"])
         audit_record(
-            action="account.phone_changed",
+            action=AccountAction.PHONE_CHANGED,
             actor=user,
             obj=user,
             ip=ip,

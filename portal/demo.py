@@ -3,7 +3,7 @@
 
 from django.db import transaction
 
-from portal.audit import audit_record
+from portal.audit import AccountAction, audit_record
 from portal.identity import IdType
 from portal.models import Department, Role, User
 
@@ -46,6 +46,6 @@ def seed_demo_accounts() -> list[str]:
             if identity:
                 user.set_id_number(*identity)
             user.save()
-            audit_record(action="account.create", obj=user, role=role, demo=True)
+            audit_record(action=AccountAction.CREATE, obj=user, role=role, demo=True)
         created.append(username)
     return created

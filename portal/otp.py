@@ -15,7 +15,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.audit import audit_record
+from portal.audit import AccountAction, audit_record
 from portal.errors import NotAllowed, OtpRequired
 from portal.gate import otp_required_for
 
@@ -47,7 +47,7 @@ def otp_begin(*, user, ip: str | None = None) -> dict:
                 for _ in range(RECOVERY_CODES)
             ]
         )
-        audit_record(action="account.otp_begin", actor=user, obj=user, ip=ip)
+        audit_record(action=AccountAction.OTP_BEGIN, actor=user, obj=user, ip=ip)
     return pending_enrolment(user)
 
 
@@ -76,14 +76,14 @@ def otp_confirm(*, user, code: str, ip: str | None = None) -> None:
     if device is None or recovery is None:
         raise NotAllowed("请先获取新的身份验证器密钥。")
     if not device.verify_token("".join((code or "").split())):
-        audit_record(action="account.otp_failed", actor=user, obj=user, ip=ip, step="confirm")
+        audit_record(action=AccountAction.OTP_FAILED, actor=user, obj=user, ip=ip, step="confirm")
         raise OtpRequired("动态验证码不正确，请核对手机时间后重试。")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         StaticDevice.objects.filter(user=user).exclude(pk=recovery.pk).delete()
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         StaticDevice.objects.filter(pk=recovery.pk).update(confirmed=True)
-        audit_record(action="account.otp_enabled", actor=user, obj=user, ip=ip)
+        audit_record(action=AccountAction.OTP_ENABLED, actor=user, obj=user, ip=ip)
     device.confirmed = True
     return device
 
@@ -111,12 +111,12 @@ def otp_disable(*, user, code: str, ip: str | None = None) -> None:
     if otp_required_for(user):
         raise NotAllowed("您的角色必须使用双因素认证登录，不能关闭。")
     if otp_match(user, code) is None:
-        audit_record(action="account.otp_failed", actor=user, obj=user, ip=ip, step="disable")
+        audit_record(action=AccountAction.OTP_FAILED, actor=user, obj=user, ip=ip, step="disable")
         raise OtpRequired("动态验证码不正确。")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit_record(action="account.otp_disabled", actor=user, obj=user, ip=ip)
+        audit_record(action=AccountAction.OTP_DISABLED, actor=user, obj=user, ip=ip)
 
 
 def otp_reset(*, user, actor=None) -> None:
@@ -125,4 +125,4 @@ def otp_reset(*, user, actor=None) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit_record(action="account.otp_reset", actor=actor, obj=user)
+        audit_record(action=AccountAction.OTP_RESET, actor=actor, obj=user)

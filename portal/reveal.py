@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.audit import PersonalInfoAction, audit_record
 from portal.errors import RateLimited
 from portal.models import AccessLog, Role, User
 from portal.models.access import FIELD_LABELS
@@ -103,7 +103,7 @@ def personal_info_reveal(
             object_label=object_label,
         )
         audit_record(
-            action="personal_info.reveal",
+            action=PersonalInfoAction.REVEAL,
             actor=actor,
             obj=obj,
             ip=ip,

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import crypto
-from portal.audit import audit_record, client_ip
+from portal.audit import AuthAction, audit_record, client_ip
 from portal.errors import BadCredentials, LoginLocked, OtpRequired
 from portal.models import LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
@@ -77,7 +77,7 @@ def _active_lock(key: str, ip: str | None, now) -> LoginLockout | None:
 
 
 def _refuse(lock_until, now, ip, who) -> LoginLocked:
-    audit_record(action="auth.login_refused_locked", ip=ip, **who)
+    audit_record(action=AuthAction.LOGIN_REFUSED_LOCKED, ip=ip, **who)
     return LoginLocked(
         retry_after=max(1, math.ceil((lock_until - now).total_seconds())),
         minutes=settings.LOGIN_LOCKOUT_MINUTES,
@@ -128,13 +128,13 @@ def signin_attempt(*, request, username: str, password: str, otp: str | None = N
     user = authenticate(request, username=username, password=password)
     if user is None:
         with transaction.atomic():
-            audit_record(action="auth.login_failed", ip=ip, **who)
+            audit_record(action=AuthAction.LOGIN_FAILED, ip=ip, **who)
             if by_name >= settings.LOGIN_FAILURE_LIMIT:
                 _lock(Scope.USERNAME, key, now)
-                audit_record(action="auth.lockout", ip=ip, scope=Scope.USERNAME, **who)
+                audit_record(action=AuthAction.LOCKOUT, ip=ip, scope=Scope.USERNAME, **who)
             if ip and by_ip >= settings.LOGIN_IP_FAILURE_LIMIT:
                 _lock(Scope.IP, ip, now)
-                audit_record(action="auth.lockout", ip=ip, scope=Scope.IP)
+                audit_record(action=AuthAction.LOCKOUT, ip=ip, scope=Scope.IP)
         raise BadCredentials()
 
     if otp_enabled(user):
@@ -142,7 +142,7 @@ def signin_attempt(*, request, username: str, password: str, otp: str | None = N
             attempt.delete()  # the password was right: not a failure, the code comes next
             raise OtpRequired()
         if otp_match(user, otp) is None:
-            audit_record(action="auth.otp_failed", actor=user, obj=user, ip=ip)
+            audit_record(action=AuthAction.OTP_FAILED, actor=user, obj=user, ip=ip)
             raise OtpRequired("动态验证码不正确或已使用。")
     _succeed(user, key, ip)
     return user
@@ -152,7 +152,7 @@ def _succeed(user: User, key: str, ip) -> None:
     with transaction.atomic():
         LoginFailure.objects.filter(username_key=key).delete()
         update_last_login(None, user)
-        audit_record(action="auth.login", actor=user, obj=user, ip=ip)
+        audit_record(action=AuthAction.LOGIN, actor=user, obj=user, ip=ip)
 
 
 def signin_second_factor(*, request, user: User, code: str):
@@ -171,11 +171,11 @@ def signin_second_factor(*, request, user: User, code: str):
         since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
         failures = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
         with transaction.atomic():
-            audit_record(action="auth.otp_failed", actor=user, obj=user, ip=ip)
+            audit_record(action=AuthAction.OTP_FAILED, actor=user, obj=user, ip=ip)
             if failures >= settings.LOGIN_FAILURE_LIMIT:
                 _lock(Scope.USERNAME, key, now)
                 audit_record(
-                    action="auth.lockout", ip=ip, scope=Scope.USERNAME, username=user.username
+                    action=AuthAction.LOCKOUT, ip=ip, scope=Scope.USERNAME, username=user.username
                 )
         raise OtpRequired("动态验证码不正确或已使用。")
     _succeed(user, key, ip)

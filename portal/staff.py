@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from portal.accounts import _clean_real_name, _clean_username, _collect
-from portal.audit import audit_record
+from portal.audit import AccountAction, audit_record
 from portal.credentials import tokens_end
 from portal.errors import NotAllowed
 from portal.identity import mask_phone, normalize_mobile
@@ -134,7 +134,7 @@ def staff_account_create(
             user.set_password(password)
             user.save()
             audit_record(
-                action="account.create",
+                action=AccountAction.CREATE,
                 actor=actor,
                 obj=user,
                 ip=ip,
@@ -196,9 +196,11 @@ def staff_account_update(
             field: (value.code if isinstance(value, Department) else value)
             for field, value in changes.items()
         }
-        action = {True: "account.activate", False: "account.deactivate"}.get(
-            changes.get("is_active"), "account.change"
-        )
+        action = AccountAction.CHANGE
+        if changes.get("is_active") is True:
+            action = AccountAction.ACTIVATE
+        elif changes.get("is_active") is False:
+            action = AccountAction.DEACTIVATE
         audit_record(action=action, actor=actor, obj=account, ip=ip, tokens_ended=ended, **detail)
     return account
 
@@ -215,7 +217,7 @@ def staff_account_reset_password(*, actor, account: User, ip=None) -> str:
         account.save(update_fields=["password", "must_change_password"])
         ended = tokens_end(account)
         audit_record(
-            action="account.password_reset_by_admin",
+            action=AccountAction.PASSWORD_RESET_BY_ADMIN,
             actor=actor,
             obj=account,
             ip=ip,

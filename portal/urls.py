@@ -33,4 +33,5 @@ urlpatterns = [
     path("inbox/<int:pk>/open/", notifications.open_notification, name="open-notification"),
     path("inbox/read-all/", notifications.read_all, name="inbox-read-all"),
     path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
 ]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from portal.audit import audit_record
+from services.actions import ServiceTypeAction
 from services.calendar import calendar_set_day
 from services.models import CalendarDay, ServiceType
 
@@ -46,7 +47,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit_record(
-            action="service_type.change" if change else "service_type.create",
+            action=ServiceTypeAction.CHANGE if change else ServiceTypeAction.CREATE,
             actor=request.user,
             obj=obj,
             request=request,

@@ -10,7 +10,6 @@ class ServicesConfig(AppConfig):
 
         from cards.hooks import set_tier_services_provider
         from portal import banners, navigation, todo
-        from portal.audit import ACTION_LABELS
         from portal.models import Role
         from services import signals  # noqa: F401  (connects on import)
         from services.models import ServiceType
@@ -67,14 +66,7 @@ class ServicesConfig(AppConfig):
         from services.todo import desk_todo
 
         todo.register(desk_todo)
-        ACTION_LABELS.update(
-            {
-                "service_type.create": "新增服务事项",
-                "service_type.change": "修改服务事项",
-                "service_type.deactivate": "停用服务事项",
-                "calendar.sync": "载入法定节假日安排",
-                "calendar.import": "导入工作日历",
-                "calendar.change": "修改工作日历",
-                "sla.export": "导出督查数据",
-            }
-        )
+        # The audit log's names of this layer's actions, objects and details.
+        from services import actions
+
+        actions.register()

@@ -17,6 +17,7 @@ from django.db import transaction
 from cards.review_clock import review_recompute_open
 from portal.audit import audit_record
 from services.clocks import recompute_open
+from services.actions import CalendarAction
 from services.models import CalendarDay, DaySource
 from services.workdays import Calendar
 
@@ -96,7 +97,7 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
             unique_fields=["date"],
             update_fields=["is_workday", "note", "source"],
         )
-        audit_record(action="calendar.sync", actor=actor, year=year, days=len(rows))
+        audit_record(action=CalendarAction.SYNC, actor=actor, year=year, days=len(rows))
     _recompute_deadlines(changed=datetime.date(year, 1, 1))
     return len(rows)
 
@@ -145,7 +146,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
             update_fields=["is_workday", "note", "source", "updated_by"],
         )
         audit_record(
-            action="calendar.import",
+            action=CalendarAction.IMPORT,
             actor=actor,
             request=request,
             days=len(objects),
@@ -170,7 +171,7 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
             },
         )
         audit_record(
-            action="calendar.change",
+            action=CalendarAction.CHANGE,
             actor=actor,
             request=request,
             object_type="services.calendarday",

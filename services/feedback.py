@@ -9,6 +9,7 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role, User
 from portal.notify import notification_create
+from services.actions import RequestEventAction, ServiceRequestAction
 from services.links import desk_link
 from services.models import FollowUp, Rating, RequestEvent, RequestStatus, ServiceRequest
 from services.workdays import deadline, deadline_text
@@ -49,13 +50,13 @@ def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", reques
         RequestEvent.objects.create(
             request=req,
             actor=actor,
-            action="rated",
+            action=RequestEventAction.RATED,
             from_status=RequestStatus.RESOLVED,
             to_status=req.status,
             note=f"{score}星 {SCORE_LABELS[score]}" + (f"：{comment}" if comment else ""),
         )
         audit_record(
-            action="service_request.rate", actor=actor, obj=req, request=request, score=score
+            action=ServiceRequestAction.RATE, actor=actor, obj=req, request=request, score=score
         )
         if score <= BAD_SCORE:
             _open_followup(req, now)
@@ -116,13 +117,13 @@ def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> Fol
         RequestEvent.objects.create(
             request=followup.request,
             actor=actor,
-            action="followup_closed",
+            action=RequestEventAction.FOLLOWUP_CLOSED,
             from_status=followup.request.status,
             to_status=followup.request.status,
             note="部门负责人已完成回访整改。",
         )
         audit_record(
-            action="service_request.followup_close",
+            action=ServiceRequestAction.FOLLOWUP_CLOSE,
             actor=actor,
             obj=followup.request,
             request=request,

@@ -13,6 +13,7 @@ from portal.audit import audit_record
 from portal.errors import NotAllowed
 from portal.models import Role, User
 from portal.notify import notification_create
+from services.actions import RequestEventAction, ServiceRequestAction
 from services.clocks import recompute
 from services.links import desk_link
 from services.models import (
@@ -193,9 +194,11 @@ def request_file(
         recompute(req)
         req.save()
         DepartmentStint.objects.create(request=req, department=service.department, entered_at=now)
-        RequestEvent.objects.create(request=req, actor=talent, action="filed", to_status=req.status)
+        RequestEvent.objects.create(
+            request=req, actor=talent, action=RequestEventAction.FILED, to_status=req.status
+        )
         audit_record(
-            action="service_request.file",
+            action=ServiceRequestAction.FILE,
             actor=talent,
             obj=req,
             request=request,

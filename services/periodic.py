@@ -10,6 +10,7 @@ from django.utils import timezone
 from portal.audit import audit_record
 from portal.models import Department, Role, User
 from portal.notify import notification_create
+from services.actions import RequestEventAction, ServiceRequestAction
 from services.models import FollowUp, RequestEvent, RequestStatus, ServiceRequest
 from services.workdays import Calendar, end_of_day
 
@@ -69,12 +70,12 @@ def auto_close(now=None) -> int:
                 req.save(update_fields=["status", "closed_at"])
                 RequestEvent.objects.create(
                     request=req,
-                    action="auto_closed",
+                    action=RequestEventAction.AUTO_CLOSED,
                     from_status=RequestStatus.RESOLVED,
                     to_status=req.status,
                     note="办结15天未评价，自动归档。",
                 )
-                audit_record(action="service_request.auto_close", obj=req, number=req.number)
+                audit_record(action=ServiceRequestAction.AUTO_CLOSE, obj=req, number=req.number)
                 closed += 1
 
 

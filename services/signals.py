@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from portal.audit import audit_record
 from portal.models import Department
+from services.actions import ServiceTypeAction
 from services.models import ServiceType
 
 
@@ -16,4 +17,5 @@ def withdraw_services_of_deactivated_department(sender, instance, **kwargs):
         return
     for service in ServiceType.objects.filter(department=instance, is_active=True):
         ServiceType.objects.filter(pk=service.pk).update(is_active=False)
-        audit_record(action="service_type.deactivate", obj=service, reason="department_deactivated")
+        audit_record(
+            action=ServiceTypeAction.DEACTIVATE, obj=service, reason="department_deactivated")

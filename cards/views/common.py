@@ -7,28 +7,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from cards.actions import ApplicationEventAction, CardEventAction
 from cards.models import ApplicationStatus
 from portal.models import Role
 
 PAGE_SIZE = 20
 
-# Names of the steps an application goes through, as the talent reads them on the timeline.
-EVENT_LABELS = {
-    "created": "创建申请（草稿）",
-    "submitted": "提交申请",
-    "resubmitted": "补正后重新提交",
-    "returned": "退回补正",
-    "approved": "认定通过",
-    "rejected": "不予认定",
-}
-CARD_EVENT_LABELS = {
-    "issued": "发卡",
-    "renewed": "续期",
-    "changed": "信息变更",
-    "suspended": "暂停使用",
-    "revoked": "注销",
-    "reinstated": "恢复使用",
-}
+# Names of the steps an application and a card go through, as the talent reads them.
+EVENT_LABELS = dict(ApplicationEventAction.choices)
+CARD_EVENT_LABELS = dict(CardEventAction.choices)
 
 
 def role_page(*roles):

@@ -1,6 +1,6 @@
 from django import template
 
-from portal.audit import ACTION_LABELS
+from portal import audit
 
 register = template.Library()
 
@@ -8,12 +8,4 @@ register = template.Library()
 @register.filter
 def action_label(action: str) -> str:
     """``auth.login_failed`` → ``登录失败`` (the code itself when no label is known)."""
-    return ACTION_LABELS.get(action, action)
-
-
-@register.filter
-def pairs(detail) -> list[tuple[str, str]]:
-    """A detail dict as (key, value) pairs for display."""
-    if not isinstance(detail, dict):
-        return []
-    return [(str(k), "" if v is None else str(v)) for k, v in detail.items()]
+    return audit.action_label(action)

@@ -12,6 +12,7 @@ from portal.api.permissions import role_permission
 from portal.audit import audit_record
 from portal.models import Role
 from services import dashboard, exports
+from services.actions import SlaAction
 from services.api.serializers import RequestSummary
 from services.models import ServiceRequest
 
@@ -166,7 +167,7 @@ class SlaExport(APIView):
             body = exports.to_csv(header, exports.summary_rows(period, "department"))
             content_type, filename = "text/csv; charset=utf-8", f"{name}-summary.csv"
         audit_record(
-            action="sla.export",
+            action=SlaAction.EXPORT,
             actor=request.user,
             request=request,
             format=fmt,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cards.views.common import error_dict, role_page
 from portal.errors import DomainError
 from portal.models import Role
+from services.actions import request_event_label
 from services.api.serializers import actor_label, can_see_sensitive
 from services.clocks import sla
 from services.feedback import SCORE_LABELS
@@ -34,20 +35,6 @@ admin_page = role_page(Role.ADMIN)
 # Everyone a request can be visible to (visible_to decides which ones).
 request_page = role_page(Role.TALENT, Role.STAFF, Role.LEAD, Role.ADMIN)
 
-# The steps of a request's timeline, as people read them.
-EVENT_LABELS = {
-    "filed": "提交申请",
-    "accepted": "受理",
-    "assigned": "指派经办人",
-    "info_requested": "要求补正",
-    "info_supplied": "提交补正",
-    "resolved": "办结",
-    "rejected": "不予办理",
-    "transferred": "转办",
-    "withdrawn": "撤回申请",
-    "rated": "评价",
-    "followup_closed": "差评回访整改办结",
-}
 
 
 # --- fetching -------------------------------------------------------------------------------
@@ -150,7 +137,7 @@ def timeline(req: ServiceRequest) -> list[dict]:
         {
             "at": event.at,
             "actor": actor_label(event.actor),
-            "action": EVENT_LABELS.get(event.action, event.action),
+            "action": request_event_label(event.action),
             "to_status": statuses.get(event.to_status, "")
             if event.to_status != event.from_status
             else "",
