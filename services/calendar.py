@@ -9,6 +9,7 @@ edit is never overwritten by a later sync unless asked to.
 import csv
 import datetime
 import io
+from dataclasses import dataclass
 
 import chinese_calendar
 from django.core.exceptions import ValidationError
@@ -31,6 +32,10 @@ HOLIDAY_NAMES = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
+# An uploaded arrangement: one year is ~15 KB; a file far larger is not one.
+MAX_CSV_BYTES = 512 * 1024
+FIRST_YEAR, LAST_YEAR = 1949, 2200
+WEEKDAY_NAMES = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "工作日", "上班"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "休息日", "休息", "放假"}
 
@@ -102,9 +107,35 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
     return len(rows)
 
 
-def parse_calendar_csv(text: str) -> list[tuple[datetime.date, bool, str]]:
-    """Rows of a ``date,is_workday,note`` CSV (header optional). Every bad line is reported."""
-    rows, errors = [], []
+@dataclass(frozen=True)
+class CsvRow:
+    """One day of an uploaded arrangement, with the line it came from."""
+
+    line: int
+    date: datetime.date
+    is_workday: bool
+    note: str
+
+
+def decode_calendar_csv(data: bytes) -> str:
+    """The text of an uploaded CSV: UTF-8 (with or without BOM), or GB 18030 as Excel saves
+    it on Chinese Windows. ValidationError for anything else, or a file too big to be one."""
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationError(f"文件过大：一份放假安排不超过 {MAX_CSV_BYTES // 1024} KB。")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError("无法识别文件编码，请另存为 UTF-8 编码的 CSV 后重试。")
+
+
+def read_calendar_csv(text: str) -> tuple[list[CsvRow], list[str]]:
+    """The rows of a ``date,is_workday,note`` CSV (header optional) and a message for every
+    bad line, named by its line number; nothing is refused here (the preview shows both)."""
+    rows: list[CsvRow] = []
+    errors: list[str] = []
+    seen: dict[datetime.date, int] = {}
     for number, line in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
         if not line or not "".join(line).strip():
             continue
@@ -117,17 +148,68 @@ def parse_calendar_csv(text: str) -> list[tuple[datetime.date, bool, str]]:
                 f"第{number}行：日期“{line[0].strip()}”格式应为 年-月-日（如 2027-01-01）。"
             )
             continue
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            errors.append(f"第{number}行：日期 {day} 不在 {FIRST_YEAR}–{LAST_YEAR} 年之间。")
+            continue
+        if day in seen:
+            errors.append(f"第{number}行：日期 {day} 与第{seen[day]}行重复。")
+            continue
         flag = line[1].strip().lower() if len(line) > 1 else ""
         if flag not in TRUE_WORDS | FALSE_WORDS:
             errors.append(f"第{number}行：是否工作日应填 1/0、是/否 或 true/false。")
             continue
+        seen[day] = number
         note = line[2].strip()[:100] if len(line) > 2 else ""
-        rows.append((day, flag in TRUE_WORDS, note))
+        rows.append(CsvRow(number, day, flag in TRUE_WORDS, note))
+    if not rows and not errors:
+        errors.append("文件中没有日期数据。")
+    return rows, errors
+
+
+def parse_calendar_csv(text: str) -> list[tuple[datetime.date, bool, str]]:
+    """Rows of a ``date,is_workday,note`` CSV for calendar_import; ValidationError listing
+    every bad line when there is one (nothing half-loaded)."""
+    rows, errors = read_calendar_csv(text)
     if errors:
         raise ValidationError(errors)
-    if not rows:
-        raise ValidationError("文件中没有日期数据。")
-    return rows
+    return [(row.date, row.is_workday, row.note) for row in rows]
+
+
+def calendar_import_preview(rows: list[CsvRow]) -> list[dict]:
+    """What importing ``rows`` would change, day by day, against the calendar as it is (one
+    query); nothing is written. ``kind``: ``changed`` (working day ↔ rest day), ``note``
+    (only the note), ``confirmed`` (a day without data, Monday–Friday guessed right) or
+    ``same``."""
+    current = {
+        day.date: day for day in CalendarDay.objects.filter(date__in=[row.date for row in rows])
+    }
+    preview = []
+    for row in sorted(rows, key=lambda r: r.date):
+        known = current.get(row.date)
+        before = known.is_workday if known else row.date.weekday() < 5
+        before_note = known.note if known else ""
+        if before != row.is_workday:
+            kind = "changed"
+        elif known is None:
+            kind = "confirmed"
+        elif before_note != row.note:
+            kind = "note"
+        else:
+            kind = "same"
+        preview.append(
+            {
+                "line": row.line,
+                "date": row.date,
+                "weekday": WEEKDAY_NAMES[row.date.weekday()],
+                "before_workday": before,
+                "before_note": before_note,
+                "before_verified": known is not None,
+                "after_workday": row.is_workday,
+                "after_note": row.note,
+                "kind": kind,
+            }
+        )
+    return preview
 
 
 def calendar_import(*, rows, actor=None, request=None) -> int:

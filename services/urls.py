@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from services.views import catalogue, desk, manage, supervision, talent
+from services.views import calendar_upkeep, catalogue, desk, manage, supervision, talent
 
 app_name = "services"
 
@@ -46,4 +46,7 @@ urlpatterns = [
         name="supervision-action",
     ),
     path("manage/calendar/", supervision.calendar_view, name="calendar"),
+    # Calendar upkeep (admins): the State Council's arrangement as CSV, and one day's page.
+    path("manage/calendar/import/", calendar_upkeep.calendar_upload, name="calendar-import"),
+    path("manage/calendar/days/<str:day>/", calendar_upkeep.calendar_day, name="calendar-day"),
 ]

@@ -411,7 +411,8 @@ def test_a_bad_calendar_form_is_shown_again(client, admin_user):
     response = client.post("/manage/calendar/?year=2026", {"is_workday": "0", "note": "x"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "该字段是必填项" in html and '<details class="calendar-edit" open>' in html
+    assert "请选择日期。" in html and '<details class="calendar-edit" open>' in html
+    assert "该字段是必填项" not in html
 
 
 # --- the banner -----------------------------------------------------------------------------

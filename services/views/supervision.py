@@ -285,12 +285,20 @@ def supervision_action(request, number: str, action: str):
 class CalendarDayForm(forms.Form):
     """An admin's correction of one day (services.calendar.calendar_set_day)."""
 
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label="日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "请选择日期。",
+            "invalid": "日期格式应为 年-月-日（如 2027-01-01）。",
+        },
+    )
     is_workday = forms.TypedChoiceField(
         label="这一天是",
         choices=[("1", "工作日"), ("0", "休息日")],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
+        error_messages={"required": "请选择这一天是工作日还是休息日。"},
     )
     note = forms.CharField(
         label="备注（如节日名称、调休上班）", required=False, max_length=100, strip=True
