@@ -116,7 +116,7 @@ def register() -> None:
             "size": ("文件大小（字节）", None),
             "replaced": ("替换旧文件数", None),
             "card": ("优才卡号", None),
-            "on_time": ("是否在审核时限内办结", None),
+            "on_time": ("按时", None),
             "application_kind": ("申请类型", dict(ApplicationKind.choices)),
             "working_days": ("审核时限（工作日）", None),
             "valid_until": ("有效期至", None),
