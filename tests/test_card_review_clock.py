@@ -374,6 +374,10 @@ def test_the_review_queue_shows_sorts_by_and_marks_the_deadline(
     overdue_only = queue(client, at(2026, 3, 9, 10, 0), "?status=open&overdue=1")
     assert f"/manage/applications/{fast['id']}/" in overdue_only
     assert f"/manage/applications/{slow['id']}/" not in overdue_only
+    with time_machine.travel(at(2026, 3, 9, 10, 0), tick=False):
+        review = client.get(f"/manage/applications/{fast['id']}/").content.decode()
+    assert "审核时限：</strong>3 个工作日，应于 2026-03-06 24:00 前办结。" in review
+    assert "已超期" in review
 
 
 # --- the dashboard ----------------------------------------------------------------------------
