@@ -23,9 +23,10 @@ LABEL = "证件照"
 # A 2-inch 证件照 scanned at 150 dpi is about 295×413; 200×250 is the least that stays
 # recognisable on the card.
 MIN_WIDTH, MIN_HEIGHT = 200, 250
-# Checked from the header before decoding: 25 megapixels decode to at most ~100 MB, and no
-# phone's portrait needs more. Pillow's own bomb guard only starts at 89 megapixels.
-MAX_PIXELS = 25_000_000
+# Checked from the header before decoding: a 16-megapixel PNG decodes to at most ~64 MB (a
+# JPEG is decoded at reduced scale), and no phone's portrait needs more. Pillow's own bomb
+# guard only starts at 89 megapixels.
+MAX_PIXELS = 16_000_000
 # Stored photos are scaled down to this longest side: the pages show them at ~150 px.
 MAX_SIDE = 1600
 

@@ -14,9 +14,12 @@ from knox.models import AuthToken
 from portal import ratelimit
 from portal.audit import AccountAction, audit_record
 from portal.codes import CodeRejected, code_check, code_send, code_target
+from portal.delivery import sms_direct
+from portal.errors import RateLimited
 from portal.identity import mask_phone, normalize_mobile
 from portal.models import CodePurpose, LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
+from portal.signin import password_recheck
 
 CODE_REJECTED = "验证码错误或已失效，请重新获取。"
 RESET_RATE_LIMITED = "操作过于频繁，请稍后再试。"
@@ -49,7 +52,7 @@ def password_change(
     """Change the password, knowing the current one. Ends every other token; the page keeps
     its own session with ``update_session_auth_hash``."""
     errors = {}
-    if not user.check_password(old_password or ""):
+    if not password_recheck(user=user, password=old_password, ip=ip):
         errors["old_password"] = ["当前密码不正确。"]
     else:
         problems = _new_password_errors(user, new_password)
@@ -104,16 +107,27 @@ def password_reset_request(*, username: str = "", phone: str = "", ip=None) -> N
 
 
 def password_reset_confirm(*, username: str, code: str, new_password: str, ip=None) -> User:
-    """Set a new password with the code sent by SMS. A wrong or expired code, and an unknown
-    account, give one answer. Ends every token and session of the account and lifts its
-    sign-in lockout."""
-    user = User.objects.filter(is_active=True, username__iexact=(username or "").strip()).first()
-    probe = user or User(username=username or "")
-    problems = _new_password_errors(probe, new_password) if user else []
-    if user is None and not new_password:
-        problems = ["请设置新密码。"]
-    if problems:
-        raise ValidationError({"new_password": problems})
+    """Set a new password with the code sent by SMS. Ends every token and session of the
+    account and lifts its sign-in lockout.
+
+    Nothing in the answer depends on the account before the code is accepted: the new
+    password is checked against the general rules only (and against the username typed, as
+    for any account), so the form can neither tell whether an account exists nor confirm a
+    guess of its current password. A wrong or expired code and an unknown account give one
+    answer; at most 30 tries an hour per address.
+    """
+    if not ratelimit.allow(
+        f"password-reset-confirm:{ip or 'unknown'}", limit=30, window_seconds=3600
+    ):
+        raise RateLimited(RESET_RATE_LIMITED)
+    probe = User(username=(username or "").strip())
+    if not new_password:
+        raise ValidationError({"new_password": ["请设置新密码。"]})
+    try:
+        validate_password(new_password, probe)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages[:1]}) from None
+    user = User.objects.filter(is_active=True, username__iexact=probe.username).first()
     if user is None:
         audit_record(action=AccountAction.PASSWORD_RESET_FAILED, ip=ip)
         raise ValidationError({"code": [CODE_REJECTED]})
@@ -126,6 +140,7 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip=No
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         ended = tokens_end(user)
+        user.sessions_end()
         key = f"user:{user.pk}"
         LoginFailure.objects.filter(username_key=key).delete()
         LoginLockout.objects.filter(scope=Scope.USERNAME, key=key).delete()
@@ -153,8 +168,14 @@ def email_update(*, user: User, email: str, ip=None) -> User:
     return user
 
 
-def phone_change_request(*, user: User, phone: str, ip=None) -> None:
-    """Send a code to the new phone; the phone changes only when the code comes back."""
+def phone_change_request(*, user: User, phone: str, password: str, ip=None) -> None:
+    """Send a code to the new phone; the phone changes only when the code comes back.
+
+    The phone receives password-reset codes, so changing it asks for the password again:
+    otherwise a session left open at a service point would be enough to take the account
+    over (change the phone, then reset the password)."""
+    if not password_recheck(user=user, password=password, ip=ip):
+        raise ValidationError({"password": ["密码不正确。"]})
     try:
         number = normalize_mobile(phone)
     except ValidationError as exc:
@@ -182,6 +203,13 @@ def phone_change_confirm(*, user: User, code: str, ip=None) -> User:
         old = user.phone
         user.phone = number
         user.save(update_fields=["phone"])
+        if old:
+            # The old number hears of it: if this was not its holder, they can act at once.
+            sms_direct(
+                phone=old,
+                text=f"【巴州优才卡】您账户的手机号码已更换为 {mask_phone(number)}。"
+                "如非本人操作，请立即联系区委组织部（人才办）。",
+            )
         audit_record(
             action=AccountAction.PHONE_CHANGED,
             actor=user,

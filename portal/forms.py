@@ -131,10 +131,26 @@ class EmailForm(forms.Form):
     email = forms.CharField(label="电子邮箱", max_length=254, required=False)
 
 
+def _current_password():
+    return forms.CharField(
+        label="当前密码",
+        max_length=128,
+        strip=False,
+        required=False,  # portal.signin.password_recheck answers, and counts wrong ones
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="为保护账户安全，请再次输入登录密码。",
+    )
+
+
 class PhoneForm(forms.Form):
     phone = forms.CharField(
         label="新手机号码", max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
+    password = _current_password()
+
+
+class OtpBeginForm(forms.Form):
+    password = _current_password()
 
 
 class CodeForm(forms.Form):

@@ -11,6 +11,7 @@ settings.OTP_REQUIRED_ROLES must have it (portal.gate).
 import base64
 
 import segno
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -18,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.audit import AccountAction, audit_record
 from portal.errors import NotAllowed, OtpRequired
 from portal.gate import otp_required_for
+from portal.notify import notification_create
 
 RECOVERY_CODES = 10
 DEVICE_NAME = "身份验证器"
@@ -28,12 +30,17 @@ def otp_enabled(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def otp_begin(*, user, ip: str | None = None) -> dict:
+def otp_begin(*, user, password: str, ip: str | None = None) -> dict:
     """Start (or restart) enrolment: a new unconfirmed device replaces any earlier one.
 
-    Returns ``{secret, otpauth_url, qr_svg, recovery_codes}``. An account that already has it
-    on must turn it off first (with a code), so that a stolen session cannot swap it.
+    Returns ``{secret, otpauth_url, qr_svg, recovery_codes}``. Asks for the password again
+    (a session left open must not be enough to bind someone else's phone to the account); an
+    account that already has it on must turn it off first (with a code).
     """
+    from portal.signin import password_recheck
+
+    if not password_recheck(user=user, password=password, ip=ip):
+        raise ValidationError({"password": ["密码不正确。"]})
     if otp_enabled(user):
         raise NotAllowed("已开启双因素认证。如需更换身份验证器，请先用动态验证码关闭后重新绑定。")
     with transaction.atomic():
@@ -68,11 +75,17 @@ def pending_enrolment(user) -> dict | None:
     }
 
 
-def otp_confirm(*, user, code: str, ip: str | None = None) -> None:
+def otp_confirm(*, user, code: str, keep_token=None, ip: str | None = None):
     """Turn two-factor sign-in on with the first code from the app; the recovery codes shown
-    at ``otp_begin`` start to work at the same moment."""
+    at ``otp_begin`` start to work at the same moment.
+
+    Every other way into the account ends (tokens but ``keep_token``, page sessions: the
+    calling page re-keys its own), because they were opened with the password alone; and the
+    holder is told by SMS, in case it was not them."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     recovery = StaticDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    from portal.credentials import tokens_end  # credentials → signin → otp: import late
+
     if device is None or recovery is None:
         raise NotAllowed("请先获取新的身份验证器密钥。")
     if not device.verify_token("".join((code or "").split())):
@@ -83,7 +96,19 @@ def otp_confirm(*, user, code: str, ip: str | None = None) -> None:
         StaticDevice.objects.filter(user=user).exclude(pk=recovery.pk).delete()
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         StaticDevice.objects.filter(pk=recovery.pk).update(confirmed=True)
-        audit_record(action=AccountAction.OTP_ENABLED, actor=user, obj=user, ip=ip)
+        ended = tokens_end(user, keep=keep_token)
+        user.sessions_end()
+        notification_create(
+            recipient=user,
+            kind="account.otp_enabled",
+            title="您的账户已开启双因素认证",
+            body="今后登录除密码外还需输入身份验证器上的动态验证码。如非本人操作，"
+            "请立即联系区委组织部（人才办）。",
+            urgent=True,
+        )
+        audit_record(
+            action=AccountAction.OTP_ENABLED, actor=user, obj=user, ip=ip, tokens_ended=ended
+        )
     device.confirmed = True
     return device
 
@@ -121,8 +146,13 @@ def otp_disable(*, user, code: str, ip: str | None = None) -> None:
 
 def otp_reset(*, user, actor=None) -> None:
     """Remove every device (an operator's command for a lost phone); the account enrols
-    again at its next sign-in if its role requires it."""
+    again at its next sign-in if its role requires it. Its tokens and sessions end: they may
+    be held by whoever has the lost phone."""
+    from portal.credentials import tokens_end
+
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit_record(action=AccountAction.OTP_RESET, actor=actor, obj=user)
+        ended = tokens_end(user)
+        user.sessions_end()
+        audit_record(action=AccountAction.OTP_RESET, actor=actor, obj=user, tokens_ended=ended)

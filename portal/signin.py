@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import crypto
-from portal.audit import AuthAction, audit_record, client_ip
+from portal.audit import AccountAction, AuthAction, audit_record, client_ip
 from portal.errors import BadCredentials, LoginLocked, OtpRequired
 from portal.models import LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
@@ -155,31 +155,72 @@ def _succeed(user: User, key: str, ip) -> None:
         audit_record(action=AuthAction.LOGIN, actor=user, obj=user, ip=ip)
 
 
-def signin_second_factor(*, request, user: User, code: str):
-    """The page's second step, after ``signin_attempt`` raised OtpRequired for ``user``:
-    return the device that accepted ``code`` (the caller passes it to django_otp.login), or
-    raise OtpRequired / LoginLocked. Wrong codes count towards the account's lockout."""
+def _guarded(*, user: User, ip, check, failed_action) -> bool:
+    """Run ``check()`` (a password or code check for a known account) under the account's
+    lockout: refused while locked; the attempt is written down as a failure *before* the check
+    (as in ``signin_attempt``), so a burst of parallel guesses counts every one of them; struck
+    off when right; the LOGIN_FAILURE_LIMIT-th wrong one locks the account."""
     now = timezone.now()
-    ip = client_ip(request)
     key = _key(user.username, user)
     lock = _active_lock(key, ip, now)
     if lock is not None:
         raise _refuse(lock.locked_until, now, ip, _who(user.username, user))
-    device = otp_match(user, code)
+    attempt = LoginFailure.objects.create(username_key=key, ip=ip, at=now)
+    since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+    failures = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
+    if failures > settings.LOGIN_FAILURE_LIMIT:
+        attempt.delete()
+        lock = _active_lock(key, ip, now)
+        raise _refuse(
+            lock.locked_until if lock else now + timedelta(minutes=1),
+            now,
+            ip,
+            _who(user.username, user),
+        )
+    result = check()
+    if result:
+        attempt.delete()
+        return result
+    with transaction.atomic():
+        audit_record(action=failed_action, actor=user, obj=user, ip=ip)
+        if failures >= settings.LOGIN_FAILURE_LIMIT:
+            _lock(Scope.USERNAME, key, now)
+            audit_record(
+                action=AuthAction.LOCKOUT, ip=ip, scope=Scope.USERNAME, username=user.username
+            )
+    return result
+
+
+def signin_second_factor(*, request, user: User, code: str):
+    """The page's second step, after ``signin_attempt`` raised OtpRequired for ``user``:
+    return the device that accepted ``code`` (the caller passes it to django_otp.login), or
+    raise OtpRequired / LoginLocked. Wrong codes count towards the account's lockout."""
+    ip = client_ip(request)
+    device = _guarded(
+        user=user,
+        ip=ip,
+        check=lambda: otp_match(user, code),
+        failed_action=AuthAction.OTP_FAILED,
+    )
     if device is None:
-        LoginFailure.objects.create(username_key=key, ip=ip, at=now)
-        since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-        failures = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
-        with transaction.atomic():
-            audit_record(action=AuthAction.OTP_FAILED, actor=user, obj=user, ip=ip)
-            if failures >= settings.LOGIN_FAILURE_LIMIT:
-                _lock(Scope.USERNAME, key, now)
-                audit_record(
-                    action=AuthAction.LOCKOUT, ip=ip, scope=Scope.USERNAME, username=user.username
-                )
         raise OtpRequired("动态验证码不正确或已使用。")
-    _succeed(user, key, ip)
+    _succeed(user, _key(user.username, user), ip)
     return device
+
+
+def password_recheck(*, user: User, password: str, ip=None) -> bool:
+    """Ask a signed-in account for its password again before a change that could take it
+    over (the password itself, the phone that receives reset codes, a new authenticator).
+    Wrong answers count towards the sign-in lockout, so a left-open session cannot be used to
+    guess the password; raises LoginLocked while locked."""
+    return bool(
+        _guarded(
+            user=user,
+            ip=ip,
+            check=lambda: user.check_password(password or ""),
+            failed_action=AccountAction.REAUTH_FAILED,
+        )
+    )
 
 
 def purge_expired(now=None) -> int:

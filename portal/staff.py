@@ -191,7 +191,12 @@ def staff_account_update(
         for field, value in changes.items():
             setattr(account, field, value)
         account.save(update_fields=list(changes))
-        ended = tokens_end(account) if changes.get("is_active") is False else 0
+        ended = 0
+        if changes.get("is_active") is False:
+            # Every way in ends now: tokens are deleted, page sessions fail their hash check
+            # (and stay dead if the account is enabled again).
+            ended = tokens_end(account)
+            account.sessions_end()
         detail = {
             field: (value.code if isinstance(value, Department) else value)
             for field, value in changes.items()

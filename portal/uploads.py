@@ -134,7 +134,12 @@ def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]
             raise ValidationError(_too_many_pixels(label, limits), code="too_many_pixels")
         # Phones often write MPO (a JPEG with extra frames); its first frame is the photo.
         image_format = "JPEG" if image.format == "MPO" else image.format
+        if image_format == "JPEG":
+            # Let the JPEG decoder scale down by a power of two as it reads: a 12-megapixel
+            # phone photo then never sits in memory at full size (only max_side is kept).
+            image.draft("RGB", (limits.max_side, limits.max_side))
         image.load()  # decodes everything: a truncated file fails here
+        image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
         upright = ImageOps.exif_transpose(image)
     if upright.width < limits.min_width or upright.height < limits.min_height:
         raise ValidationError(

@@ -124,7 +124,9 @@ def test_profile_page_changes_email_and_phone(talent):
     browser.post("/accounts/me/", {"action": "email", "email": "li@example.cn"})
     talent.refresh_from_db()
     assert talent.email == "li@example.cn"
-    response = browser.post("/accounts/me/", {"action": "phone", "phone": "13911112222"})
+    response = browser.post(
+        "/accounts/me/", {"action": "phone", "phone": "13911112222", "password": PASSWORD}
+    )
     assert response.status_code == 302
     page = browser.get("/accounts/me/").content.decode()
     assert "确认更换" in page  # the code form shows while a code is pending

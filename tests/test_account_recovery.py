@@ -227,7 +227,10 @@ def test_me_patch_changes_the_email_only(client_for, talent):
 
 def test_phone_change_is_confirmed_by_a_code_sent_to_the_new_phone(client_for, talent):
     api = client_for(talent)
-    assert api.post("/api/v1/me/phone/", {"phone": "13911112222"}).status_code == 202
+    assert (
+        api.post("/api/v1/me/phone/", {"phone": "13911112222", "password": PASSWORD}).status_code
+        == 202
+    )
     code = last_code("13911112222")
     talent.refresh_from_db()
     assert talent.phone == "13800002688"  # not before the code comes back
@@ -244,13 +247,14 @@ def test_phone_change_is_confirmed_by_a_code_sent_to_the_new_phone(client_for, t
 
 def test_phone_change_refuses_a_bad_or_same_number(client_for, talent):
     api = client_for(talent)
-    assert "11位" in api.post("/api/v1/me/phone/", {"phone": "12345"}).json()["phone"][0]
-    same = api.post("/api/v1/me/phone/", {"phone": talent.phone})
+    bad = api.post("/api/v1/me/phone/", {"phone": "12345", "password": PASSWORD})
+    assert "11位" in bad.json()["phone"][0]
+    same = api.post("/api/v1/me/phone/", {"phone": talent.phone, "password": PASSWORD})
     assert same.status_code == 400 and "相同" in same.json()["phone"][0]
 
 
 def test_a_code_for_one_purpose_does_not_serve_another(api, client_for, talent):
-    client_for(talent).post("/api/v1/me/phone/", {"phone": "13911112222"})
+    client_for(talent).post("/api/v1/me/phone/", {"phone": "13911112222", "password": PASSWORD})
     code = last_code("13911112222")
     assert _confirm(api, "talent", code).status_code == 400
 

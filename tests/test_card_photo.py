@@ -340,6 +340,9 @@ def test_a_valid_verification_answers_a_photo_url_for_120_seconds(
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         assert response["Cache-Control"] == "no-store"
+        # The uploaded file's name (people name files after themselves) stays behind.
+        assert "photo.png" in response["Content-Disposition"]
+        assert photo.name not in response["Content-Disposition"]
         assert b"".join(response.streaming_content) == stored(photo)
 
         clock.shift(timedelta(seconds=120))

@@ -26,7 +26,7 @@ def _step():
 
 
 def _enrol(api, user) -> list[str]:
-    begin = api.post("/api/v1/me/otp/")
+    begin = api.post("/api/v1/me/otp/", {"password": PASSWORD})
     assert begin.status_code == 200
     body = begin.json()
     confirm = api.post("/api/v1/me/otp/confirm/", {"code": totp_now(user, confirmed=False)})
@@ -44,7 +44,7 @@ def _token(api, user, otp=None):
 # --- API ------------------------------------------------------------------------------------
 def test_enrolment_gives_a_secret_an_otpauth_url_and_recovery_codes(client_for, talent):
     api = client_for(talent)
-    body = api.post("/api/v1/me/otp/").json()
+    body = api.post("/api/v1/me/otp/", {"password": PASSWORD}).json()
     assert re.fullmatch(r"[A-Z2-7]{32}", body["secret"])
     url = urlparse(body["otpauth_url"])
     assert url.scheme == "otpauth" and url.netloc == "totp"
@@ -100,7 +100,7 @@ def test_turning_it_off_needs_a_code(client_for, api, talent):
 def test_enrolling_again_while_on_is_refused(client_for, talent):
     api = client_for(talent)
     _enrol(api, talent)
-    response = api.post("/api/v1/me/otp/")
+    response = api.post("/api/v1/me/otp/", {"password": PASSWORD})
     assert response.status_code == 403 and "先用动态验证码关闭" in response.json()["detail"]
 
 
@@ -138,7 +138,7 @@ def test_otp_reset_command_clears_the_devices(client_for, talent, capsys):
 
 # --- pages ----------------------------------------------------------------------------------
 def _page_enrol(browser, user) -> list[str]:
-    browser.post("/accounts/me/otp/", {"action": "begin"})
+    browser.post("/accounts/me/otp/", {"action": "begin", "password": PASSWORD})
     html = browser.get("/accounts/me/otp/").content.decode()
     assert "<svg" in html  # the QR code, inline
     codes = re.findall(r"<li><code>([^<]+)</code></li>", html)

@@ -13,7 +13,10 @@ from portal.uploads import serve_upload
 
 def _serve(photo):
     return serve_upload(
-        photo.storage_name, content_type=photo.content_type, filename=photo.name, inline=True
+        photo.storage_name,
+        content_type=photo.content_type,
+        filename=f"photo.{photo.content_type.rsplit('/', 1)[-1].replace('jpeg', 'jpg')}",
+        inline=True,
     )
 
 

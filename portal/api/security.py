@@ -49,6 +49,15 @@ class PasswordInput(serializers.Serializer):
 
 class PhoneInput(serializers.Serializer):
     phone = serializers.CharField(max_length=30)
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, help_text="当前登录密码（再次核验）"
+    )
+
+
+class PasswordRecheckInput(serializers.Serializer):
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, help_text="当前登录密码（再次核验）"
+    )
 
 
 class CodeInput(serializers.Serializer):
@@ -139,16 +148,19 @@ class PhoneChangeView(APIView):
 
     @extend_schema(
         summary="更换手机号码：向新号码发送验证码",
+        description="须再次提供登录密码（错误次数计入登录锁定）；更换成功后原号码会收到通知短信。",
         request=PhoneInput,
-        responses={202: None, 400: FIELD_ERRORS},
+        responses={
+            202: None,
+            400: FIELD_ERRORS,
+            429: OpenApiResponse(ERROR, description="密码错误次数过多，已锁定"),
+        },
         tags=["accounts"],
     )
     def post(self, request):
         data = PhoneInput(data=request.data)
         data.is_valid(raise_exception=True)
-        phone_change_request(
-            user=request.user, phone=data.validated_data["phone"], ip=client_ip(request)
-        )
+        phone_change_request(user=request.user, **data.validated_data, ip=client_ip(request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -175,14 +187,24 @@ class OtpView(APIView):
 
     @extend_schema(
         summary="双因素认证：获取新的身份验证器密钥",
-        description="返回 TOTP 密钥、otpauth 地址与 10 个恢复码；用 /me/otp/confirm/ 提交第一个"
-        "动态验证码后生效。",
-        request=None,
-        responses={200: OtpBeginOutput, 403: OpenApiResponse(ERROR, description="已开启")},
+        description="须再次提供登录密码（错误次数计入登录锁定）。返回 TOTP 密钥、otpauth 地址与"
+        " 10 个恢复码；用 /me/otp/confirm/ 提交第一个动态验证码后生效，此时该账户的其他令牌和会话"
+        "全部失效。",
+        request=PasswordRecheckInput,
+        responses={
+            200: OtpBeginOutput,
+            400: FIELD_ERRORS,
+            403: OpenApiResponse(ERROR, description="已开启"),
+            429: OpenApiResponse(ERROR, description="密码错误次数过多，已锁定"),
+        },
         tags=["accounts"],
     )
     def post(self, request):
-        enrolment = otp_begin(user=request.user, ip=client_ip(request))
+        data = PasswordRecheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrolment = otp_begin(
+            user=request.user, password=data.validated_data["password"], ip=client_ip(request)
+        )
         return Response(OtpBeginOutput(enrolment).data)
 
     @extend_schema(
@@ -217,5 +239,10 @@ class OtpConfirmView(APIView):
     def post(self, request):
         data = CodeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        otp_confirm(user=request.user, code=data.validated_data["code"], ip=client_ip(request))
+        otp_confirm(
+            user=request.user,
+            code=data.validated_data["code"],
+            keep_token=request.auth if isinstance(request.auth, AuthToken) else None,
+            ip=client_ip(request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,8 +17,15 @@ from portal.credentials import (
     phone_change_confirm,
     phone_change_request,
 )
-from portal.errors import NotAllowed, OtpRequired
-from portal.forms import CodeForm, EmailForm, OtpForm, PasswordChangeForm, PhoneForm
+from portal.errors import LoginLocked, NotAllowed, OtpRequired
+from portal.forms import (
+    CodeForm,
+    EmailForm,
+    OtpBeginForm,
+    OtpForm,
+    PasswordChangeForm,
+    PhoneForm,
+)
 from portal.gate import otp_required_for
 from portal.models import CodePurpose, Role, VerificationCode
 from portal.navigation import home_url
@@ -62,7 +69,12 @@ def account(request):
             messages.success(request, "电子邮箱已更新。")
             return redirect("portal:account")
         if action == "phone" and phone_form.is_valid():
-            phone_change_request(user=user, phone=phone_form.cleaned_data["phone"], ip=ip)
+            phone_change_request(
+                user=user,
+                phone=phone_form.cleaned_data["phone"],
+                password=phone_form.cleaned_data["password"],
+                ip=ip,
+            )
             messages.info(request, "验证码已发送到新手机号码，10 分钟内有效。")
             return redirect("portal:account")
         if action == "phone_confirm" and code_form.is_valid():
@@ -77,6 +89,8 @@ def account(request):
         add_errors({"email": email_form, "phone": phone_form}.get(action, code_form), exc)
     except (OtpRequired, NotAllowed) as exc:
         otp_off_form.add_error("code", exc.detail)
+    except LoginLocked as exc:
+        {"phone": phone_form}.get(action, otp_off_form).add_error(None, exc.detail)
     context = {
         "account": user,
         "email_form": email_form,
@@ -109,6 +123,8 @@ def password_change_page(request):
             )
         except ValidationError as exc:
             add_errors(form, exc)
+        except LoginLocked as exc:
+            form.add_error(None, exc.detail)
         else:
             # This browser stays signed in; every other session and token has ended.
             update_session_auth_hash(request, user)
@@ -132,16 +148,28 @@ def otp_setup(request):
     form.fields["code"].help_text = "身份验证器应用上显示的 6 位数字。"
     if otp_enabled(user):
         return render(request, "portal/otp_setup.html", {"enabled": True})
-    if request.method == "POST" and request.POST.get("action") == "begin":
-        otp_begin(user=user, ip=client_ip(request))
-        return redirect("portal:otp-setup")
+    begin_form = OtpBeginForm(request.POST if request.POST.get("action") == "begin" else None)
+    if request.method == "POST" and begin_form.is_valid():
+        try:
+            otp_begin(
+                user=user, password=begin_form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            add_errors(begin_form, exc)
+        except LoginLocked as exc:
+            begin_form.add_error(None, exc.detail)
+        else:
+            return redirect("portal:otp-setup")
     if request.method == "POST" and form.is_valid():
         try:
             device = otp_confirm(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
         except (OtpRequired, NotAllowed) as exc:
             form.add_error("code", exc.detail)
         else:
-            otp_login(request, device)  # this session has just proven the second factor
+            # Every other session has ended; this one is re-keyed, and has just proven the
+            # second factor.
+            update_session_auth_hash(request, user)
+            otp_login(request, device)
             messages.success(request, "双因素认证已开启，今后登录需输入动态验证码。")
             return redirect(home_url(user))
     return render(
@@ -151,6 +179,7 @@ def otp_setup(request):
             "enabled": False,
             "enrolment": pending_enrolment(user),
             "form": form,
+            "begin_form": begin_form,
             "required": otp_required_for(user),
         },
     )
