@@ -34,6 +34,7 @@ from cards.hooks import working_day_clock
 from cards.models import ApplicationEvent, ApplicationKind, CardApplication, ReviewLimit
 from cards.models.applications import REVIEW_OPEN_STATUSES, ApplicationStatus
 from cards.models.review import DEFAULT_REVIEW_DAYS
+from portal import timefmt
 
 # The events that pause and resume the clock (written by cards.applications).
 PAUSE, RESUME = "returned", "resubmitted"
@@ -199,13 +200,8 @@ def review_recompute_open(changed: datetime.date | None = None, batch_size: int 
         last_pk = ids[-1]
 
 
-def deadline_text(due_at: datetime.datetime | None) -> str:
-    """A review deadline as people say it: 24:00 of its last day (民法典 art. 203), stored
-    as 00:00 of the next one."""
-    if due_at is None:
-        return ""
-    last_day = working_day_clock().local_date(due_at - datetime.timedelta(microseconds=1))
-    return f"{last_day:%Y-%m-%d} 24:00"
+# Written one way by every layer (pages, notices, the API's texts): portal.timefmt.
+deadline_text = timefmt.deadline_text
 
 
 def review_sla(app: CardApplication, now: datetime.datetime) -> dict:

@@ -27,6 +27,7 @@ from cards.review_clock import due_soon_at
 from portal.identity import mask_name
 from portal.models import Role, User
 from portal.notify import notification_create
+from portal.timefmt import deadline_text
 
 logger = logging.getLogger("cards.review_supervision")
 BATCH_SIZE = 200
@@ -62,9 +63,6 @@ def _next_instant(app: CardApplication, now):
 
 
 def _notify(app: CardApplication, notice: CardReviewNotice, reviewers: list[User]) -> int:
-    deadline = timezone.localtime(notice.deadline)
-    # The deadline instant is 00:00 of the next day; people read "the due day, 24:00".
-    due_day = (deadline - timezone.timedelta(seconds=1)).strftime("%Y-%m-%d")
     sent = 0
     for person in reviewers:
         created = notification_create(
@@ -73,7 +71,7 @@ def _notify(app: CardApplication, notice: CardReviewNotice, reviewers: list[User
             title=f"优才卡申请 #{app.pk}（{app.get_kind_display()}）{TITLES[notice.level]}",
             body=(
                 f"申请人：{mask_name(app.talent.real_name)}；审核时限 {app.review_days} 个工作日，"
-                f"应于 {due_day} 24:00 前办结。"
+                f"应于 {deadline_text(notice.deadline)} 前办结。"
             ),
             link=reverse("cards:review", args=[app.pk]),
             dedupe_key=f"card_review:{notice.pk}:{person.pk}",

@@ -24,6 +24,7 @@ from django.utils import timezone
 from cards.review_supervision import review_sweep
 from portal.models import Role, User
 from portal.notify import notification_create
+from portal.timefmt import deadline_text
 from services.clocks import due_soon_at
 from services.models import Clock, Level, RequestStatus, ServiceRequest, SlaNotice
 
@@ -85,16 +86,13 @@ def _link(req: ServiceRequest, person: User) -> str:
 
 def _notify(req: ServiceRequest, notice: SlaNotice) -> int:
     clock = Clock(notice.clock).label
-    deadline = timezone.localtime(notice.deadline)
-    # The deadline instant is 00:00 of the next day; people read "the due day, 24:00".
-    due_day = (deadline - timezone.timedelta(seconds=1)).strftime("%Y-%m-%d")
     sent = 0
     for person in _recipients(req, notice.level):
         created = notification_create(
             recipient=person,
             kind=f"sla_{notice.level}",
             title=f"{req.number} {req.service_type.name}{TITLES[notice.level]}",
-            body=f"{clock}：{due_day} 24:00；承办部门：{req.department.name}。",
+            body=f"{clock}：{deadline_text(notice.deadline)}；承办部门：{req.department.name}。",
             link=_link(req, person),
             dedupe_key=f"sla:{notice.pk}:{person.pk}",
             urgent=notice.level != Level.DUE_SOON,

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from portal import timefmt
 from services.models import CalendarDay
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,15 +79,8 @@ def deadline(start: datetime.datetime, n: int) -> tuple[datetime.datetime, bool]
     return end_of_day(due_day), verified
 
 
-def deadline_text(moment: datetime.datetime | None) -> str:
-    """A deadline as people say it: a limit ends at 24:00 of its last day (民法典 art. 203),
-    stored as 00:00 of the next one. Pages, messages and notices all write it this way."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(SHANGHAI)
-    if local.time() == datetime.time.min:
-        return f"{local.date() - ONE_DAY:%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+# Written one way by every layer (pages, notices, the API's texts): portal.timefmt.
+deadline_text = timefmt.deadline_text
 
 
 def working_days_between(after: datetime.date, through: datetime.date) -> tuple[int, bool]:
