@@ -6,13 +6,18 @@ from django.db import transaction
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.notify import notification_create
-from portal.uploads import check_upload, stored_upload
+from services.attachments import attachments_check, attachments_create, stored_attachments
 from services.filing import notify_department
 from services.links import desk_link, talent_link
-from services.models import OPEN_STATUSES, RequestAttachment, RequestComment, RequestStatus
+from services.models import (
+    OPEN_STATUSES,
+    RequestAttachment,
+    RequestComment,
+    RequestStatus,
+    ServiceRequest,
+)
 from services.workflow import is_handler, is_owner
 
-MAX_ATTACHMENTS = 30
 # Comments stay possible until the request is archived, so a talent can still ask about a
 # resolved one; files only while it is being worked.
 COMMENTABLE = (*OPEN_STATUSES, RequestStatus.RESOLVED)
@@ -73,31 +78,22 @@ def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
     """Attach a file (PDF, JPEG or PNG by content; size-limited) while the request is open."""
     if not (is_owner(actor, req) or is_handler(actor, req)):
         raise NotAllowed("只有申请人和承办部门可以上传附件。")
-    try:
-        checked = check_upload(upload)
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
+    checked = attachments_check([upload], field="file")
     if req.status not in OPEN_STATUSES:
         raise InvalidTransition(
             f"申请当前为“{req.get_status_display()}”状态，不能再上传附件。", status=req.status
         )
-    if req.attachments.count() >= MAX_ATTACHMENTS:
-        raise ValidationError({"file": [f"每件申请最多上传{MAX_ATTACHMENTS}个附件。"]})
-    with stored_upload(upload, checked, folder="requests") as storage_name, transaction.atomic():
-        attachment = RequestAttachment.objects.create(
-            request=req,
-            uploaded_by=actor,
-            name=checked.name,
-            size=checked.size,
-            content_type=checked.content_type,
-            sha256=checked.sha256,
-            storage_name=storage_name,
+    with stored_attachments([upload], checked) as names, transaction.atomic():
+        # The request's row lock makes the attachment limit hold for uploads at the same time.
+        req = ServiceRequest.objects.select_for_update().get(pk=req.pk)
+        (attachment,) = attachments_create(
+            req=req, actor=actor, checked=checked, storage_names=names, field="file"
         )
         audit_record(
             action="service_request.attach",
             actor=actor,
             obj=req,
             request=request,
-            size=checked.size,
+            size=attachment.size,
         )
     return attachment

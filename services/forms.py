@@ -159,12 +159,42 @@ class AttachmentForm(forms.Form):
     )
 
 
+UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is checked by the domain (portal.uploads)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(one, initial) for one in data if one]
+        return [single(data, initial)] if data else []
+
+
 class SupplyInfoForm(forms.Form):
-    note = _text(
-        "补正说明",
-        rows=3,
-        help_text="请说明已补充的内容；需要提交的文件请先在下方“附件”中上传。",
+    """补正: the asked items as a checklist, the files and a note, in one form. Whether it
+    says enough is services.workflow.request_supply_info's verdict (a note or a file)."""
+
+    items = ListField(label="已补正的事项（请逐项勾选）", required=False)
+    files = MultipleFileField(
+        label="补正材料（可一次选择多个文件）",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": UPLOAD_ACCEPT}),
     )
+    note = _text("补正说明", rows=3, help_text="请说明已补充的内容；上传了材料的，可简要说明。")
+
+    def __init__(self, *args, asked=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].widget = forms.CheckboxSelectMultiple(
+            choices=[(item, item) for item in asked]
+        )
 
 
 class WithdrawForm(forms.Form):

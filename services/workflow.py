@@ -16,12 +16,14 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Department, Role, User
 from portal.notify import notification_create
+from services.attachments import attachments_check, attachments_create, stored_attachments
 from services.clocks import pause_shift, recompute
 from services.filing import notify_department
 from services.links import desk_link, talent_link
 from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
+    RequestAttachment,
     RequestEvent,
     RequestPause,
     RequestStatus,
@@ -197,20 +199,62 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
     return req
 
 
-def request_supply_info(*, req: ServiceRequest, actor, note: str = "", request=None):
-    """补正完成: the talent answers; the clock resumes and every open deadline moves later by
-    the working days the pause lasted."""
-    with transaction.atomic():
+def asked_items(req: ServiceRequest) -> list[str]:
+    """The items of the last request for information (一次告知): what a 补正 answers."""
+    event = req.events.filter(action="info_requested").order_by("-at", "-id").first()
+    return list(event.items) if event else []
+
+
+def request_supply_info(
+    *, req: ServiceRequest, actor, note: str = "", items=(), uploads=(), request=None
+):
+    """补正: the talent answers what was asked — a note, files, or both — and the clock
+    resumes: every open deadline moves later by the working days the pause lasted.
+
+    An empty answer is refused (it would end 待补正 and restart the clock with nothing
+    supplied): it needs a note, or at least one file the talent attached since the request
+    for information, here (``uploads``, each checked like every attachment and stored in
+    this transaction) or before through the attachments. ``items`` are the asked items the
+    talent ticks as supplied; they are kept on the event for the handler.
+    """
+    _require(is_owner(actor, req), "只有申请人可以提交补正。")
+    note = (note or "").strip()
+    uploads = [upload for upload in uploads or () if upload]
+    checked = attachments_check(uploads, field="files")
+    with stored_attachments(uploads, checked) as names, transaction.atomic():
         req = _lock(req)
-        _require(is_owner(actor, req), "只有申请人可以提交补正。")
         _require_status(req, (S.AWAITING_TALENT,), "提交补正")
+        asked = asked_items(req)
+        ticked = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
+        unknown = [item for item in ticked if item not in asked]
+        if unknown:
+            raise ValidationError(
+                {"items": [f"以下事项不在要求补正的事项中：{'、'.join(unknown)}。"]}
+            )
+        pause = RequestPause.objects.filter(request=req, ended_at__isnull=True).first()
+        attached_since = (
+            RequestAttachment.objects.filter(
+                request=req, uploaded_by_id=req.talent_id, uploaded_at__gte=pause.started_at
+            ).exists()
+            if pause
+            else False
+        )
+        if not (note or uploads or attached_since):
+            raise ValidationError(
+                {"note": ["请填写补正说明或上传补正材料后再提交；不能提交空白的补正。"]}
+            )
+        added = attachments_create(
+            req=req, actor=actor, checked=checked, storage_names=names, field="files"
+        )
         RequestPause.objects.filter(request=req, ended_at__isnull=True).update(
             ended_at=timezone.now()
         )
         req.status = S.ACCEPTED
         _save(req, "status")
-        _event(req, actor, "info_supplied", S.AWAITING_TALENT, note=(note or "").strip())
-        _audit(req, actor, "supply_info", request)
+        # The ticked items in the order they were asked.
+        supplied = [item for item in asked if item in ticked]
+        _event(req, actor, "info_supplied", S.AWAITING_TALENT, note=note, items=supplied)
+        _audit(req, actor, "supply_info", request, files=len(added), items=len(supplied))
         recipient = req.assignee
         if recipient is not None:
             notification_create(

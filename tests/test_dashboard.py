@@ -82,7 +82,7 @@ def march(departments, talent, handler):
     step(at(3, 6, 10), request_resolve, "F", actor=zwj, note="已办结")
     step(at(3, 2, 15), request_accept, "G", actor=handler)
     step(at(3, 3, 10), request_ask_info, "G", actor=handler, items=["补充材料"])
-    step(at(3, 5, 10), request_supply_info, "G", actor=talent)
+    step(at(3, 5, 10), request_supply_info, "G", actor=talent, note="已补充材料")
     step(at(3, 20, 10), request_resolve, "G", actor=handler, note="已办结")
     with time_machine.travel(at(3, 20, 11), tick=False):
         request_rate(req=reqs["G"], actor=talent, score=2, comment="太慢")

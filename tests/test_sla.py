@@ -123,7 +123,7 @@ def test_a_pause_moves_the_deadline_by_the_working_days_it_lasted(
         # While paused nothing runs: not overdue even after the old deadline.
         assert sla(req, at(2026, 3, 30, 0, 0))["overdue"] is False
         clock.move_to(resumed)
-        req = request_supply_info(req=req, actor=talent)
+        req = request_supply_info(req=req, actor=talent, note="已补充材料")
     assert req.resolve_due_at == due == req.due_at
     assert req.pauses.get().ended_at == resumed
     assert working_days_between(paused.date(), resumed.date()) == (k, True)
@@ -137,7 +137,7 @@ def test_a_pause_over_the_spring_festival_counts_only_working_days(talent, card,
         clock.move_to(at(2026, 2, 13, 10, 0))
         req = request_ask_info(req=req, actor=zwj, items=["补充材料"])
         clock.move_to(at(2026, 2, 24, 10, 0))
-        req = request_supply_info(req=req, actor=talent)
+        req = request_supply_info(req=req, actor=talent, note="已补充材料")
     # k = working days after 02-13 up to 02-24: 02-14 (make-up Saturday) and 02-24 = 2,
     # so end of 02-26 moves two working days: 02-27, 02-28 (make-up Saturday).
     assert req.resolve_due_at == at(2026, 3, 1, 0, 0)
@@ -248,7 +248,7 @@ def test_a_request_paused_after_its_deadline_stays_overdue_and_supervised(talent
     state = sla(req, at(2026, 3, 13, 9, 0))
     assert state["paused"] is True and state["overdue"] is True and state["escalated"] is True
     with time_machine.travel(at(2026, 3, 16, 9, 0), tick=False):  # k = 03-13, 03-16 = 2
-        req = request_supply_info(req=req, actor=talent)
+        req = request_supply_info(req=req, actor=talent, note="已补充材料")
     # The deadline moved by k, so the request is exactly as late as before the pause.
     assert req.resolve_due_at == at(2026, 3, 12, 0, 0) and req.due_at == req.resolve_due_at
 

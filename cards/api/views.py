@@ -25,6 +25,7 @@ from cards.models import (
     Tier,
 )
 from cards.search import card_search
+from portal.api.idempotency import idempotent
 from portal.api.permissions import role_permission
 from portal.models import Role
 from portal.uploads import serve_upload
@@ -97,6 +98,7 @@ class ApplicationListCreate(generics.ListAPIView):
         responses={201: s.ApplicationOutput, 400: None, 409: CONFLICT},
         tags=TAG,
     )
+    @idempotent
     def post(self, request):
         if request.user.role != Role.TALENT:
             self.permission_denied(request, message="只有人才账户可以申请优才卡。")
@@ -142,6 +144,7 @@ class DocumentUpload(APIView):
         responses={201: s.DocumentOutput, 400: None, 409: CONFLICT},
         tags=TAG,
     )
+    @idempotent
     def post(self, request, pk: int):
         app = application_for(request, pk)
         document = apps.application_add_document(

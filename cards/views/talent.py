@@ -42,6 +42,7 @@ from cards.views.common import (
     timeline,
 )
 from portal.errors import DomainError
+from portal.idempotency import answers_repeats, form_once, form_used
 from portal.identity import mask_name
 from portal.models import Role
 from portal.uploads import serve_upload
@@ -158,8 +159,12 @@ def _open_application(user):
 
 
 @talent_page
+@answers_repeats
 def apply(request):
-    """申请优才卡: choose criteria and kind, fill the profile; creates a draft."""
+    """申请优才卡: choose criteria and kind, fill the profile; creates a draft (once per
+    form key: a double tap lands on the draft the first tap created)."""
+    if request.method == "POST":
+        form_used(request)
     existing = _open_application(request.user)
     if existing is not None:
         messages.info(request, "您已有一份未办结的申请，请在该申请上继续办理。")
@@ -169,7 +174,9 @@ def apply(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            app = domain.application_create(talent=request.user, request=request, **data)
+            with form_once(request) as claim:
+                app = domain.application_create(talent=request.user, request=request, **data)
+                claim.location = reverse("cards:application", args=[app.pk])
         except ValidationError as exc:
             for message in add_errors(form, exc):
                 form.add_error(None, message)
@@ -311,18 +318,21 @@ def application_edit(request, pk: int):
 
 @talent_page
 @require_POST
+@answers_repeats
 def document_upload(request, pk: int):
     app = application_for(request, pk)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            document = domain.application_add_document(
-                application=app,
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                request=request,
-            )
+            with form_once(request) as claim:
+                document = domain.application_add_document(
+                    application=app,
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    request=request,
+                )
+                claim.location = reverse("cards:application", args=[pk])
         except ValidationError as exc:
             for message in add_errors(form, exc):
                 form.add_error(None, message)

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.idempotency import idempotent
 from portal.api.permissions import role_permission
 from portal.models import Role
 from portal.uploads import serve_upload
@@ -130,6 +131,7 @@ class RequestListCreate(generics.ListAPIView):
         responses={201: s.RequestOutput, 400: None, 403: None},
         tags=TAG,
     )
+    @idempotent
     def post(self, request):
         data = s.FileInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,7 +190,10 @@ request_info = action_view(
     workflow.request_ask_info, s.ItemsInput, "要求补正（一次告知，暂停计时）", ["items", "note"]
 )
 supply_info = action_view(
-    workflow.request_supply_info, s.NoteInput, "提交补正（恢复计时）", ["note"]
+    workflow.request_supply_info,
+    s.SupplyInput,
+    "提交补正（恢复计时；须填写说明或在要求补正后上传过附件）",
+    ["note", "items"],
 )
 resolve = action_view(workflow.request_resolve, s.NoteInput, "办结", ["note"])
 reject = action_view(workflow.request_reject, s.ReasonInput, "不予办理", ["reason"])
@@ -228,6 +233,7 @@ class CommentCreate(APIView):
         responses={201: s.RequestCommentOutput, 400: None, 409: CONFLICT},
         tags=TAG,
     )
+    @idempotent
     def post(self, request, number: str):
         req = request_for(request, number)
         data = s.CommentInput(data=request.data)
@@ -248,6 +254,7 @@ class AttachmentCreate(APIView):
         responses={201: s.RequestAttachmentOutput, 400: None, 409: CONFLICT},
         tags=TAG,
     )
+    @idempotent
     def post(self, request, number: str):
         req = request_for(request, number)
         attachment = conversation.request_attach(

@@ -262,6 +262,16 @@ class ItemsInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class SupplyInput(serializers.Serializer):
+    """补正: a note, and the asked items the talent ticks as supplied (optional). Files go
+    to …/attachments/ first; an empty 补正 is refused by the domain (400)."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, default=list
+    )
+
+
 class OptionalReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 

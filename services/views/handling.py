@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from portal.idempotency import answers_repeats, form_once
 from portal.identity import mask_name, mask_phone
 from portal.models import Department, Role, User
 from portal.views.reveal import never_cached, reveal_panel, reveal_post
@@ -236,8 +237,18 @@ def _run(action, req, user, data, form, request):
     raise Http404  # pragma: no cover - the URL names the actions
 
 
+def _after(request, number: str, area: str) -> str:
+    """Where the handler goes after an action: the request, or the list when a transfer took
+    it out of their sight."""
+    if not visible_requests(request.user).filter(number=number).exists():
+        return reverse(AREAS[area]["list"])
+    return reverse(AREAS[area]["detail"], args=[number])
+
+
+@answers_repeats
 def handling_action(request, number: str, action: str, area: str):
-    """POST one action; errors next to the form's fields, refusals as a message."""
+    """POST one action, once per form key (a repeat is answered with the page it led to);
+    errors next to the form's fields, refusals as a message."""
     action = action.replace("-", "_") if "_" not in action else ""
     if action == "reveal":
         return handling_reveal(request, number, area)
@@ -247,16 +258,18 @@ def handling_action(request, number: str, action: str, area: str):
     followup = _followup(req)
     allowed = allowed_actions(request.user, req, followup)
     form = _forms(req, allowed, request.POST, request.FILES, only=action)[action]
-    outcome = perform(
-        request, form, lambda data: _run(action, req, request.user, data, form, request)
-    )
+
+    def once(data):
+        with form_once(request) as claim:
+            result = _run(action, req, request.user, data, form, request)
+            claim.location = _after(request, number, area)
+        return result
+
+    outcome = perform(request, form, once)
     if outcome.done:
         messages.success(request, outcome.result)
     if outcome.done or outcome.refused:
-        if not visible_requests(request.user).filter(number=number).exists():
-            # Transferred away: this department no longer holds the request.
-            return redirect(AREAS[area]["list"])
-        return redirect(AREAS[area]["detail"], number=number)
+        return redirect(_after(request, number, area))
     req = request_for(request, number, detail=True)
     return render_handling(request, req, area, bound=(action, form), status=200)
 

@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.errors import DomainError
+from portal.idempotency import answers_repeats, form_once
 from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
 from services.api.serializers import can_see_sensitive
@@ -51,22 +53,26 @@ def upload_limit_label() -> str:
 # --- file a request -------------------------------------------------------------------------
 @talent_page
 @require_http_methods(["GET", "HEAD", "POST"])
+@answers_repeats
 def apply(request, code: str):
-    """我要申请: the form built from the type's field definitions; services.filing decides."""
+    """我要申请: the form built from the type's field definitions; services.filing decides.
+    The form's one-time key files it once, however often it is sent (a double tap)."""
     service = get_object_or_404(
         ServiceType.objects.active().select_related("department"), code=code
     )
     form = RequestForm(request.POST if request.method == "POST" else None, service_type=service)
     if request.method == "POST" and form.is_valid():
         try:
-            req = filing.request_file(
-                talent=request.user,
-                service_type=service.code,
-                fields=form.values(),
-                description=form.cleaned_data["description"],
-                consent=form.cleaned_data.get("consent", False),
-                request=request,
-            )
+            with form_once(request) as claim:
+                req = filing.request_file(
+                    talent=request.user,
+                    service_type=service.code,
+                    fields=form.values(),
+                    description=form.cleaned_data["description"],
+                    consent=form.cleaned_data.get("consent", False),
+                    request=request,
+                )
+                claim.location = reverse("services:request", args=[req.number])
         except ValidationError as exc:
             put_errors(form, exc)
         except DomainError as exc:
@@ -120,13 +126,14 @@ def render_request(
     user = request.user
     can_rate = req.status == RequestStatus.RESOLVED and getattr(req, "rating", None) is None
     followup = feedback.pending_followup(req, user)
+    asked = asked_items(req) if req.status == RequestStatus.AWAITING_TALENT else None
     context = {
         "req": req,
         "sla": clock(req),
         "values": form_values(req, user),
         "events": timeline(req),
         "outcome": outcome(req),
-        "asked": asked_items(req) if req.status == RequestStatus.AWAITING_TALENT else None,
+        "asked": asked,
         "comments": comments(req),
         "attachments": attachments(req, request.user),
         "rating": rating_of(req),
@@ -141,7 +148,8 @@ def render_request(
         "can_rate": can_rate,
         "comment_form": comment_form or CommentForm(prefix="comment"),
         "attachment_form": attachment_form or AttachmentForm(prefix="attach"),
-        "supply_form": supply_form or SupplyInfoForm(prefix="supply"),
+        "supply_form": supply_form
+        or SupplyInfoForm(prefix="supply", asked=asked["items"] if asked else ()),
         "withdraw_form": withdraw_form or WithdrawForm(prefix="withdraw"),
         "rate_form": rate_form or RateForm(prefix="rate"),
         "Status": RequestStatus,
@@ -158,7 +166,15 @@ def request_detail(request, number: str):
 def _talent_action(request, number, form, form_name, act, done):
     """Run ``act``; ``done`` is the success message, or makes it from what ``act`` returned."""
     req = request_for(request, number)
-    outcome = perform(request, form, lambda data: act(req, data))
+
+    def once(data):
+        # Once per form key: a repeat answers with the request's page (portal.idempotency).
+        with form_once(request) as claim:
+            result = act(req, data)
+            claim.location = reverse("services:request", args=[number])
+        return result
+
+    outcome = perform(request, form, once)
     if outcome.done:
         messages.success(request, done(outcome.result) if callable(done) else done)
     if outcome.done or outcome.refused:
@@ -169,6 +185,7 @@ def _talent_action(request, number, form, form_name, act, done):
 
 @talent_page
 @require_POST
+@answers_repeats
 def comment(request, number: str):
     def act(req, data):
         conversation.request_comment(
@@ -181,6 +198,7 @@ def comment(request, number: str):
 
 @talent_page
 @require_POST
+@answers_repeats
 def attach(request, number: str):
     def act(req, data):
         return conversation.request_attach(
@@ -193,13 +211,20 @@ def attach(request, number: str):
 
 @talent_page
 @require_POST
+@answers_repeats
 def supply_info(request, number: str):
     def act(req, data):
         workflow.request_supply_info(
-            req=req, actor=request.user, note=data["note"], request=request
+            req=req,
+            actor=request.user,
+            note=data["note"],
+            items=data["items"],
+            uploads=data["files"],
+            request=request,
         )
 
-    form = SupplyInfoForm(request.POST, prefix="supply")
+    asked = workflow.asked_items(request_for(request, number))
+    form = SupplyInfoForm(request.POST, request.FILES, prefix="supply", asked=asked)
     return _talent_action(
         request, number, form, "supply_form", act, "补正已提交，办理时限恢复计算。"
     )
@@ -207,6 +232,7 @@ def supply_info(request, number: str):
 
 @talent_page
 @require_POST
+@answers_repeats
 def withdraw(request, number: str):
     def act(req, data):
         workflow.request_withdraw(
@@ -219,6 +245,7 @@ def withdraw(request, number: str):
 
 @talent_page
 @require_POST
+@answers_repeats
 def rate(request, number: str):
     form = RateForm(request.POST, prefix="rate")
 
