@@ -104,17 +104,25 @@ class Card(models.Model):
 class CardEvent(models.Model):
     """One change in a card's life: issued, renewed, changed, suspended, revoked, reinstated."""
 
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    card = models.ForeignKey(
+        Card, verbose_name="优才卡", on_delete=models.CASCADE, related_name="events"
     )
-    action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10, blank=True)
-    note = models.TextField(blank=True)
+    at = models.DateTimeField("时间", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField("事项", max_length=20)
+    from_status = models.CharField("原状态", max_length=10, blank=True)
+    to_status = models.CharField("新状态", max_length=10, blank=True)
+    note = models.TextField("说明", blank=True)
 
     class Meta:
+        verbose_name = "优才卡记录"
+        verbose_name_plural = "优才卡记录"
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -126,8 +134,12 @@ class CardNumberSequence(models.Model):
     that takes the next number, so two approvals at once get two different numbers, and a
     number is never handed out again (the column only grows)."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField("年份", primary_key=True)
+    last = models.PositiveIntegerField("已发最大序号", default=0)
+
+    class Meta:
+        verbose_name = "卡号序列"
+        verbose_name_plural = "卡号序列"
 
     def __str__(self):
         return f"{self.year}: {self.last}"
@@ -139,13 +151,17 @@ class QrToken(models.Model):
     The token string carries only the random ``jti`` and a signature: no personal data.
     """
 
-    jti = models.CharField(max_length=32, unique=True)
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="qr_tokens")
-    issued_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    jti = models.CharField("令牌标识", max_length=32, unique=True)
+    card = models.ForeignKey(
+        Card, verbose_name="优才卡", on_delete=models.CASCADE, related_name="qr_tokens"
+    )
+    issued_at = models.DateTimeField("生成时间", default=timezone.now)
+    expires_at = models.DateTimeField("失效时间")
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
 
     class Meta:
+        verbose_name = "核验二维码"
+        verbose_name_plural = "核验二维码"
         indexes = [models.Index(fields=["expires_at"], name="qrtoken_expires_idx")]
 
     def __str__(self):
@@ -155,21 +171,34 @@ class QrToken(models.Model):
 class CardScan(models.Model):
     """One verification at a service point, whatever its outcome."""
 
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField("核验时间", default=timezone.now)
     verifier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="card_scans"
+        settings.AUTH_USER_MODEL,
+        verbose_name="核验员",
+        on_delete=models.PROTECT,
+        related_name="card_scans",
     )
     card = models.ForeignKey(
-        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="scans"
+        Card,
+        verbose_name="优才卡",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scans",
     )
-    token = models.ForeignKey(QrToken, null=True, blank=True, on_delete=models.SET_NULL)
-    valid = models.BooleanField()
-    reason = models.CharField(max_length=20, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    token = models.ForeignKey(
+        QrToken, verbose_name="二维码", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    valid = models.BooleanField("是否有效")
+    # cards.qr's reason codes (API.md); cards.qr.REASON_LABELS says them in words.
+    reason = models.CharField("无效原因", max_length=20, blank=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
 
     class Meta:
+        verbose_name = "核验记录"
+        verbose_name_plural = "核验记录"
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["card", "-at"], name="cardscan_card_at_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.reason or 'valid'}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.reason or '有效'}"

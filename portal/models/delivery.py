@@ -27,6 +27,7 @@ class Delivery(models.Model):
     # Null for a direct message that belongs in no inbox (a verification code).
     notification = models.ForeignKey(
         "portal.Notification",
+        verbose_name="站内消息",
         on_delete=models.CASCADE,
         related_name="deliveries",
         null=True,
@@ -34,7 +35,7 @@ class Delivery(models.Model):
     )
     # The text of a direct message, encrypted, and erased once it is sent: a verification
     # code must not sit readable in the database.
-    text_encrypted = models.TextField(blank=True)
+    text_encrypted = models.TextField("加密内容", blank=True)
     channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
     address = models.CharField("地址", max_length=254)
     status = models.CharField(
@@ -74,10 +75,12 @@ class SmsOutbox(models.Model):
     """Text messages the default SMS backend 'sent': kept for inspection until a real SMS
     gateway is plugged in (settings.SMS_BACKEND)."""
 
-    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="sms")
-    phone = models.CharField(max_length=20)
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    delivery = models.OneToOneField(
+        Delivery, verbose_name="消息投递", on_delete=models.CASCADE, related_name="sms"
+    )
+    phone = models.CharField("手机号码", max_length=20)
+    text = models.TextField("内容")
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
 
     class Meta:
         verbose_name = "短信发件箱"
