@@ -6,6 +6,7 @@ from django.db import transaction
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.notify import notification_create
+from services.actions import ServiceRequestAction
 from services.attachments import attachments_check, attachments_create, stored_attachments
 from services.filing import notify_department
 from services.links import desk_link, talent_link
@@ -45,7 +46,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
             request=req, author=actor, body=body, internal=bool(internal)
         )
         audit_record(
-            action="service_request.comment",
+            action=ServiceRequestAction.COMMENT,
             actor=actor,
             obj=req,
             request=request,
@@ -90,7 +91,7 @@ def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
             req=req, actor=actor, checked=checked, storage_names=names, field="file"
         )
         audit_record(
-            action="service_request.attach",
+            action=ServiceRequestAction.ATTACH,
             actor=actor,
             obj=req,
             request=request,

@@ -16,6 +16,8 @@ from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Department, Role, User
 from portal.notify import notification_create
+from services.actions import RequestEventAction as Step
+from services.actions import ServiceRequestAction as Act
 from services.attachments import attachments_check, attachments_create, stored_attachments
 from services.clocks import pause_shift, recompute
 from services.filing import notify_department
@@ -97,7 +99,7 @@ def _event(req, actor, action, from_status, note="", items=()) -> None:
 
 def _audit(req, actor, action, request, **detail) -> None:
     audit_record(
-        action=f"service_request.{action}",
+        action=action,
         actor=actor,
         obj=req,
         request=request,
@@ -134,8 +136,8 @@ def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceReques
         DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(
             accepted_on_time=req.accepted_on_time
         )
-        _event(req, actor, "accepted", S.SUBMITTED)
-        _audit(req, actor, "accept", request, on_time=req.accepted_on_time)
+        _event(req, actor, Step.ACCEPTED, S.SUBMITTED)
+        _audit(req, actor, Act.ACCEPT, request, on_time=req.accepted_on_time)
         _tell_talent(req, "request_accepted", "已受理", f"承办部门：{req.department.name}")
     return req
 
@@ -159,8 +161,8 @@ def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -
             raise ValidationError({"assignee": ["请指定承办部门的在职经办人或负责人。"]})
         req.assignee = person
         req.save(update_fields=["assignee"])
-        _event(req, actor, "assigned", req.status, note=person.display_name)
-        _audit(req, actor, "assign", request, assignee=person.username)
+        _event(req, actor, Step.ASSIGNED, req.status, note=person.display_name)
+        _audit(req, actor, Act.ASSIGN, request, assignee=person.username)
         notification_create(
             recipient=person,
             kind="request_assigned",
@@ -188,8 +190,8 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
         )
         req.status = S.AWAITING_TALENT
         _save(req, "status")
-        _event(req, actor, "info_requested", S.ACCEPTED, note=note, items=items)
-        _audit(req, actor, "request_info", request, items=len(items))
+        _event(req, actor, Step.INFO_REQUESTED, S.ACCEPTED, note=note, items=items)
+        _audit(req, actor, Act.REQUEST_INFO, request, items=len(items))
         _tell_talent(
             req,
             "request_info_requested",
@@ -201,7 +203,7 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
 
 def asked_items(req: ServiceRequest) -> list[str]:
     """The items of the last request for information (一次告知): what a 补正 answers."""
-    event = req.events.filter(action="info_requested").order_by("-at", "-id").first()
+    event = req.events.filter(action=Step.INFO_REQUESTED).order_by("-at", "-id").first()
     return list(event.items) if event else []
 
 
@@ -253,8 +255,8 @@ def request_supply_info(
         _save(req, "status")
         # The ticked items in the order they were asked.
         supplied = [item for item in asked if item in ticked]
-        _event(req, actor, "info_supplied", S.AWAITING_TALENT, note=note, items=supplied)
-        _audit(req, actor, "supply_info", request, files=len(added), items=len(supplied))
+        _event(req, actor, Step.INFO_SUPPLIED, S.AWAITING_TALENT, note=note, items=supplied)
+        _audit(req, actor, Act.SUPPLY_INFO, request, files=len(added), items=len(supplied))
         recipient = req.assignee
         if recipient is not None:
             notification_create(
@@ -282,8 +284,8 @@ def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> S
         req.handling_working_days = handling_working_days(req, now)
         _save(req, "status", "resolved_at", "resolved_on_time", "handling_working_days")
         DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
-        _event(req, actor, "resolved", S.ACCEPTED, note=note)
-        _audit(req, actor, "resolve", request, on_time=req.resolved_on_time)
+        _event(req, actor, Step.RESOLVED, S.ACCEPTED, note=note)
+        _audit(req, actor, Act.RESOLVE, request, on_time=req.resolved_on_time)
         _tell_talent(req, "request_resolved", "已办结，欢迎评价", note)
     return req
 
@@ -309,8 +311,8 @@ def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> 
         req.rejected_at = now
         _save(req, "status", "rejected_at", "accepted_on_time", "resolved_on_time")
         DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
-        _event(req, actor, "rejected", previous, note=reason)
-        _audit(req, actor, "reject", request)
+        _event(req, actor, Step.REJECTED, previous, note=reason)
+        _audit(req, actor, Act.REJECT, request)
         _tell_talent(req, "request_rejected", "不予办理", f"理由：{reason}")
     return req
 
@@ -354,10 +356,9 @@ def request_transfer(
             "accepted_at",
             "accepted_on_time",
         )
-        _event(
-            req, actor, "transferred", previous, note=f"由{source.name}转至{target.name}：{reason}"
-        )
-        _audit(req, actor, "transfer", request, source=source.code, target=target.code)
+        note = f"由{source.name}转至{target.name}：{reason}"
+        _event(req, actor, Step.TRANSFERRED, previous, note=note)
+        _audit(req, actor, Act.TRANSFER, request, source=source.code, target=target.code)
         _tell_talent(req, "request_transferred", f"已转至{target.name}办理", f"转办理由：{reason}")
         notify_department(req, "request_transferred_in", f"转办来的服务申请 {req.number}")
     return req
@@ -376,8 +377,8 @@ def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=No
         req.status = S.WITHDRAWN
         req.withdrawn_at = now
         _save(req, "status", "withdrawn_at")
-        _event(req, actor, "withdrawn", previous, note=(reason or "").strip())
-        _audit(req, actor, "withdraw", request)
+        _event(req, actor, Step.WITHDRAWN, previous, note=(reason or "").strip())
+        _audit(req, actor, Act.WITHDRAW, request)
         if req.assignee_id:
             notification_create(
                 recipient=req.assignee,

@@ -8,6 +8,7 @@ from portal.api.accounts import DepartmentRefSerializer
 from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
 from portal.identity import mask_name, mask_phone
 from portal.models import Role
+from services.actions import request_event_label
 from services.clocks import sla
 from services.feedback import followup_promise
 from services.models import ServiceRequest
@@ -98,6 +99,7 @@ class RequestEventOutput(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.SerializerMethodField()
     action = serializers.CharField()
+    action_label = serializers.SerializerMethodField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     note = serializers.CharField()
@@ -105,6 +107,10 @@ class RequestEventOutput(serializers.Serializer):
 
     def get_actor(self, obj) -> str:
         return actor_label(obj.actor)
+
+    def get_action_label(self, obj) -> str:
+        """The step in Chinese ("已自动归档", not ``auto_closed``)."""
+        return request_event_label(obj.action)
 
 
 class RequestCommentOutput(serializers.Serializer):
