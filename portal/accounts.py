@@ -14,9 +14,11 @@ from portal.audit import AccountAction, audit_record, client_ip
 from portal.errors import RateLimited
 from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
+from portal.privacy import PRIVACY_RULES, consent_record
 
 ID_NUMBER_TAKEN = "该证件号码已注册账户，请直接登录；如忘记密码请联系人才办。"
 USERNAME_TAKEN = "该用户名已被使用。"
+CONSENT_REQUIRED = "请阅读并同意个人信息处理规则。"
 
 
 def _collect(errors: dict, field: str, check):
@@ -95,10 +97,12 @@ def registration_check(
     phone: str,
     id_type: str = IdType.RESIDENT,
     email: str = "",
+    consent: bool = False,
     request=None,
 ) -> User:
     """Validate a registration; return the unsaved user or raise ValidationError listing
-    every invalid field at once (field → messages).
+    every invalid field at once (field → messages). ``consent`` is the person's agreement to
+    the current 《个人信息处理规则》 (PIPL art. 13–14): without it nothing is processed.
 
     Rate-limited per address (RateLimited, 429), pages and API alike: the answers say whether
     an ID number or a username is taken, so they must not be harvested at speed.
@@ -114,6 +118,8 @@ def registration_check(
     identity = _collect(errors, "id_number", lambda: _clean_id(id_type, id_number))
     phone = _collect(errors, "phone", lambda: normalize_mobile(phone))
     email = _collect(errors, "email", lambda: _clean_email(email))
+    if consent is not True:
+        errors["consent"] = [CONSENT_REQUIRED]
     user = User(username=username or "", real_name=real_name or "", email=email or "")
     if not password:
         errors.setdefault("password", []).append("请设置密码。")
@@ -129,7 +135,8 @@ def registration_check(
 
 
 def account_register(*, request=None, **fields) -> User:
-    """Register a talent (fields as ``registration_check``).
+    """Register a talent (fields as ``registration_check``) and record which version of
+    《个人信息处理规则》 they agreed to.
 
     One account per identity document: checked for a friendly message, and enforced by the
     constraint on ``id_number_hash`` for two registrations racing each other.
@@ -146,6 +153,7 @@ def account_register(*, request=None, **fields) -> User:
                 id_type=user.id_type,
                 id_number_masked=user.id_number_masked,
             )
+            consent_record(user=user, document=PRIVACY_RULES)
     except IntegrityError:
         # Lost a race with an identical registration: report it like the check above.
         if User.objects.filter(id_number_hash=user.id_number_hash).exists():

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from portal.views import access, accounts, audit, notifications, profile, recovery, site, staff
+from portal.views import (
+    access,
+    accounts,
+    audit,
+    notifications,
+    privacy,
+    profile,
+    recovery,
+    site,
+    staff,
+)
 
 app_name = "portal"
 
@@ -34,4 +44,6 @@ urlpatterns = [
     path("inbox/read-all/", notifications.read_all, name="inbox-read-all"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("privacy/", privacy.privacy_rules, name="privacy"),
+    path("privacy/sensitive/", privacy.privacy_sensitive, name="privacy-sensitive"),
 ]

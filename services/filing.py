@@ -13,6 +13,7 @@ from portal.audit import audit_record
 from portal.errors import NotAllowed
 from portal.models import Role, User
 from portal.notify import notification_create
+from portal.privacy import GUARDIAN, SENSITIVE_NOTICE, consent_record
 from services.actions import RequestEventAction, ServiceRequestAction
 from services.clocks import recompute
 from services.links import desk_link
@@ -34,7 +35,7 @@ FALSE_WORDS = {"false", "0", "no", "off", "否"}
 CONSENT_MESSAGES = {
     Sensitivity.MEDICAL: "本事项涉及医疗健康信息，请阅读并单独同意《敏感个人信息处理告知》后提交。",
     Sensitivity.MINOR: (
-        "本事项涉及未成年人个人信息，须由监护人阅读并同意《未成年人个人信息处理告知》后提交。"
+        "本事项涉及未成年人个人信息，须由监护人阅读并同意《敏感个人信息处理告知》后提交。"
     ),
 }
 
@@ -194,6 +195,15 @@ def request_file(
         recompute(req)
         req.save()
         DepartmentStint.objects.create(request=req, department=service.department, entered_at=now)
+        if service.sensitivity:
+            # Which version of the notice this request's separate (or guardian's) consent was
+            # given to, kept with the request (PIPL art. 29, 31).
+            consent_record(
+                user=talent,
+                document=SENSITIVE_NOTICE,
+                obj=req,
+                given_by=GUARDIAN if service.sensitivity == Sensitivity.MINOR else "",
+            )
         RequestEvent.objects.create(
             request=req, actor=talent, action=RequestEventAction.FILED, to_status=req.status
         )

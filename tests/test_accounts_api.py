@@ -26,6 +26,7 @@ def register(api, REMOTE_ADDR="127.0.0.1", **overrides):
         "id_number": ID,
         "phone": PHONE,
         "email": "liming@example.cn",
+        "consent": True,
     }
     body.update(overrides)
     return api.post("/api/v1/auth/register/", body, REMOTE_ADDR=REMOTE_ADDR)

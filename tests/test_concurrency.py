@@ -25,6 +25,7 @@ def test_two_registrations_with_one_id_number_create_one_account():
                 real_name="赛跑",
                 id_number="11010519491231002x" if i else "11010519491231002X",
                 phone="13900000000",
+                consent=True,
             )
             outcomes.append("created")
         except ValidationError as exc:

@@ -122,6 +122,7 @@ def test_registration_survives_an_unreachable_cache(api, monkeypatch):
             "real_name": "离线",
             "id_number": "511902198803150029",
             "phone": "13800002688",
+            "consent": True,
         },
     )
     assert response.status_code == 201, response.content

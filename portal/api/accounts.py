@@ -42,6 +42,11 @@ class RegisterInput(serializers.Serializer):
     id_number = serializers.CharField(max_length=40, write_only=True, allow_blank=True)
     phone = serializers.CharField(max_length=30, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="是否已阅读并同意当前版本的《个人信息处理规则》（/privacy/）；必须为 true",
+    )
 
 
 class RegisterOutput(serializers.Serializer):

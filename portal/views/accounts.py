@@ -42,7 +42,8 @@ def _landing(request, user, target: str = "") -> str:
 
 @sensitive_post_parameters("password", "password2", "id_number", "phone")
 def register(request):
-    form = RegisterForm(request.POST or None)
+    # An empty POST is still a POST: bound, so that every required field reports itself.
+    form = RegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         form_ok = form.is_valid()
         fields = {
@@ -50,6 +51,7 @@ def register(request):
             for name in ("username", "password", "real_name", "id_type", "id_number", "phone")
         }
         fields["email"] = form.cleaned_data.get("email", request.POST.get("email", ""))
+        fields["consent"] = form.cleaned_data.get("consent", False)
         try:
             if form_ok:
                 user = account_register(**fields, request=request)
