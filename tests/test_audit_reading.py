@@ -254,6 +254,21 @@ def test_the_export_streams_the_filtered_log_and_is_audited(
     assert "筛选条件：操作人 handler，事件 服务申请（全部）。" in body
 
 
+def test_the_export_labels_its_rows_in_batches_not_one_by_one(client, auditor, talent, handler):
+    client.force_login(auditor)
+
+    def export_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            b"".join(client.get("/audit/export.csv").streaming_content)
+        return len(queries)
+
+    request_accept(req=file_housing(talent), actor=handler)
+    few = export_queries()
+    for _ in range(8):
+        request_accept(req=file_housing(talent), actor=handler)
+    assert export_queries() == few
+
+
 def test_the_export_neutralises_spreadsheet_formulas(client, auditor, talent, handler, housing):
     request_reveal(req=housing, actor=handler, purpose='=HYPERLINK("http://x","点我")')
     client.force_login(auditor)
