@@ -1,14 +1,45 @@
+from django import forms
 from django.contrib import admin
 
 from cards.actions import CriterionAction, ReviewLimitAction
-from cards.models import Card, CardScan, Criterion, ReviewLimit
+from cards.models import Card, CardScan, Criterion, DocumentKind, ReviewLimit
+from cards.qr import REASON_LABELS
 from portal.audit import audit_record
+
+
+class CriterionForm(forms.ModelForm):
+    """The evidence a criterion needs, ticked by name (证件照 is asked of every application
+    anyway) rather than typed as a list of codes."""
+
+    evidence = forms.TypedMultipleChoiceField(
+        label="所需证明材料",
+        choices=[(k, label) for k, label in DocumentKind.choices if k != DocumentKind.PHOTO],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "请至少勾选一种所需证明材料。"},
+        help_text="申请人选择本条件时须上传的材料；证件照每份申请都须上传，无需勾选。",
+    )
+
+    class Meta:
+        model = Criterion
+        fields = [
+            "code",
+            "tier",
+            "category",
+            "title",
+            "evidence",
+            "policy_ref",
+            "effective_from",
+            "effective_to",
+            "is_active",
+            "sort_order",
+        ]
 
 
 @admin.register(Criterion)
 class CriterionAdmin(admin.ModelAdmin):
     """The criteria catalogue, edited by the organization department."""
 
+    form = CriterionForm
     list_display = ["code", "tier", "category", "title", "policy_ref", "is_active"]
     list_filter = ["tier", "category", "is_active"]
     search_fields = ["code", "title", "policy_ref"]
@@ -32,11 +63,15 @@ class ReviewLimitAdmin(admin.ModelAdmin):
     """审核时限 per kind of application, edited by the organization department. A change
     applies to applications submitted from then on (each copies its limit when submitted)."""
 
-    list_display = ["kind", "working_days", "updated_at", "updated_by"]
+    list_display = ["kind", "working_days", "updated_at", "editor"]
     fields = ["kind", "working_days"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["kind"] if obj else []
+
+    @admin.display(description="修改人")
+    def editor(self, obj):
+        return obj.updated_by.display_name if obj.updated_by_id else "—"
 
     def has_delete_permission(self, request, obj=None):
         return False  # one limit per kind, always
@@ -74,11 +109,28 @@ class CardAdmin(admin.ModelAdmin):
         return False
 
 
+class ReasonFilter(admin.SimpleListFilter):
+    """Invalid verifications by their reason, in words (cards.qr.REASON_LABELS)."""
+
+    title = "无效原因"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(code, label) for code, label in REASON_LABELS.items() if code]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
 @admin.register(CardScan)
 class CardScanAdmin(admin.ModelAdmin):
-    list_display = ["at", "card", "valid", "reason", "verifier", "ip"]
-    list_filter = ["valid", "reason"]
+    list_display = ["at", "card", "valid", "reason_label", "verifier", "ip"]
+    list_filter = ["valid", ReasonFilter]
     list_select_related = ["card", "verifier"]
+
+    @admin.display(description="结果说明", ordering="reason")
+    def reason_label(self, obj):
+        return REASON_LABELS.get(obj.reason or None, obj.reason)
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,20 @@
+from contextlib import suppress
+
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
 from portal.audit import DeliveryAction, DepartmentAction, audit_record
 from portal.models import Delivery, DeliveryStatus, Department, SmsOutbox, User
+
+# Roles, not groups, say who may do what (portal.staff); API tokens end with a password change
+# or deactivation, authenticators are removed with ``otp_reset``: the admin offers no second
+# path to them (and their libraries' pages would be its only ones in English).
+for _model in (Group, AuthToken, TOTPDevice, StaticDevice):
+    with suppress(admin.sites.NotRegistered):
+        admin.site.unregister(_model)
 
 
 @admin.register(Department)

@@ -32,6 +32,23 @@ class CalendarDayAdmin(admin.ModelAdmin):
         )
 
 
+# The two JSON columns, explained for the person who edits them: the keys are the format's
+# own (the API and Open311 read them), so they are named and translated, not hidden.
+FIELD_HELP = {
+    "materials": (
+        "JSON 列表，每项一种材料：name 为材料名称，required 为是否必需（true 必需，false 视情况"
+        '提供），如 [{"name": "户口簿", "required": true}]。'
+    ),
+    "fields": (
+        "JSON 列表，每项一个申请表字段：code 为字段代码（小写字母开头，可含数字和下划线），label "
+        "为字段名称，datatype 为类型（string 单行文本、text 多行文本、number 数字、date 日期、"
+        "boolean 是/否、singlevaluelist 单选、multivaluelist 多选），required 为是否必填"
+        "（true/false），values 为单选、多选的可选值列表。"
+    ),
+    "eligible_tiers": "可享受本服务的人才层次字母，按顺序连写，如 ABCD（全部）或 ABC。",
+}
+
+
 @admin.register(ServiceType)
 class ServiceTypeAdmin(admin.ModelAdmin):
     """The catalogue, edited by the organization department."""
@@ -40,6 +57,10 @@ class ServiceTypeAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "department", "sensitivity"]
     list_select_related = ["department"]
     search_fields = ["code", "name"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["help_texts"] = {**FIELD_HELP, **kwargs.get("help_texts", {})}
+        return super().get_form(request, obj, change, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False  # Requests keep pointing at their service type; deactivate instead.

@@ -92,6 +92,5 @@ class Criterion(models.Model):
     def clean(self):
         unknown = [kind for kind in self.evidence or [] if kind not in DocumentKind.values]
         if not isinstance(self.evidence, list) or unknown or not self.evidence:
-            raise ValidationError(
-                {"evidence": f"请填写材料类型代码列表，可选：{', '.join(DocumentKind.values)}。"}
-            )
+            choices = "、".join(DocumentKind.labels)
+            raise ValidationError({"evidence": f"请至少选择一种所需证明材料，可选：{choices}。"})
