@@ -5,7 +5,7 @@ from cards.seed import seed_criteria
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
 from portal.seed import seed_departments
 from services.calendar import calendar_sync, official_years
-from services.demo import seed_demo_card
+from services.demo import seed_demo_card, seed_demo_requests
 from services.models import CalendarDay
 from services.seed import seed_service_types
 
@@ -34,7 +34,13 @@ class Command(BaseCommand):
         new = seed_demo_accounts()
         self.stdout.write(f"演示账户：新增 {len(new)} 个（密码均为 {DEMO_PASSWORD}）：")
         for username, role, dept, *_ in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {username:<14} {role:<9} {dept or ''}")
+            self.stdout.write(f"  {username:<16} {role:<9} {dept or ''}")
         number = seed_demo_card()
         if number:
             self.stdout.write(f"演示人才 demo_talent 已获发优才卡 {number}（C类）。")
+        numbers = seed_demo_requests()
+        if numbers:
+            self.stdout.write(
+                f"演示服务申请：新增 {len(numbers)} 件（各承办部门的待受理、办理中、待补正、"
+                f"已办结和超期督办各有示例）：{'、'.join(numbers)}。"
+            )
