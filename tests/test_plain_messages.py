@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from cards.applications import application_create
 from portal.accounts import account_create
+from services.models import ServiceRequest
 from services.seed import seed_service_types
 from tests.cards_support import draft, upload
 from tests.factories import PASSWORD
@@ -157,3 +158,19 @@ def test_yes_no_questions_are_a_labelled_choice(client, talent, departments):
     # Every boolean field of the catalogue: none is a bare checkbox anywhere on the form.
     assert 'name="field_no_own_house" type="checkbox"' not in html
     assert html.count('type="checkbox"') == 0
+
+
+def test_a_value_of_a_field_the_catalogue_dropped_is_not_labelled_with_its_code(
+    client, talent, handler, departments
+):
+    seed_service_types()
+    give_card(talent)
+    req = request_in("submitted", talent, handler)
+    housing = req.service_type
+    housing.fields = [f for f in housing.fields if f["code"] != "remarks"]
+    housing.save()
+    ServiceRequest.objects.filter(pk=req.pk).update(fields={**req.fields, "remarks": "靠近学校"})
+    client.force_login(talent)
+    html = client.get(f"/requests/{req.number}/").content.decode()
+    assert "<dt>其他填写内容（该项已从申请表移除）</dt><dd>靠近学校</dd>" in html
+    assert "<dt>remarks</dt>" not in html

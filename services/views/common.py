@@ -190,7 +190,9 @@ def form_values(req: ServiceRequest, user) -> dict:
     defined = {d["code"] for d in req.service_type.fields}
     for code, value in req.fields.items():
         if code not in defined:
-            rows.append({"label": code, "value": _display_value({}, value)})
+            # Its name went with the catalogue's field; its code means nothing to a person.
+            label = "其他填写内容（该项已从申请表移除）"
+            rows.append({"label": label, "value": _display_value({}, value)})
     return {"hidden": False, "rows": rows}
 
 
