@@ -115,6 +115,7 @@ def register() -> None:
             "kind": ("类型", dict(DocumentKind.choices)),
             "size": ("文件大小（字节）", None),
             "replaced": ("替换旧文件数", None),
+            "superseded": ("替换已审核材料数", None),
             "card": ("优才卡号", None),
             "on_time": ("按时", None),
             "application_kind": ("申请类型", dict(ApplicationKind.choices)),

@@ -6,6 +6,7 @@ sees and an audit event, and notifies the talent, all in one transaction.
 """
 
 import datetime
+from contextlib import ExitStack
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -212,65 +213,133 @@ def application_update(*, application, actor, request=None, **data) -> CardAppli
     return app
 
 
-def application_add_document(*, application, actor, kind: str, upload, request=None):
-    """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited).
+def returned_at(app: CardApplication):
+    """When the application was last returned for correction (None if it never was): the
+    documents uploaded before it are the ones the reviewer saw."""
+    # Through app.events.all(): the pages have the events prefetched already.
+    return max((e.at for e in app.events.all() if e.action == Step.RETURNED), default=None)
 
-    The holder's photo is checked more strictly (cards.photos) and stored re-encoded, without
-    its metadata; a new photo replaces the application's previous one, so there is only ever
-    one (constraint ``appdocument_one_photo_per_application``).
-    """
-    _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
-    errors: dict = {}
-    if kind not in DocumentKind.values:
-        errors["kind"] = [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]
+
+def _check_document(kind: str, upload, field: str = "file"):
+    """The upload checked for its kind: ``(checked, what to store)``. The holder's photo is
+    checked more strictly (cards.photos) and stored re-encoded, without its metadata."""
     try:
         if kind == DocumentKind.PHOTO:
-            checked, upload = photo_check(upload)
-        else:
-            checked = check_upload(upload)
+            return photo_check(upload)
+        return check_upload(upload), upload
     except ValidationError as exc:
-        errors["file"] = exc.messages
-    if errors:
+        raise ValidationError({field: exc.messages}) from None
+
+
+def _store_document(app, *, kind: str, checked, storage_name: str, actor, request, field="file"):
+    """The row of a stored evidence file, on the locked application ``app``.
+
+    After a return, a document of the same kind the reviewer saw is superseded by the new
+    one and kept as history (the reviewer reads what was replaced); before any review a new
+    photo simply replaces the old one. Either way there is one current photo (constraint
+    ``appdocument_one_current_photo``).
+    """
+    current = app.documents.current()
+    if current.count() >= MAX_DOCUMENTS:
+        raise ValidationError({field: [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
+    since = returned_at(app) if app.status == ApplicationStatus.RETURNED else None
+    same_kind = list(current.filter(kind=kind))
+    reviewed = [d for d in same_kind if since is not None and d.uploaded_at < since]
+    unreviewed = [d for d in same_kind if d not in reviewed]
+    photo = kind == DocumentKind.PHOTO
+    deleted = unreviewed if photo else []
+    # What a deleted photo had replaced is now replaced by the new one.
+    handed = list(
+        ApplicationDocument.objects.filter(superseded_by__in=deleted).values_list("pk", flat=True)
+    )
+    for old in deleted:
+        old.delete()
+        transaction.on_commit(lambda name=old.storage_name: delete_upload(name))
+    now = timezone.now()
+    if reviewed:
+        # Out of the way of the one-current-photo constraint before the new row arrives.
+        ApplicationDocument.objects.filter(pk__in=[d.pk for d in reviewed]).update(
+            superseded_at=now
+        )
+    document = ApplicationDocument.objects.create(
+        application=app,
+        kind=kind,
+        name=checked.name,
+        size=checked.size,
+        content_type=checked.content_type,
+        sha256=checked.sha256,
+        storage_name=storage_name,
+        uploaded_at=now,
+    )
+    if reviewed or handed:
+        ApplicationDocument.objects.filter(pk__in=[*(d.pk for d in reviewed), *handed]).update(
+            superseded_by=document
+        )
+    audit_record(
+        action=CardApplicationAction.DOCUMENT_ADD,
+        actor=actor,
+        obj=app,
+        request=request,
+        kind=kind,
+        size=checked.size,
+        replaced=len(deleted),
+        superseded=len(reviewed),
+    )
+    return document
+
+
+def application_add_document(*, application, actor, kind: str, upload, request=None):
+    """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited). A new photo
+    replaces the previous one; after a return a new file of a kind the reviewer saw
+    supersedes it (``_store_document``)."""
+    _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
+    if kind not in DocumentKind.values:
+        errors = {"kind": [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]}
+        try:
+            _check_document(kind, upload)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         raise ValidationError(errors)
-    with transaction.atomic():
+    checked, upload = _check_document(kind, upload)
+    with stored_upload(upload, checked, folder="cards") as storage_name, transaction.atomic():
         app = _lock(application)
         _require_editable(app)
-        photo = kind == DocumentKind.PHOTO
-        replaced = list(app.documents.filter(kind=DocumentKind.PHOTO)) if photo else []
-        if app.documents.count() - len(replaced) >= MAX_DOCUMENTS:
-            raise ValidationError({"file": [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
-        with stored_upload(upload, checked, folder="cards") as storage_name:
-            for old in replaced:
-                old.delete()
-            document = ApplicationDocument.objects.create(
-                application=app,
-                kind=kind,
-                name=checked.name,
-                size=checked.size,
-                content_type=checked.content_type,
-                sha256=checked.sha256,
-                storage_name=storage_name,
-            )
-            audit_record(
-                action=CardApplicationAction.DOCUMENT_ADD,
-                actor=actor,
-                obj=app,
-                request=request,
-                kind=kind,
-                size=checked.size,
-                replaced=len(replaced),
-            )
-        for old in replaced:
-            transaction.on_commit(lambda name=old.storage_name: delete_upload(name))
+        document = _store_document(
+            app, kind=kind, checked=checked, storage_name=storage_name, actor=actor, request=request
+        )
     return document
 
 
 def application_remove_document(*, document: ApplicationDocument, actor, request=None) -> None:
-    """Remove an evidence file while the application can still be changed."""
+    """Remove an evidence file while the application can still be changed — one the reviewer
+    has not seen yet. What the reviewer saw stays on record: it is replaced by uploading a
+    new file of its kind. Removing a replacement puts back what it replaced (or hands it to
+    another new file of the same kind)."""
     _require_role(actor, Role.TALENT, "只有申请人可以删除材料。")
     with transaction.atomic():
         app = _lock(document.application)
         _require_editable(app)
+        document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
+        since = returned_at(app) if app.status == ApplicationStatus.RETURNED else None
+        if document.superseded_at is not None or (since and document.uploaded_at < since):
+            raise InvalidTransition(
+                "审核时已提交的材料不能删除；如需更正，请上传同类材料替换，原材料将作为记录保留。",
+                status=app.status,
+            )
+        replaced = list(document.replaced.all())
+        if replaced:
+            successor = (
+                app.documents.current()
+                .filter(kind=document.kind)
+                .exclude(pk=document.pk)
+                .order_by("uploaded_at", "id")
+                .first()
+            )
+            rows = ApplicationDocument.objects.filter(pk__in=[d.pk for d in replaced])
+            if successor is None:
+                rows.update(superseded_by=None, superseded_at=None)  # back in force
+            else:
+                rows.update(superseded_by=successor)
         storage_name = document.storage_name
         document.delete()
         audit_record(
@@ -295,21 +364,79 @@ def required_evidence(app: CardApplication) -> list[str]:
 
 
 def missing_evidence(app: CardApplication) -> list[str]:
-    """Document kinds the application needs (required_evidence) and has not uploaded yet."""
-    present = set(app.documents.values_list("kind", flat=True))
+    """Document kinds the application needs (required_evidence) and has no current document
+    of (a replaced one does not count)."""
+    present = set(app.documents.current().values_list("kind", flat=True))
     return [kind for kind in required_evidence(app) if kind not in present]
 
 
-def application_submit(*, application, actor, request=None) -> CardApplication:
-    """Submit (or resubmit after a return). Refused with a 400 naming every missing item."""
+def _uploads_checked(uploads) -> list[tuple]:
+    """``(kind, checked, what to store)`` for each ``(kind, file)``; every refusal at once,
+    under ``files.<kind>``."""
+    done, errors = [], {}
+    for kind, upload in uploads:
+        field = f"files.{kind}"
+        if kind not in DocumentKind.values:
+            errors[field] = [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]
+            continue
+        try:
+            checked, stored = _check_document(kind, upload, field=field)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+            continue
+        done.append((kind, checked, stored))
+    if errors:
+        raise ValidationError(errors)
+    return done
+
+
+def application_submit(
+    *, application, actor, note: str = "", items=(), uploads=(), request=None
+) -> CardApplication:
+    """Submit, or resubmit after a return. Refused with a 400 naming every missing item.
+
+    A resubmission answers the return (一次告知) as a 补正 does: it needs a note or a
+    document uploaded since the return — the files given here (``uploads``: ``(kind,
+    file)`` pairs, each checked like any document and superseding what the reviewer saw of
+    its kind) or uploaded before. ``items`` are the returned items the talent ticks as
+    corrected; with the note they are kept on the event. All or nothing: a refusal stores no
+    file.
+    """
     _require_role(actor, Role.TALENT, "只有申请人可以提交申请。")
-    with transaction.atomic():
+    note = (note or "").strip()
+    checked = _uploads_checked([(kind, upload) for kind, upload in uploads or () if upload])
+    with ExitStack() as files, transaction.atomic():
         app = _lock(application)
         if app.status not in EDITABLE_STATUSES:
             raise InvalidTransition(
                 f"申请当前为“{app.get_status_display()}”状态，不能提交。", status=app.status
             )
+        resubmit = app.status == ApplicationStatus.RETURNED
+        returned = list(app.returned_items) if resubmit else []
+        ticked = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
+        unknown = [item for item in ticked if item not in returned]
+        if unknown:
+            raise ValidationError(
+                {"items": [f"以下事项不在退回补正的事项中：{'、'.join(unknown)}。"]}
+            )
+        for kind, one, upload in checked:
+            # Stored inside the ExitStack: a refusal below deletes the files again.
+            name = files.enter_context(stored_upload(upload, one, folder="cards"))
+            _store_document(
+                app,
+                kind=kind,
+                checked=one,
+                storage_name=name,
+                actor=actor,
+                request=request,
+                field=f"files.{kind}",
+            )
         errors: dict = {}
+        if resubmit and not note:
+            since = returned_at(app)
+            if not app.documents.current().filter(uploaded_at__gte=since).exists():
+                errors["note"] = ["请上传补正材料或填写补正说明后再重新提交；不能提交空白的补正。"]
         if not app.criteria.exists():
             errors["criteria"] = ["请至少选择一项认定条件。"]
         for field, label in (("employer", "工作单位"), ("position", "职务/岗位")):
@@ -328,8 +455,16 @@ def application_submit(*, application, actor, request=None) -> CardApplication:
         # The review clock starts at the first submission and resumes at a resubmission
         # (cards.review_clock reads the pause from the events, so the event comes first).
         started = review_start(app, now)
-        resubmit = previous == ApplicationStatus.RETURNED
-        _event(app, actor, Step.RESUBMITTED if resubmit else Step.SUBMITTED, previous, at=now)
+        supplied = [item for item in returned if item in ticked]
+        _event(
+            app,
+            actor,
+            Step.RESUBMITTED if resubmit else Step.SUBMITTED,
+            previous,
+            note=note,
+            items=supplied,
+            at=now,
+        )
         clock = review_recompute(app)
         app.save(update_fields=["status", "submitted_at", "returned_items", *started, *clock])
         audit_record(
@@ -339,6 +474,7 @@ def application_submit(*, application, actor, request=None) -> CardApplication:
             actor=actor,
             obj=app,
             request=request,
+            files=len(checked),
         )
     return app
 
@@ -418,7 +554,7 @@ def application_approve(
                 {"note": [f"认定层次与所接受条件的最高层次（{highest}类）不一致，须填写理由。"]}
             )
         tier = tier or highest
-        photo = app.documents.filter(kind=DocumentKind.PHOTO).first()
+        photo = app.documents.current().filter(kind=DocumentKind.PHOTO).first()
         given = {"tier": tier, "photo": photo, "actor": actor, "request": request}
         try:
             if app.kind == ApplicationKind.NEW:

@@ -87,6 +87,57 @@ class DocumentForm(forms.Form):
     )
 
 
+class ResubmitForm(forms.Form):
+    """补正后重新提交: the returned items as a checklist, a new file for each kind of
+    evidence (it replaces what the reviewer saw of that kind), and a note, in one form.
+    Whether it says enough is cards.applications.application_submit's verdict."""
+
+    items = CodeListField(label="需补正的事项（已补正的请勾选）", required=False)
+    note = forms.CharField(
+        label="补正说明",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="请说明已补正的内容；只修改了申请信息的，请在此写明。",
+    )
+
+    def __init__(self, *args, returned=(), kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds = list(kinds)
+        self.fields["items"].widget = forms.CheckboxSelectMultiple(
+            choices=[(item, item) for item in returned]
+        )
+        labels = dict(DocumentKind.choices)
+        files = {}
+        for kind in self.kinds:
+            accept = (
+                ".jpg,.jpeg,.png,image/jpeg,image/png"
+                if kind == DocumentKind.PHOTO
+                else ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+            )
+            files[f"file_{kind}"] = forms.FileField(
+                label=f"重新上传：{labels.get(kind, kind)}",
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": accept}),
+            )
+        # The checklist, then the files, then the note.
+        self.fields = {"items": self.fields["items"], **files, "note": self.fields["note"]}
+
+    def uploads(self) -> list[tuple[str, object]]:
+        """``(kind, file)`` for each file chosen, as the domain takes them."""
+        return [
+            (kind, self.cleaned_data[f"file_{kind}"])
+            for kind in self.kinds
+            if self.cleaned_data.get(f"file_{kind}")
+        ]
+
+    def error_field(self, key: str) -> str | None:
+        """The form field for a key of the domain's ValidationError (``files.<kind>``)."""
+        if key.startswith("files."):
+            name = f"file_{key.removeprefix('files.')}"
+            return name if name in self.fields else None
+        return key if key in self.fields else None
+
+
 class ApproveForm(forms.Form):
     tier = forms.ChoiceField(label="认定层次", choices=Tier.choices)
     accepted = CodeListField(label="接受的认定条件", required=False)

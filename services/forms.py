@@ -182,7 +182,7 @@ class SupplyInfoForm(forms.Form):
     """补正: the asked items as a checklist, the files and a note, in one form. Whether it
     says enough is services.workflow.request_supply_info's verdict (a note or a file)."""
 
-    items = ListField(label="已补正的事项（请逐项勾选）", required=False)
+    items = ListField(label="需补正的事项（已补正的请勾选）", required=False)
     files = MultipleFileField(
         label="补正材料（可一次选择多个文件）",
         required=False,

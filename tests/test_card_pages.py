@@ -246,8 +246,10 @@ def test_the_admin_returns_an_application_and_the_talent_sees_every_item(
     html = page(client, f"/card/applications/{app['id']}/")
     box = html.split('class="returned"', 1)[1].split("</article>", 1)[0]
     assert "需补正事项（一次性告知，共 2 项）" in box
-    assert "<li>身份证件照片模糊，请重新上传</li>" in box
-    assert "<li>劳动合同缺少盖章页</li>" in box and "请一并补正" in box
+    # Every item, as a checklist in the resubmit form (which takes the new files too).
+    ticks = re.findall(r'<input type="checkbox" name="resubmit-items" value="([^"]+)"', box)
+    assert ticks == ["身份证件照片模糊，请重新上传", "劳动合同缺少盖章页"] and "请一并补正" in box
+    assert 'type="file" name="resubmit-file_id_card"' in box
     timeline = html.split("办理记录", 1)[1]
     assert "退回补正" in timeline and "组织部人才办" in timeline and "申请人" in timeline
     assert "补正后重新提交</button>" in html

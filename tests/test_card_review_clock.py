@@ -56,6 +56,8 @@ def read(client, moment, app: dict) -> dict:
 
 
 RETURN = {"items": ["劳动合同缺少签字页"], "note": ""}
+# A resubmission answers the return (an empty one is refused).
+SUPPLY = {"note": "已补充劳动合同签字页"}
 
 
 # --- the deadline ---------------------------------------------------------------------------
@@ -159,12 +161,12 @@ def test_a_return_pauses_the_clock_and_the_resubmission_moves_it_by_the_pause(
     assert returned["review"]["due_at"] is None and returned["review"]["days"] == 10
     # While the talent corrects, nothing falls due and nothing is sent.
     assert sla_sweep(now=at(2026, 3, 20, 0, 0)) == 0
-    resumed = act(own, at(2026, 3, 9, 11, 0), app, "submit")
+    resumed = act(own, at(2026, 3, 9, 11, 0), app, "submit", SUPPLY)
     assert resumed["review"]["paused"] is False
     assert resumed["review"]["due_at"] == "2026-03-20T00:00:00+08:00"
     # Returned and resubmitted the same day: k = 0, the deadline stays.
     act(admin, at(2026, 3, 10, 9, 0), app, "return", RETURN)
-    again = act(own, at(2026, 3, 10, 17, 0), app, "submit")
+    again = act(own, at(2026, 3, 10, 17, 0), app, "submit", SUPPLY)
     assert again["review"]["due_at"] == "2026-03-20T00:00:00+08:00"
 
 
@@ -184,7 +186,7 @@ def test_returned_after_the_deadline_it_stays_overdue_and_supervised(
     ]
     # Resubmitted Thursday 03-19: k = 2 (03-18, 03-19), the deadline moves by the pause and
     # the lateness stays what it was.
-    resumed = act(own, at(2026, 3, 19, 10, 0), app, "submit")
+    resumed = act(own, at(2026, 3, 19, 10, 0), app, "submit", SUPPLY)
     assert resumed["review"]["due_at"] == "2026-03-19T00:00:00+08:00"
     assert resumed["review"]["overdue"] is True
 
@@ -204,7 +206,7 @@ def test_the_backfill_gives_earlier_applications_the_same_clock(
     admin, own = client_for(admin_user), client_for(talent)
     paused_then_resumed = submit_at(own, at(2026, 3, 2, 9, 0))
     act(admin, at(2026, 3, 4, 15, 0), paused_then_resumed, "return", RETURN)
-    act(own, at(2026, 3, 9, 11, 0), paused_then_resumed, "submit")
+    act(own, at(2026, 3, 9, 11, 0), paused_then_resumed, "submit", SUPPLY)
     decided_late = submit_at(client_for(other_talent), at(2026, 2, 13, 9, 0))
     act(admin, at(2026, 3, 6, 0, 0), decided_late, "approve")
     columns = [

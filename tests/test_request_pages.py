@@ -292,11 +292,9 @@ def test_the_talent_comments_supplies_info_and_sees_no_internal_note(client, car
     )
     html = page(client, detail)
     asked = html.split('id="asked"', 1)[1].split("</article>", 1)[0]
-    assert (
-        "共 2 项" in asked
-        and "<li>无房证明原件扫描件</li>" in asked
-        and "<li>租房合同</li>" in asked
-    )
+    # Every item, as a checklist in the supply form.
+    ticks = re.findall(r'<input type="checkbox" name="supply-items" value="([^"]+)"', asked)
+    assert "共 2 项" in asked and ticks == ["无房证明原件扫描件", "租房合同"]
     assert "请一周内补齐" in asked and "待补正" in html and "暂停计时" in html
     response = client.post(detail + "supply-info/", {"supply-note": "已上传无房证明和租房合同"})
     assert response.status_code == 302

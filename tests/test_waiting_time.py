@@ -42,7 +42,7 @@ def test_the_wait_stops_at_the_return_and_at_the_decision(
         line = wait_text(client, admin_user, pk)
         assert "（等待 45 分钟后退回补正）" in line and "已等待" not in line
     with at(hours=4):
-        application_submit(application=app, actor=talent)
+        application_submit(application=app, actor=talent, note="已补充职称证书")
     with at(hours=4, minutes=10):
         assert "（已等待 10 分钟）" in wait_text(client, admin_user, pk)
     with at(hours=4, minutes=50):

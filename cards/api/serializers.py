@@ -61,6 +61,13 @@ class DocumentOutput(serializers.ModelSerializer):
         return reverse("api-application-document", args=[obj.application_id, obj.pk])
 
 
+class SupersededDocumentOutput(DocumentOutput):
+    """A document the reviewer saw that a later upload replaced (kept as history)."""
+
+    class Meta(DocumentOutput.Meta):
+        fields = [*DocumentOutput.Meta.fields, "superseded_at", "superseded_by"]
+
+
 class EventOutput(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
@@ -133,7 +140,9 @@ class ApplicationSummary(serializers.ModelSerializer):
 
 class ApplicationOutput(ApplicationSummary):
     criteria = CriterionRef(many=True, read_only=True)
-    documents = DocumentOutput(many=True, read_only=True)
+    # The documents that count, and apart the ones a re-upload after a return replaced.
+    documents = serializers.SerializerMethodField()
+    superseded_documents = serializers.SerializerMethodField()
     events = EventOutput(many=True, read_only=True)
     missing_evidence = serializers.SerializerMethodField()
 
@@ -146,6 +155,7 @@ class ApplicationOutput(ApplicationSummary):
             "professional_title",
             "arrival_date",
             "documents",
+            "superseded_documents",
             "missing_evidence",
             "returned_items",
             "return_note",
@@ -156,6 +166,28 @@ class ApplicationOutput(ApplicationSummary):
 
     def get_missing_evidence(self, obj) -> list[str]:
         return missing_evidence(obj)
+
+    @extend_schema_field(DocumentOutput(many=True))
+    def get_documents(self, obj):
+        # From the prefetched documents: no query per kind of list.
+        current = [d for d in obj.documents.all() if d.superseded_at is None]
+        return DocumentOutput(current, many=True).data
+
+    @extend_schema_field(SupersededDocumentOutput(many=True))
+    def get_superseded_documents(self, obj):
+        replaced = [d for d in obj.documents.all() if d.superseded_at is not None]
+        return SupersededDocumentOutput(replaced, many=True).data
+
+
+class SubmitInput(serializers.Serializer):
+    """(Re)submission: after a return, a note and the returned items the talent ticks as
+    corrected (files go to …/documents/ first); a resubmission with neither a note nor a
+    document uploaded since the return is refused by the domain (400)."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, default=list
+    )
 
 
 class ReturnInput(serializers.Serializer):

@@ -187,14 +187,18 @@ class ApplicationSubmit(APIView):
     permission_classes = [TalentOrAdmin]
 
     @extend_schema(
-        summary="提交申请",
-        request=None,
+        summary="提交申请（退回补正后重新提交须填写说明或在退回后上传过材料）",
+        request=s.SubmitInput,
         responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
         tags=TAG,
     )
     def post(self, request, pk: int):
         app = application_for(request, pk)
-        apps.application_submit(application=app, actor=request.user, request=request)
+        data = s.SubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        apps.application_submit(
+            application=app, actor=request.user, request=request, **data.validated_data
+        )
         return Response(application_detail(request.user, pk))
 
 

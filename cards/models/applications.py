@@ -148,8 +148,19 @@ class CardApplication(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
+class ApplicationDocumentQuerySet(models.QuerySet):
+    def current(self):
+        """The documents that count (review, missing evidence, approval): not replaced."""
+        return self.filter(superseded_at__isnull=True)
+
+
 class ApplicationDocument(models.Model):
-    """An evidence file attached to an application, stored privately (see portal.uploads)."""
+    """An evidence file attached to an application, stored privately (see portal.uploads).
+
+    A document the reviewer saw is never deleted: after a return (退回补正), a new document
+    of the same kind supersedes it (``superseded_at``, ``superseded_by``), and the reviewer
+    reads the current documents with the replaced ones as history (cards.applications).
+    """
 
     application = models.ForeignKey(
         CardApplication, on_delete=models.CASCADE, related_name="documents"
@@ -161,17 +172,29 @@ class ApplicationDocument(models.Model):
     sha256 = models.CharField(max_length=64)
     storage_name = models.CharField(max_length=200, unique=True)
     uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    superseded_at = models.DateTimeField("被替换时间", null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name="替换为",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced",
+    )
+
+    objects = ApplicationDocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "申请材料"
         verbose_name_plural = "申请材料"
         ordering = ["kind", "uploaded_at", "id"]
         constraints = [
-            # The card shows one photo: a new one replaces the old (application_add_document).
+            # The card shows one photo: a new one replaces the old (application_add_document);
+            # a replaced one may stay as history.
             models.UniqueConstraint(
                 fields=["application"],
-                condition=Q(kind="photo"),
-                name="appdocument_one_photo_per_application",
+                condition=Q(kind="photo", superseded_at__isnull=True),
+                name="appdocument_one_current_photo",
             ),
         ]
 

@@ -43,7 +43,7 @@ from cards.views.common import (
     flash_domain_error,
     timeline,
 )
-from cards.views.talent import evidence_checklist, labelled, review_context
+from cards.views.talent import document_lists, evidence_checklist, labelled, review_context
 from portal.errors import DomainError
 from portal.identity import mask_name
 from portal.views.reveal import never_cached, reveal_panel, reveal_post
@@ -155,6 +155,7 @@ def render_review(
     """The review page (also re-rendered with a form's errors after a refused decision, or
     with the 查看完整信息 panel after a reveal)."""
     initial = _approve_initial(app)
+    documents, replaced = document_lists(app)
     approve_form = approve_form or ApproveForm(prefix="approve", initial=initial)
     accepted = approve_form["accepted"].value() if approve_form.is_bound else initial["accepted"]
     return render(
@@ -169,7 +170,9 @@ def render_review(
                 url=reverse("cards:review-reveal", args=[app.pk]),
             ),
             "criteria": labelled(app.criteria.all()),
-            "documents": list(app.documents.all()),
+            "documents": documents,
+            # What the applicant replaced after a return, kept on record (已替换).
+            "replaced": replaced,
             "checklist": evidence_checklist(app),
             "events": timeline(app.events.all()),
             "reviewable": app.status == ApplicationStatus.SUBMITTED,

@@ -16,7 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
 from cards import applications as domain
-from cards.forms import ApplyForm, DocumentForm, ProfileForm
+from cards.forms import ApplyForm, DocumentForm, ProfileForm, ResubmitForm
 from cards.issuance import live_card
 from cards.models import (
     ApplicationEvent,
@@ -36,6 +36,7 @@ from cards.qr import qr_issue
 from cards.review_clock import review_limit_days, review_sla
 from cards.views.common import (
     add_errors,
+    error_dict,
     flash_domain_error,
     owner_or_admin_page,
     talent_page,
@@ -230,6 +231,50 @@ def upload_limit_label() -> str:
     return f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:g} MB"
 
 
+def document_lists(app: CardApplication) -> tuple[list, list]:
+    """The application's documents (prefetched) as the pages show them: the current ones,
+    each marked ``reviewed`` when the reviewer saw it before the last return (it can then
+    only be replaced, not deleted), and the replaced ones (已替换), newest first, each with
+    ``replacement``, the document that replaced it (and each current one ``replaces``)."""
+    documents = list(app.documents.all())
+    since = domain.returned_at(app) if app.status == ApplicationStatus.RETURNED else None
+    by_id = {d.pk: d for d in documents}
+    current = []
+    for d in documents:
+        if d.superseded_at is None:
+            d.reviewed = since is not None and d.uploaded_at < since
+            current.append(d)
+    history = sorted(
+        (d for d in documents if d.superseded_at is not None),
+        key=lambda d: (d.superseded_at, d.pk),
+        reverse=True,
+    )
+    for d in history:
+        d.replacement = by_id.get(d.superseded_by_id)
+    for d in current:
+        d.replaces = [h for h in history if h.superseded_by_id == d.pk]
+    return current, history
+
+
+def resubmit_kinds(app: CardApplication) -> list[str]:
+    """The kinds the 补正后重新提交 form offers a file for: what the application needs, and
+    其他材料."""
+    kinds = domain.required_evidence(app)
+    return [*kinds, DocumentKind.OTHER] if DocumentKind.OTHER not in kinds else kinds
+
+
+def _resubmit_form(app: CardApplication, data=None, files=None) -> ResubmitForm | None:
+    if app.status != ApplicationStatus.RETURNED:
+        return None
+    return ResubmitForm(
+        data,
+        files,
+        prefix="resubmit",
+        returned=app.returned_items,
+        kinds=resubmit_kinds(app),
+    )
+
+
 def _profile_form(app: CardApplication) -> ProfileForm:
     """The edit form, bound to the application's current values so that errors from a
     refused submit can be shown next to its fields."""
@@ -245,10 +290,18 @@ def _profile_form(app: CardApplication) -> ProfileForm:
 
 
 def render_application(
-    request, app, *, profile_form=None, document_form=None, submit_errors=(), status=200
+    request,
+    app,
+    *,
+    profile_form=None,
+    document_form=None,
+    resubmit_form=None,
+    submit_errors=(),
+    status=200,
 ):
     """The application page (also re-rendered with errors after a refused POST)."""
     editable = app.is_editable and request.user.role == Role.TALENT
+    documents, replaced = document_lists(app)
     if editable and profile_form is None:
         profile_form = _profile_form(app)
     chosen = _chosen(profile_form) if profile_form else set()
@@ -263,10 +316,12 @@ def render_application(
         "is_owner": request.user.role == Role.TALENT,
         "criteria": labelled(app.criteria.all()),
         "checklist": checklist,
-        "documents": list(app.documents.all()),
+        "documents": documents,
+        "replaced": replaced,
         "events": timeline(app.events.all()),
         "profile_form": profile_form,
         "document_form": document_form,
+        "resubmit_form": (resubmit_form or _resubmit_form(app)) if editable else None,
         "submit_errors": list(submit_errors),
         "upload_limit": upload_limit_label(),
         "photo_rules": photo_limit_label(),
@@ -361,17 +416,50 @@ def document_delete(request, pk: int, doc_pk: int):
 
 @talent_page
 @require_POST
+@answers_repeats
 def application_submit(request, pk: int):
+    """提交 / 补正后重新提交: after a return the form also carries the ticked items, new
+    files (each replacing what the reviewer saw of its kind) and a note; the domain decides
+    whether that answers the return."""
     app = application_for(request, pk)
+    form = _resubmit_form(app, request.POST, request.FILES)
+    if form is not None and not form.is_valid():
+        return render_application(request, app, resubmit_form=form, status=200)
+    data = form.cleaned_data if form is not None else {}
     try:
-        domain.application_submit(application=app, actor=request.user, request=request)
+        with form_once(request) as claim:
+            domain.application_submit(
+                application=app,
+                actor=request.user,
+                note=data.get("note", ""),
+                items=data.get("items", []),
+                uploads=form.uploads() if form is not None else (),
+                request=request,
+            )
+            claim.location = reverse("cards:application", args=[pk])
     except ValidationError as exc:
         app = application_for(request, pk)
-        form = _profile_form(app)
-        # The codes in "missing_evidence" repeat the "documents" messages for API clients.
-        elsewhere = add_errors(form, exc, skip=("missing_evidence",))
+        profile = _profile_form(app)
+        elsewhere = []
+        for key, errors in error_dict(exc).items():
+            if key == "missing_evidence":
+                continue  # the codes repeat the "documents" messages for API clients
+            field = form.error_field(key) if form is not None else None
+            if field:
+                for error in errors:
+                    form.add_error(field, error)
+            elif key in profile.fields:
+                for error in errors:
+                    profile.add_error(key, error)
+            else:
+                elsewhere.extend(errors)
         return render_application(
-            request, app, profile_form=form, submit_errors=elsewhere, status=200
+            request,
+            app,
+            profile_form=profile,
+            resubmit_form=form,
+            submit_errors=elsewhere,
+            status=200,
         )
     except DomainError as exc:
         flash_domain_error(request, exc)
