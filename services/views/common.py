@@ -1,7 +1,6 @@
 """Helpers shared by the request pages: role gates, the one way a request is fetched, domain
 errors turned into messages, and the request's facts made ready for display."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -25,7 +24,6 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
-from services.workdays import deadline_text
 
 PAGE_SIZE = 20
 
@@ -102,24 +100,10 @@ def perform(request, form, act) -> Outcome:
 
 
 # --- display --------------------------------------------------------------------------------
-def deadline_day(moment: datetime.datetime | None) -> str:
-    """The last day of a limit (the day whose 24:00 it is)."""
-    if moment is None:
-        return ""
-    return f"{timezone.localtime(moment - datetime.timedelta(microseconds=1)):%Y-%m-%d}"
-
-
 def clock(req: ServiceRequest, now=None) -> dict:
-    """The request's SLA (services.clocks.sla) with the deadlines written out."""
-    state = sla(req, now or timezone.now())
-    return {
-        **state,
-        "accept_due": deadline_text(req.accept_due_at),
-        "resolve_due": deadline_text(req.resolve_due_at),
-        "promised_due": deadline_text(req.promised_due_at),
-        "promised_day": deadline_day(req.promised_due_at),
-        "due": deadline_text(req.due_at),
-    }
+    """The request's SLA (services.clocks.sla). Pages write its deadlines (the request's
+    ``*_due_at``) with the portal's ``deadline`` filter, as every deadline is written."""
+    return sla(req, now or timezone.now())
 
 
 def mark_rows(rows, now=None) -> list[ServiceRequest]:

@@ -19,7 +19,7 @@ from services.models import FollowUp, RequestStatus
 from services.search import request_search
 from services.views.common import PAGE_SIZE, desk_page, mark_rows, visible_requests
 from services.views.handling import handling_action, handling_detail
-from services.workdays import deadline_text, end_of_day, local_date
+from services.workdays import end_of_day, local_date
 
 TABS = [
     ("submitted", "待受理"),
@@ -150,7 +150,6 @@ def followup_rows(followups, now) -> list[FollowUp]:
     for followup in rows:
         req = followup.request
         rating = getattr(req, "rating", None)
-        followup.due_text = deadline_text(followup.due_at)
         followup.overdue = followup.due_at <= now
         followup.score = rating.score if rating else None
         followup.score_label = SCORE_LABELS.get(followup.score, "")

@@ -28,7 +28,7 @@ from services import charts, dashboard
 from services.calendar import calendar_set_day, year_days
 from services.forms import StaffCommentForm, TransferForm
 from services.models import ServiceRequest
-from services.views.common import PAGE_SIZE, deadline_text
+from services.views.common import PAGE_SIZE
 from services.views.handling import allowed_actions, handling_action
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,6 @@ def supervision_list(request):
     )
     for req in rows:
         req.talent_name_masked = mask_name(req.talent.real_name)
-        req.due_text = deadline_text(req.due_at)
         allowed = allowed_actions(user, req, None)
         prefix = f"r{req.pk}_%s"
         req.transfer_form = (
