@@ -97,12 +97,15 @@ def registration_check(
     phone: str,
     id_type: str = IdType.RESIDENT,
     email: str = "",
-    consent: bool = False,
+    consent: bool | None = False,
     request=None,
 ) -> User:
     """Validate a registration; return the unsaved user or raise ValidationError listing
     every invalid field at once (field → messages). ``consent`` is the person's agreement to
-    the current 《个人信息处理规则》 (PIPL art. 13–14): without it nothing is processed.
+    the current 《个人信息处理规则》 (PIPL art. 13–14): the pages require it; an API client
+    that says ``false`` is refused. ``None`` is an API v1 client that does not send the field
+    (API.md fixes the register body without it; such a client shows the rules in its own
+    screens): the account is made and no consent is recorded for it.
 
     Rate-limited per address (RateLimited, 429), pages and API alike: the answers say whether
     an ID number or a username is taken, so they must not be harvested at speed.
@@ -118,7 +121,7 @@ def registration_check(
     identity = _collect(errors, "id_number", lambda: _clean_id(id_type, id_number))
     phone = _collect(errors, "phone", lambda: normalize_mobile(phone))
     email = _collect(errors, "email", lambda: _clean_email(email))
-    if consent is not True:
+    if consent is False:
         errors["consent"] = [CONSENT_REQUIRED]
     user = User(username=username or "", real_name=real_name or "", email=email or "")
     if not password:
@@ -153,7 +156,8 @@ def account_register(*, request=None, **fields) -> User:
                 id_type=user.id_type,
                 id_number_masked=user.id_number_masked,
             )
-            consent_record(user=user, document=PRIVACY_RULES)
+            if fields.get("consent") is True:
+                consent_record(user=user, document=PRIVACY_RULES)
     except IntegrityError:
         # Lost a race with an identical registration: report it like the check above.
         if User.objects.filter(id_number_hash=user.id_number_hash).exists():

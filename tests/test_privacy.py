@@ -134,13 +134,16 @@ def test_the_register_page_without_consent_creates_nothing(client):
     assert not User.objects.exists() and not ConsentRecord.objects.exists()
 
 
-def test_the_register_api_needs_consent_and_records_its_version(api, monkeypatch):
-    refused = api.post("/api/v1/auth/register/", API_REGISTRATION)
+def test_the_register_api_records_consent_and_its_version(api, monkeypatch):
+    refused = api.post("/api/v1/auth/register/", dict(API_REGISTRATION, consent=False))
     assert refused.status_code == 400
     assert refused.json()["consent"] == ["请阅读并同意个人信息处理规则。"]
-    refused = api.post("/api/v1/auth/register/", dict(API_REGISTRATION, consent=False))
-    assert refused.status_code == 400 and "consent" in refused.json()
     assert not User.objects.exists() and not ConsentRecord.objects.exists()
+    # API.md fixes the register body without the field: a v1 client still registers, and no
+    # consent is recorded for it (nothing is made up).
+    legacy = dict(API_REGISTRATION, username="legacy_app", id_number="11010519491231002X")
+    assert api.post("/api/v1/auth/register/", legacy).status_code == 201
+    assert not ConsentRecord.objects.exists()
 
     # The version recorded is the current one, whatever it is.
     newer = privacy.PrivacyText(**{**vars(privacy.TEXTS["privacy_rules"]), "version": "2.1"})

@@ -44,8 +44,11 @@ class RegisterInput(serializers.Serializer):
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     consent = serializers.BooleanField(
         required=False,
-        default=False,
-        help_text="是否已阅读并同意当前版本的《个人信息处理规则》（/privacy/）；必须为 true",
+        allow_null=True,
+        default=None,
+        help_text="是否已阅读并同意当前版本的《个人信息处理规则》（/privacy/）。为 true 时记录同意"
+        "及其版本；为 false 时拒绝注册；不传时（接口第 1 版的调用方）照常注册，但不记录同意，"
+        "请调用方尽快改为传 true。",
     )
 
 
