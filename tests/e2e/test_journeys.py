@@ -252,30 +252,43 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     message(admin, "已退回补正，并已一次性告知申请人。")
     expect(admin.locator(".status").first).to_have_text("退回补正")
 
-    # The talent sees the returned item, replaces the degree file and resubmits.
+    # The talent sees the returned item as a checklist in the resubmit form. The degree the
+    # reviewer saw can be replaced, not deleted; an empty resubmission is refused; the new
+    # degree goes in the same form, and the old one stays on record as 已替换.
     page.reload()
     returned = page.locator("article.returned")
     expect(returned).to_contain_text("需补正事项（一次性告知，共 1 项）")
-    expect(returned.locator("li")).to_have_text(
+    expect(returned.locator("ol.returned-items li")).to_have_text(
         ["学历学位证书扫描件不清晰，请上传清晰的彩色扫描件。"]
     )
     snap(talent_screen, "04-card-returned")
     degree_row = page.locator("ul.documents li", has_text="博士学位证书.pdf")
-    with page.expect_navigation():
-        degree_row.get_by_role("button", name="删除").click()
-    message(page, "已删除：博士学位证书.pdf。")
-    expect(page.locator(".checklist .missing")).to_contain_text("学历学位证书")
-    page.select_option("#id_kind", "degree")
-    page.set_input_files("#id_file", files["degree_clear"])
-    press(page, "上传材料")
-    message(page, "已上传：博士学位证书（清晰版）.pdf（学历学位证书）")
+    expect(degree_row).to_contain_text("已审核，如需更正请上传同类材料替换")
+    expect(degree_row.get_by_role("button", name="删除")).to_have_count(0)
+    press(page, "补正后重新提交")
+    expect(page.locator("#id_resubmit-note_error")).to_have_text(
+        "请上传补正材料或填写补正说明后再重新提交；不能提交空白的补正。"
+    )
+    expect(page.locator(".status").first).to_have_text("退回补正")
+    page.locator("article.returned").get_by_label(
+        "学历学位证书扫描件不清晰，请上传清晰的彩色扫描件。"
+    ).check()
+    page.set_input_files("#id_resubmit-file_degree", files["degree_clear"])
     press(page, "补正后重新提交")
     message(page, "申请已提交")
     expect(page.locator(".status").first).to_have_text("待审核")
+    expect(page.locator("#replaced-documents summary")).to_have_text("已替换的材料（1 份）")
+    expect(page.locator("ul.documents").first).to_contain_text("博士学位证书（清晰版）.pdf")
 
-    # The admin approves it: tier D (the highest accepted criterion), a card number.
+    # The admin approves it: tier D (the highest accepted criterion), a card number. The
+    # review shows the current documents, the new degree marked, the old one as history.
     admin.reload()
     expect(admin.locator(".status").first).to_have_text("待审核")
+    expect(admin.locator(".document-preview")).to_have_count(4)
+    expect(
+        admin.locator(".document-preview", has_text="博士学位证书（清晰版）.pdf")
+    ).to_contain_text("补正后上传，替换了 博士学位证书.pdf")
+    expect(admin.locator("#replaced-documents")).to_contain_text("博士学位证书.pdf")
     expect(admin.locator("#id_approve-tier")).to_have_value("D")
     press(admin, "认定通过")
     message(admin, "已认定通过并发卡。")
@@ -378,19 +391,26 @@ def test_b_a_housing_request_from_filing_to_the_closed_follow_up(screen_factory,
     message(desk, "已一次性告知申请人需补正的事项")
     expect(desk.locator(".status").first).to_have_text("待补正")
 
-    # The talent sees what is asked, attaches the pledge and supplies the information.
+    # The talent sees what is asked as a checklist in the supply form; an empty 补正 is
+    # refused; the pledge is uploaded in the same form, ticked, and supplied.
     page.reload()
     asked = page.locator("#asked")
-    expect(asked.locator("li")).to_have_text(["本人及配偶在巴州区无自有住房的承诺书（签字）"])
+    expect(asked.locator("ol.returned-items li")).to_have_text(
+        ["本人及配偶在巴州区无自有住房的承诺书（签字）"]
+    )
     expect(asked).to_contain_text("请上传签字后的扫描件。")
-    page.set_input_files("#id_attach-file", files["pledge"])
-    press(page, "上传附件")
-    message(page, "附件已上传。")
-    expect(page.locator("#attachments")).to_contain_text("无自有住房承诺书.pdf")
+    press(page, "提交补正")
+    expect(page.locator("#id_supply-note_error")).to_have_text(
+        "请填写补正说明或上传补正材料后再提交；不能提交空白的补正。"
+    )
+    expect(page.locator(".status").first).to_have_text("待补正")
+    page.locator("#asked").get_by_label("本人及配偶在巴州区无自有住房的承诺书（签字）").check()
+    page.set_input_files("#id_supply-files", files["pledge"])
     page.fill("#id_supply-note", "已上传签字的承诺书。")
     press(page, "提交补正")
     message(page, "补正已提交，办理时限恢复计算。")
     expect(page.locator(".status").first).to_have_text("办理中")
+    expect(page.locator("#attachments")).to_contain_text("无自有住房承诺书.pdf")
 
     # The handler resolves it.
     desk.reload()
