@@ -17,8 +17,8 @@ from django.db import transaction
 
 from cards.review_clock import review_recompute_open
 from portal.audit import audit_record
-from services.clocks import recompute_open
 from services.actions import CalendarAction
+from services.clocks import recompute_open
 from services.models import CalendarDay, DaySource
 from services.workdays import Calendar
 

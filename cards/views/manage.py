@@ -33,8 +33,8 @@ from cards.models import (
 )
 from cards.models.applications import REVIEW_OPEN_STATUSES
 from cards.qr import REASON_LABELS
-from cards.search import card_search
 from cards.review_clock import review_sla
+from cards.search import card_search
 from cards.views.common import (
     CARD_EVENT_LABELS,
     PAGE_SIZE,
