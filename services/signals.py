@@ -18,4 +18,5 @@ def withdraw_services_of_deactivated_department(sender, instance, **kwargs):
     for service in ServiceType.objects.filter(department=instance, is_active=True):
         ServiceType.objects.filter(pk=service.pk).update(is_active=False)
         audit_record(
-            action=ServiceTypeAction.DEACTIVATE, obj=service, reason="department_deactivated")
+            action=ServiceTypeAction.DEACTIVATE, obj=service, reason="department_deactivated"
+        )

@@ -85,7 +85,7 @@ def test_the_preview_shows_each_change_and_saves_nothing(client, admin_user):
     assert '休息日 <small class="muted">未核实</small>' in saturday
     assert "<strong>工作日</strong>（春节调休上班）" in saturday
     assert '工作日/休息日改变 <strong data-kind="changed">4</strong> 天' in html
-    assert "补录（与周一至周五推算一致） <strong data-kind=\"confirmed\">3</strong> 天" in html
+    assert '补录（与周一至周五推算一致） <strong data-kind="confirmed">3</strong> 天' in html
     assert ">确认导入 7 天</button>" in html
     # Nothing saved, nothing audited.
     assert not CalendarDay.objects.filter(date__year=2027).exists()

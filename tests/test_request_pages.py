@@ -339,7 +339,9 @@ def test_the_talent_rates_a_resolved_request_once(client, carded, handler):
 
     response = client.post(detail + "rate/", {"rate-score": "", "rate-comment": "x"})
     assert response.status_code == 200
-    assert "请选择评价：从1星（非常不满意）到5星（非常满意）。" in field_error(response.content.decode(), "id_rate-score")
+    assert "请选择评价：从1星（非常不满意）到5星（非常满意）。" in field_error(
+        response.content.decode(), "id_rate-score"
+    )
     response = client.post(detail + "rate/", {"rate-score": "5", "rate-comment": "很及时"})
     assert response.status_code == 302
     req.refresh_from_db()

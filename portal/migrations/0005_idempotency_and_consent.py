@@ -7,48 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_accounts_daily_use'),
+        ("portal", "0004_accounts_daily_use"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document', models.CharField(max_length=40, verbose_name='文本')),
-                ('version', models.CharField(max_length=20, verbose_name='版本')),
-                ('given_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='同意时间')),
-                ('object_type', models.CharField(blank=True, max_length=64, verbose_name='业务类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='业务标识')),
-                ('given_by', models.CharField(blank=True, max_length=50, verbose_name='同意人')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("document", models.CharField(max_length=40, verbose_name="文本")),
+                ("version", models.CharField(max_length=20, verbose_name="版本")),
+                (
+                    "given_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="同意时间"
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=64, verbose_name="业务类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="业务标识")),
+                ("given_by", models.CharField(blank=True, max_length=50, verbose_name="同意人")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '个人信息处理同意记录',
-                'verbose_name_plural': '个人信息处理同意记录',
-                'ordering': ['-given_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'document', '-given_at'], name='consent_user_doc_idx')],
+                "verbose_name": "个人信息处理同意记录",
+                "verbose_name_plural": "个人信息处理同意记录",
+                "ordering": ["-given_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["user", "document", "-given_at"], name="consent_user_doc_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=200)),
-                ('key', models.CharField(max_length=100)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response', models.JSONField(blank=True, null=True)),
-                ('location', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='idempotency_keys', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=200)),
+                ("key", models.CharField(max_length=100)),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response", models.JSONField(blank=True, null=True)),
+                ("location", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="idempotency_keys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '提交幂等键',
-                'verbose_name_plural': '提交幂等键',
-                'indexes': [models.Index(fields=['created_at'], name='idempotency_created_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'scope', 'key'), name='idempotency_key_unique')],
+                "verbose_name": "提交幂等键",
+                "verbose_name_plural": "提交幂等键",
+                "indexes": [models.Index(fields=["created_at"], name="idempotency_created_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "scope", "key"), name="idempotency_key_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('portal', '0005_idempotency_and_consent'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("portal", "0005_idempotency_and_consent"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['real_name'], name='user_real_name_idx'),
+            model_name="user",
+            index=models.Index(fields=["real_name"], name="user_real_name_idx"),
         ),
     ]

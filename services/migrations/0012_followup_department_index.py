@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0006_user_real_name_index'),
-        ('services', '0011_backfill_card_review_clocks'),
+        ("portal", "0006_user_real_name_index"),
+        ("services", "0011_backfill_card_review_clocks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(condition=models.Q(('closed_at__isnull', True)), fields=['department', 'due_at'], name='followup_dept_open_due_idx'),
+            model_name="followup",
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=["department", "due_at"],
+                name="followup_dept_open_due_idx",
+            ),
         ),
     ]

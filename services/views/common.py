@@ -34,7 +34,6 @@ admin_page = role_page(Role.ADMIN)
 request_page = role_page(Role.TALENT, Role.STAFF, Role.LEAD, Role.ADMIN)
 
 
-
 # --- fetching -------------------------------------------------------------------------------
 def visible_requests(user):
     """The one access path (ServiceRequest.objects.visible_to) with what every page shows."""
