@@ -13,14 +13,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from cards.models import ApplicationDocument, CardApplication
+from cards.models import ApplicationDocument, Card, CardApplication
 from portal.idempotency import REPEAT_MESSAGE, keys_purge
 from portal.models import IdempotencyKey
 from portal.tasks import purge_idempotency_keys
 from services.models import RequestAttachment, RequestComment, ServiceRequest
 from services.seed import seed_service_types
 from services.workflow import request_accept, request_ask_info
-from tests.cards_support import PDF, PROFILE, draft, photo_bytes
+from tests.cards_support import PDF, PROFILE, draft, photo_bytes, submitted
 from tests.requests_support import HOUSING, file_housing, give_card
 
 pytestmark = pytest.mark.django_db
@@ -341,6 +341,21 @@ def test_the_card_application_and_its_documents_post_once(client, criteria, tale
             {"kind": "degree", "file": SimpleUploadedFile("学位.pdf", PDF), "form_key": key},
         )
     assert ApplicationDocument.objects.count() == 1
+
+
+def test_a_double_tap_on_the_review_decision_is_answered_gently(
+    client, client_for, criteria, talent, admin_user
+):
+    app = submitted(client_for(talent))
+    client.force_login(admin_user)
+    url = f"/manage/applications/{app['id']}/"
+    key = form_key_of(client.get(url).content.decode(), f"{url}approve/")
+    body = {"approve-tier": "C", "approve-accepted": ["D02", "C03"], "form_key": key}
+    for _ in range(2):
+        response = client.post(url + "approve/", body, follow=True)
+    html = response.content.decode()
+    assert REPEAT_MESSAGE in messages_of(html) and "不能认定" not in html
+    assert Card.objects.count() == 1
 
 
 # --- a race on PostgreSQL -------------------------------------------------------------------

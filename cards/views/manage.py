@@ -45,6 +45,7 @@ from cards.views.common import (
 )
 from cards.views.talent import document_lists, evidence_checklist, labelled, review_context
 from portal.errors import DomainError
+from portal.idempotency import FormAlreadySubmitted, form_once
 from portal.identity import mask_name
 from portal.views.reveal import never_cached, reveal_panel, reveal_post
 
@@ -195,12 +196,18 @@ def review_detail(request, pk: int):
 
 
 def _review_action(request, pk: int, form_class, form_name: str, act, done: str):
-    """Run one review decision; errors go next to the form's fields, refusals to a message."""
+    """Run one review decision, once per form key (a double tap on 认定通过 is answered with
+    the review page, not with "不能认定"); errors go next to the form's fields, refusals to
+    a message."""
     app = _application(request, pk)
     form = form_class(request.POST, prefix=form_name.removesuffix("_form"))
     if form.is_valid():
         try:
-            act(app, form)
+            with form_once(request) as claim:
+                act(app, form)
+                claim.location = reverse("cards:review", args=[pk])
+        except FormAlreadySubmitted as repeat:
+            return repeat.response
         except ValidationError as exc:
             for message in add_errors(form, exc):
                 form.add_error(None, message)
