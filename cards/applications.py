@@ -240,14 +240,15 @@ def _store_document(app, *, kind: str, checked, storage_name: str, actor, reques
     ``appdocument_one_current_photo``).
     """
     current = app.documents.current()
-    if current.count() >= MAX_DOCUMENTS:
-        raise ValidationError({field: [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
     since = returned_at(app) if app.status == ApplicationStatus.RETURNED else None
     same_kind = list(current.filter(kind=kind))
     reviewed = [d for d in same_kind if since is not None and d.uploaded_at < since]
     unreviewed = [d for d in same_kind if d not in reviewed]
     photo = kind == DocumentKind.PHOTO
     deleted = unreviewed if photo else []
+    # What the new file replaces leaves the count of current documents.
+    if current.count() - len(reviewed) - len(deleted) >= MAX_DOCUMENTS:
+        raise ValidationError({field: [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
     # What a deleted photo had replaced is now replaced by the new one.
     handed = list(
         ApplicationDocument.objects.filter(superseded_by__in=deleted).values_list("pk", flat=True)
@@ -435,7 +436,10 @@ def application_submit(
         errors: dict = {}
         if resubmit and not note:
             since = returned_at(app)
-            if not app.documents.current().filter(uploaded_at__gte=since).exists():
+            answered = since is not None and (
+                app.documents.current().filter(uploaded_at__gte=since).exists()
+            )
+            if not answered:
                 errors["note"] = ["请上传补正材料或填写补正说明后再重新提交；不能提交空白的补正。"]
         if not app.criteria.exists():
             errors["criteria"] = ["请至少选择一项认定条件。"]
