@@ -214,8 +214,8 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     expect(errors).to_contain_text("暂不能提交")
     expect(errors.locator("li")).to_have_text(
         [
-            "缺少证明材料：学历学位证书（degree）",
-            "缺少证明材料：劳动合同或聘用证明（contract）",
+            "缺少证明材料：学历学位证书",
+            "缺少证明材料：劳动合同或聘用证明",
         ]
     )
     expect(page.locator(".status")).to_have_text("草稿")
