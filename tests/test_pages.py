@@ -241,3 +241,12 @@ def test_the_django_admin_shows_accounts_read_only_and_points_to_the_portal_page
     assert response.status_code == 403
     talent.refresh_from_db()
     assert talent.role == "talent"
+
+
+def test_a_double_tap_on_register_registers_once_and_says_so(client):
+    data = dict(REGISTRATION, form_key="3f1e-register-double-tap")
+    first = client.post("/accounts/register/", data)
+    assert first.status_code == 302
+    again = Client().post("/accounts/register/", data, follow=True)
+    assert "注册已完成" in again.content.decode()
+    assert User.objects.filter(username="wanghong").count() == 1

@@ -284,3 +284,20 @@ def test_the_pages_do_not_exist_for_other_roles(client, request, persona, handle
     assert client.get("/manage/accounts/").status_code == 404
     assert client.get(f"/manage/accounts/{handler.pk}/").status_code == 404
     assert client.post(f"/manage/accounts/{handler.pk}/reset-password/").status_code == 404
+
+
+def test_a_double_tap_on_open_account_opens_one(client, admin_user):
+    client.force_login(admin_user)
+    data = {
+        "username": "zjj_liu",
+        "real_name": "刘洋",
+        "role": "staff",
+        "department": "ZJJ",
+        "form_key": "7d0c8f6e-double-tap",
+    }
+    first = client.post("/manage/accounts/new/", data)
+    assert first.status_code == 200 and "初始密码只显示这一次" in first.content.decode()
+    second = client.post("/manage/accounts/new/", data)
+    user = User.objects.get(username="zjj_liu")
+    assert second.status_code == 302 and second.url == f"/manage/accounts/{user.pk}/"
+    assert User.objects.filter(username__iexact="zjj_liu").count() == 1

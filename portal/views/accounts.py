@@ -1,9 +1,11 @@
 """Register, sign in (with the second factor where it is on), sign out."""
 
+import logging
 import time
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,11 +17,13 @@ from django_otp import login as otp_login
 from portal.accounts import account_register, registration_check
 from portal.errors import BadCredentials, LoginLocked, OtpRequired, RateLimited
 from portal.forms import LoginForm, OtpForm, RegisterForm
+from portal.idempotency import FORM_KEY_FIELD
 from portal.models import User
 from portal.navigation import home_url
 from portal.signin import signin_attempt, signin_second_factor
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+logger = logging.getLogger(__name__)
 # The password step is good for this long while the page waits for the second factor.
 PENDING_SECONDS = 300
 PENDING_KEY = "otp_pending"
@@ -40,6 +44,23 @@ def _landing(request, user, target: str = "") -> str:
     return _safe_next(request, target) or home_url(user)
 
 
+def _remember_registration(key: str) -> None:
+    # The visitor has no account yet, so the key cannot live in IdempotencyKey (it belongs to
+    # a user): the cache remembers it for a day. Failing open is fine: the second request is
+    # then refused as a duplicate, and nothing is created twice.
+    try:
+        cache.set(f"register-form:{key}", 1, timeout=24 * 3600)
+    except Exception:  # an unreachable cache must not fail the registration
+        logger.warning("cache unavailable; registration form key not remembered")
+
+
+def _registered_already(request):
+    messages.info(
+        request, "注册已完成（表单被重复提交，只注册了一次）。请使用刚才设置的用户名和密码登录。"
+    )
+    return redirect("portal:login")
+
+
 @sensitive_post_parameters("password", "password2", "id_number", "phone")
 def register(request):
     # An empty POST is still a POST: bound, so that every required field reports itself.
@@ -52,6 +73,9 @@ def register(request):
         }
         fields["email"] = form.cleaned_data.get("email", request.POST.get("email", ""))
         fields["consent"] = form.cleaned_data.get("consent", False)
+        key = (request.POST.get(FORM_KEY_FIELD) or "")[:100]
+        if key and cache.get(f"register-form:{key}"):
+            return _registered_already(request)
         try:
             if form_ok:
                 user = account_register(**fields, request=request)
@@ -62,6 +86,9 @@ def register(request):
             form.add_error(None, exc.detail)
             return render(request, "portal/register.html", {"form": form}, status=429)
         except ValidationError as exc:
+            if key and cache.get(f"register-form:{key}"):
+                # A double tap: the first request made the account while this one ran.
+                return _registered_already(request)
             for field, errors in exc.message_dict.items():
                 name = field if field in form.fields else None
                 if name in form.errors:
@@ -72,6 +99,8 @@ def register(request):
                     form.add_error(name, error)
         else:
             if form_ok:
+                if key:
+                    _remember_registration(key)
                 login(request, user, backend=BACKEND)
                 messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
                 return redirect(home_url(user))

@@ -11,10 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.audit import client_ip
+from portal.idempotency import answers_repeats, form_once
 from portal.models import Department
 from portal.staff import (
     MANAGED_ROLES,
@@ -109,15 +111,20 @@ def account_list(request):
 
 
 @never_cache
+@answers_repeats
 def account_create(request):
     if response := _gate(request, "create"):
         return response
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user, password = staff_account_create(
-                actor=request.user, **form.cleaned_data, ip=client_ip(request)
-            )
+            # A double tap opens one account; the repeat lands on its page (the initial
+            # password was on the first answer: if it was never seen, reset it there).
+            with form_once(request) as claim:
+                user, password = staff_account_create(
+                    actor=request.user, **form.cleaned_data, ip=client_ip(request)
+                )
+                claim.location = reverse("portal:staff-account", args=[user.pk])
         except ValidationError as exc:
             add_errors(form, exc)
         else:
