@@ -168,9 +168,9 @@ class SmsOutboxAdmin(admin.ModelAdmin):
     def masked_text(self, obj):
         # Verification codes are for the phone's holder only: an admin reading a talent's
         # reset code could take over the account.
-        import re
+        from portal.sms import mask_codes
 
-        return re.sub(r"\d{6}", "******", obj.text)
+        return mask_codes(obj.text)
 
     @admin.display(description="手机号码")
     def masked_phone(self, obj):

@@ -189,3 +189,12 @@ def test_parallel_second_factor_guesses_get_at_most_five_checks():
         t.join()
     assert outcomes.count(400) <= 5
     assert outcomes.count(400) + outcomes.count(429) + outcomes.count(200) == 20
+
+
+def test_logs_and_admin_star_codes_but_keep_request_numbers():
+    from portal.sms import mask_codes
+
+    text = "【巴州优才卡】验证码 085274，10 分钟内有效。FW-20261206-0003 已受理。"
+    assert (
+        mask_codes(text) == "【巴州优才卡】验证码 ******，10 分钟内有效。FW-20261206-0003 已受理。"
+    )
