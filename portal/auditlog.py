@@ -93,7 +93,11 @@ def detail_text(detail) -> str:
     """A detail dict as a sentence: ``{"on_time": True}`` → ``按时：是。``"""
     if not isinstance(detail, dict) or not detail:
         return ""
-    return "；".join(f"{detail_label(k)}：{format_value(k, v)}" for k, v in detail.items()) + "。"
+    # In the order the keys were named (registration order), not the order stored: PostgreSQL's
+    # jsonb keeps keys sorted by length, SQLite as written, and the sentence must read the same.
+    order = {key: position for position, key in enumerate(_DETAIL_LABELS)}
+    keys = sorted(detail, key=lambda k: (order.get(k, len(order)), k))
+    return "；".join(f"{detail_label(k)}：{format_value(k, detail[k])}" for k in keys) + "。"
 
 
 def label_events(events: Iterable) -> list:

@@ -118,9 +118,16 @@ def signin_attempt(*, request, username: str, password: str, otp: str | None = N
     since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
     by_name = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
     by_ip = LoginFailure.objects.filter(ip=ip, at__gt=since).count() if ip else 0
-    if by_name > settings.LOGIN_FAILURE_LIMIT or by_ip > settings.LOGIN_IP_FAILURE_LIMIT:
+    # Looked at again after counting: a parallel attempt may have locked the account (and,
+    # locking, struck off the failures that caused it) between our first look and our count.
+    late_lock = _active_lock(key, ip, now)
+    if (
+        by_name > settings.LOGIN_FAILURE_LIMIT
+        or by_ip > settings.LOGIN_IP_FAILURE_LIMIT
+        or late_lock is not None
+    ):
         attempt.delete()
-        lock = _active_lock(key, ip, now)
+        lock = late_lock or _active_lock(key, ip, now)
         raise _refuse(lock.locked_until if lock else now + timedelta(minutes=1), now, ip, who)
 
     # ModelBackend hashes the password even for an unknown username, so the answer takes
@@ -168,9 +175,10 @@ def _guarded(*, user: User, ip, check, failed_action) -> bool:
     attempt = LoginFailure.objects.create(username_key=key, ip=ip, at=now)
     since = now - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
     failures = LoginFailure.objects.filter(username_key=key, at__gt=since).count()
-    if failures > settings.LOGIN_FAILURE_LIMIT:
+    late_lock = _active_lock(key, ip, now)  # as in signin_attempt
+    if failures > settings.LOGIN_FAILURE_LIMIT or late_lock is not None:
         attempt.delete()
-        lock = _active_lock(key, ip, now)
+        lock = late_lock or _active_lock(key, ip, now)
         raise _refuse(
             lock.locked_until if lock else now + timedelta(minutes=1),
             now,

@@ -117,7 +117,7 @@ def test_details_are_sentences(client_for, auditor, talent, handler, housing):
     rows = by_action(rows_of(client_for(auditor)))
     accept = rows["service_request.accept"]
     assert accept["detail"]["on_time"] is True  # the raw detail stays for machines
-    assert accept["detail_text"] == f"申请编号：{housing.number}；按时：是。"
+    assert accept["detail_text"] == f"按时：是；申请编号：{housing.number}。"
     reveal = rows["personal_info.reveal"]["detail_text"]
     assert "涉及字段：姓名、手机号码、证件号码" in reveal
     assert "用途：电话联系核实住房情况" in reveal
@@ -242,7 +242,7 @@ def test_the_export_streams_the_filtered_log_and_is_audited(
     assert row["操作人"] == "handler"
     assert row["事件"] == "受理" and row["事件代码"] == "service_request.accept"
     assert row["对象"] == housing.number
-    assert row["详情"] == f"申请编号：{housing.number}；按时：是。"
+    assert row["详情"] == f"按时：是；申请编号：{housing.number}。"
 
     export = AuditEvent.objects.get(action="audit.export")
     assert export.actor == auditor
