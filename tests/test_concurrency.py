@@ -79,7 +79,9 @@ def test_a_burst_of_parallel_guesses_gets_at_most_five_password_checks():
     for t in threads:
         t.join()
     checked = outcomes.count(400)
-    assert 1 <= checked <= 5
+    # At most five reach the password check. None at all is a legal interleaving too: when all
+    # twenty write their attempt before any counts, every count is over the limit.
+    assert checked <= 5
     assert checked + outcomes.count(429) == 20
     assert AuditEvent.objects.filter(action="auth.login_failed").count() == checked
     # Whatever the interleaving, the budget is five checks in the window (a burst may lock
