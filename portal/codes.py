@@ -1,5 +1,5 @@
 """SMS verification codes: 6 digits, valid VERIFICATION_CODE_MINUTES, VERIFICATION_CODE_TRIES
-wrong guesses, at most VERIFICATION_CODES_PER_HOUR sent per account and purpose.
+wrong guesses, at most VERIFICATION_CODES_PER_HOUR sent per account.
 
 Only a keyed hash is stored (HMAC under FIELD_HASH_KEY, bound to the code's row), so a copy of
 the database does not give the codes, and a code for one account says nothing of another's.
@@ -44,10 +44,11 @@ def code_send(*, user: User, purpose: str, phone: str, ip: str | None = None, **
     now = timezone.now()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        # Counted per purpose: someone who knows a username and asks for reset codes must not
-        # also block the holder's own phone change.
+        # Per account, whatever the purpose (the issue's rule: 5 an hour per account). Someone
+        # who knows a username can use them up for an hour; the phone holder then waits, but
+        # no more texts reach the phone than that.
         recent = VerificationCode.objects.filter(
-            user=user, purpose=purpose, created_at__gt=now - timedelta(hours=1)
+            user=user, created_at__gt=now - timedelta(hours=1)
         ).count()
         if recent >= settings.VERIFICATION_CODES_PER_HOUR:
             audit_record(
