@@ -119,3 +119,10 @@ def code_check(*, user: User, purpose: str, code: str, ip: str | None = None) ->
 def code_target(row: VerificationCode) -> str:
     """The phone number a phone-change code was sent to."""
     return crypto.decrypt(row.target_encrypted) if row.target_encrypted else ""
+
+
+def code_pending(*, user: User, purpose: str) -> bool:
+    """Whether ``user`` has a live code for ``purpose`` (the page then shows the code box)."""
+    return VerificationCode.objects.filter(
+        user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists()

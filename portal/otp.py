@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.audit import AccountAction, audit_record
 from portal.errors import NotAllowed, OtpRequired
-from portal.gate import otp_required_for
+from portal.gate import has_confirmed_totp, otp_required_for
 from portal.notify import notification_create
 
 RECOVERY_CODES = 10
@@ -27,7 +27,7 @@ RECOVERY_NAME = "恢复码"
 
 
 def otp_enabled(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return has_confirmed_totp(user)
 
 
 def otp_begin(*, user, password: str, ip: str | None = None) -> dict:

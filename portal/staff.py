@@ -62,6 +62,19 @@ def managed_accounts(user):
     )
 
 
+def accounts_filtered(user, params):
+    """The accounts ``user`` manages, narrowed by ``role``, ``department`` (code),
+    ``is_active`` (``true``/``false``) and ``q`` from ``params``: the page and the API alike."""
+    accounts = managed_accounts(user)
+    if params.get("role") in {r.value for r in MANAGED_ROLES}:
+        accounts = accounts.filter(role=params["role"])
+    if params.get("department"):
+        accounts = accounts.filter(department__code=params["department"].upper())
+    if params.get("is_active") in {"true", "false"}:
+        accounts = accounts.filter(is_active=params["is_active"] == "true")
+    return search(accounts, params.get("q", ""))
+
+
 def search(queryset, q: str):
     q = (q or "").strip()
     if not q:

@@ -13,8 +13,8 @@ from portal.audit import client_ip
 from portal.models import Role
 from portal.staff import (
     MANAGED_ROLES,
+    accounts_filtered,
     managed_accounts,
-    search,
     staff_account_create,
     staff_account_reset_password,
     staff_account_update,
@@ -65,18 +65,6 @@ class PasswordOutput(serializers.Serializer):
     initial_password = serializers.CharField()
 
 
-def _filtered(request):
-    accounts = managed_accounts(request.user)
-    params = request.query_params
-    if params.get("role") in {r.value for r in MANAGED_ROLES}:
-        accounts = accounts.filter(role=params["role"])
-    if params.get("department"):
-        accounts = accounts.filter(department__code=params["department"].upper())
-    if params.get("is_active") in {"true", "false"}:
-        accounts = accounts.filter(is_active=params["is_active"] == "true")
-    return search(accounts, params.get("q", ""))
-
-
 class AccountList(APIView):
     permission_classes = [IsAdmin]
 
@@ -95,7 +83,9 @@ class AccountList(APIView):
     )
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(_filtered(request), request, view=self)
+        page = paginator.paginate_queryset(
+            accounts_filtered(request.user, request.query_params), request, view=self
+        )
         return paginator.get_paginated_response(AccountOutput(page, many=True).data)
 
     @extend_schema(

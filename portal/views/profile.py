@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
 from portal.audit import client_ip
+from portal.codes import code_pending
 from portal.credentials import (
     email_update,
     password_change,
@@ -27,7 +28,7 @@ from portal.forms import (
     PhoneForm,
 )
 from portal.gate import otp_required_for
-from portal.models import CodePurpose, Role, VerificationCode
+from portal.models import CodePurpose, Role
 from portal.navigation import home_url
 from portal.otp import otp_begin, otp_confirm, otp_disable, otp_enabled, pending_enrolment
 from portal.reveal import access_log_for
@@ -37,17 +38,6 @@ def add_errors(form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
-
-
-def _phone_code_pending(user) -> bool:
-    from django.utils import timezone
-
-    return VerificationCode.objects.filter(
-        user=user,
-        purpose=CodePurpose.PHONE_CHANGE,
-        used_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).exists()
 
 
 @never_cache
@@ -96,7 +86,7 @@ def account(request):
         "email_form": email_form,
         "phone_form": phone_form,
         "code_form": code_form,
-        "phone_code_pending": _phone_code_pending(user),
+        "phone_code_pending": code_pending(user=user, purpose=CodePurpose.PHONE_CHANGE),
         "otp_enabled": otp_enabled(user),
         "otp_required": otp_required_for(user),
         "otp_off_form": otp_off_form,

@@ -20,9 +20,9 @@ from portal.idempotency import answers_repeats, form_once
 from portal.models import Department
 from portal.staff import (
     MANAGED_ROLES,
+    accounts_filtered,
     allowed,
     managed_accounts,
-    search,
     staff_account_create,
     staff_account_reset_password,
     staff_account_update,
@@ -83,17 +83,7 @@ def _gate(request, verb="list"):
 def account_list(request):
     if response := _gate(request):
         return response
-    accounts = managed_accounts(request.user)
-    role = request.GET.get("role", "")
-    department = request.GET.get("department", "")
-    active = request.GET.get("is_active", "")
-    if role in {r.value for r in MANAGED_ROLES}:
-        accounts = accounts.filter(role=role)
-    if department:
-        accounts = accounts.filter(department__code=department)
-    if active in {"true", "false"}:
-        accounts = accounts.filter(is_active=active == "true")
-    accounts = search(accounts, request.GET.get("q", ""))
+    accounts = accounts_filtered(request.user, request.GET)
     page = Paginator(accounts, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
