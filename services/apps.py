@@ -11,7 +11,7 @@ class ServicesConfig(AppConfig):
         from cards.hooks import set_tier_services_provider
         from portal import banners, navigation, todo
         from portal.models import Role
-        from services import signals  # noqa: F401  (connects on import)
+        from services import rollups, signals  # noqa: F401  (connect on import)
         from services.models import ServiceType
 
         # The card's QR verification answers with the services the holder's tier unlocks.
@@ -70,3 +70,7 @@ class ServicesConfig(AppConfig):
         from services import actions
 
         actions.register()
+        # The background exports' kinds (portal.jobs runs them: POST /api/v1/exports/).
+        from services import exports
+
+        exports.register()

@@ -1,8 +1,12 @@
 """Supervision figures for the organization department (DESIGN.md "On-time rate").
 
-Everything is computed in the database with grouped aggregates: a fixed number of queries
-whatever the number of requests. Definitions, for a period [first, last] (whole days in
-Asia/Shanghai):
+The period's counts and sums are read from the daily rollups (services.models.rollups: one
+row per day, department and service type, kept in step by services.rollups in the transaction
+of every change), so a year is a few thousand rows whatever the number of requests; the
+backlog (open, overdue, 督办) and the follow-ups are counted live from the partial indexes on
+open rows. services.figures_from_rows computes the same figures from the raw rows; the tests
+check that both agree. A fixed number of queries whatever the data. Definitions, for a period
+[first, last] (whole days in Asia/Shanghai):
 
 - ``total``: per department, requests *received* in the period (department stints that began
   then, transfers in included: a request is counted for every department that held it);
@@ -16,6 +20,9 @@ Asia/Shanghai):
 - ``avg_accept_hours``: calendar hours from the start of the accept clock to acceptance, for
   requests accepted in the period; ``avg_resolve_working_days``: working days from acceptance
   to resolution, pauses excluded (frozen at resolution), for requests resolved in the period.
+- ``avg_hold_hours`` / ``transferred_out`` / ``handled_on_time`` (per department): of the
+  stints that began in the period, the mean hours held (until now for running ones), how many
+  ended in a transfer, how many were accepted or passed on before the accept deadline.
 - ``bad_ratings``: ratings of 2 or less given in the period; ``followups_open`` /
   ``followups_overdue``: bad-rating follow-ups not yet closed (and past their deadline).
 """
@@ -24,16 +31,15 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import (
-    Avg,
     Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
+    Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from cards.models import CardApplication
@@ -43,9 +49,10 @@ from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
     FollowUp,
-    Rating,
+    RequestDay,
     ServiceRequest,
     ServiceType,
+    StintDay,
 )
 from services.workdays import SHANGHAI, Calendar, local_date
 
@@ -90,60 +97,67 @@ def _rate(on_time: int, resolved: int, open_overdue: int):
     return round(on_time / divisor, 4) if divisor else None
 
 
-def _hours(delta) -> float | None:
-    return round(delta.total_seconds() / 3600, 1) if delta is not None else None
+def _micros(value) -> int:
+    if isinstance(value, datetime.timedelta):
+        return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    return int(value or 0)
+
+
+def _hours(total, n: int) -> float | None:
+    """The mean of ``n`` durations summing to ``total`` (a timedelta or microseconds), in
+    hours to one decimal; None when there are none."""
+    return round(_micros(total) / n / 3_600_000_000, 1) if n else None
+
+
+def _mean(total, n: int) -> float | None:
+    return round(total / n, 1) if n else None
+
+
+SUMS = (
+    "filed",
+    "accepted",
+    "accept_wait_us",
+    "resolved",
+    "resolved_on_time",
+    "resolve_days_sum",
+    "resolve_days_n",
+    "bad_ratings",
+)
+
+
+def _cells(period: Period, department=None):
+    cells = RequestDay.objects.filter(day__gte=period.first, day__lte=period.last)
+    return cells.filter(department=department) if department is not None else cells
+
+
+def _open(department=None):
+    """The open requests, read through the partial index on them (servicerequest_open_idx)."""
+    requests = ServiceRequest.objects.order_by().filter(status__in=OPEN_STATUSES)
+    return requests.filter(department=department) if department is not None else requests
 
 
 def summary(
     period: Period, group_by: str = "department", *, department=None, now=None
 ) -> list[dict]:
-    """One row per department or service type, as API.md's /api/v1/sla/summary/."""
+    """One row per department or service type, as API.md's /api/v1/sla/summary/: the
+    period's counts and sums from the daily rollups (one row per day, department and type),
+    the backlog from the open rows, the follow-ups from the open ones."""
     now = now or timezone.now()
     by_department = group_by == "department"
     key = "department" if by_department else "service_type"
-    requests = ServiceRequest.objects.all()
-    stints = DepartmentStint.objects.all()
-    ratings = Rating.objects.all()
-    followups = FollowUp.objects.all()
-    if department is not None:
-        requests = requests.filter(department=department)
-        stints = stints.filter(department=department)
-        ratings = ratings.filter(request__department=department)
-        followups = followups.filter(department=department)
-
-    if by_department:
-        total = stints.filter(period.q("entered_at")).values(key).annotate(n=Count("id"))
-    else:
-        total = requests.filter(period.q("submitted_at")).values(key).annotate(n=Count("id"))
-    resolved = (
-        requests.filter(period.q("resolved_at"))
-        .values(key)
-        .annotate(
-            n=Count("id"),
-            on_time=Count("id", filter=Q(resolved_on_time=True)),
-            days=Avg("handling_working_days"),
-        )
-    )
+    sums = _cells(period, department).values(key).annotate(**{c: Sum(c) for c in SUMS})
     backlog = (
-        requests.filter(status__in=OPEN_STATUSES, submitted_at__lt=period.end)
+        _open(department)
+        .filter(submitted_at__lt=period.end)
         .values(key)
         .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
     )
-    waited = ExpressionWrapper(
-        F("accepted_at") - F("accept_started_at"), output_field=DurationField()
-    )
-    accepted = requests.filter(period.q("accepted_at")).values(key).annotate(wait=Avg(waited))
-    rating_key = f"request__{key}"
-    bad = (
-        ratings.filter(period.q("created_at"), score__lte=BAD_SCORE)
-        .values(rating_key)
-        .annotate(n=Count("id"))
-    )
+    followups = FollowUp.objects.filter(closed_at__isnull=True)
+    if department is not None:
+        followups = followups.filter(department=department)
     followup_key = "department" if by_department else "request__service_type"
-    pending = (
-        followups.filter(closed_at__isnull=True)
-        .values(followup_key)
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
+    pending = followups.values(followup_key).annotate(
+        n=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now))
     )
 
     groups = Department.objects.all() if by_department else ServiceType.objects.all()
@@ -152,34 +166,41 @@ def summary(
     groups = list(groups)
     table = {g.pk: _empty_row(g) for g in groups}
 
-    def put(rows, group_field, **fields):
-        for row in rows:
-            entry = table.get(row[group_field])
-            if entry is not None:
-                for name, source in fields.items():
-                    entry[name] = row[source]
-
-    put(total, key, total="n")
-    put(resolved, key, resolved="n", resolved_on_time="on_time", avg_resolve_working_days="days")
-    put(backlog, key, open="n", open_overdue="overdue")
-    put(accepted, key, avg_accept_hours="wait")
-    put(bad, rating_key, bad_ratings="n")
-    put(pending, followup_key, followups_open="n", followups_overdue="overdue")
+    for row in sums:
+        entry = table.get(row[key])
+        if entry is None:
+            continue
+        if not by_department:
+            entry["total"] = row["filed"]
+        entry["resolved"] = row["resolved"]
+        entry["resolved_on_time"] = row["resolved_on_time"]
+        entry["avg_resolve_working_days"] = _mean(row["resolve_days_sum"], row["resolve_days_n"])
+        entry["avg_accept_hours"] = _hours(row["accept_wait_us"], row["accepted"])
+        entry["bad_ratings"] = row["bad_ratings"]
+    for row in backlog:
+        entry = table.get(row[key])
+        if entry is not None:
+            entry["open"], entry["open_overdue"] = row["n"], row["overdue"]
+    for row in pending:
+        entry = table.get(row[followup_key])
+        if entry is not None:
+            entry["followups_open"], entry["followups_overdue"] = row["n"], row["overdue"]
     if by_department:
-        _add_stint_figures(table, stints, period, now)
+        _add_stint_figures(table, period, now, department)
 
     rows = []
     for entry in table.values():
-        entry["avg_accept_hours"] = _hours(entry["avg_accept_hours"])
-        if entry["avg_resolve_working_days"] is not None:
-            entry["avg_resolve_working_days"] = round(entry["avg_resolve_working_days"], 1)
         entry["on_time_rate"] = _rate(
             entry["resolved_on_time"], entry["resolved"], entry["open_overdue"]
         )
         rows.append(entry)
-    # Groups with nothing at all in the period stay in the table for a department, but a
-    # service-type table lists only the types that are offered or had activity; for a lead,
-    # the types their department offers, and any other type that reached it (a transfer).
+    return _kept(rows, groups, by_department, department)
+
+
+def _kept(rows: list[dict], groups: list, by_department: bool, department) -> list[dict]:
+    """Groups with nothing at all in the period stay in the table for a department, but a
+    service-type table lists only the types that are offered or had activity; for a lead,
+    the types their department offers, and any other type that reached it (a transfer)."""
     counts = ("total", "resolved", "open", "bad_ratings", "followups_open")
     kept = []
     for row, group in zip(rows, groups, strict=True):
@@ -213,65 +234,98 @@ def _empty_row(group) -> dict:
     }
 
 
-def _add_stint_figures(table: dict, stints, period: Period, now) -> None:
-    """What transfers cost each department: hours it held what it received in the period,
-    how many it passed on, and how many it passed on or accepted in time."""
-    until = Coalesce(F("left_at"), Value(now, output_field=DateTimeField()))
-    held = ExpressionWrapper(until - F("entered_at"), output_field=DurationField())
-    rows = (
-        stints.filter(period.q("entered_at"))
-        .values("department")
-        .annotate(
-            hold=Avg(held),
-            # Left, and the request is now elsewhere: passed on (resolution keeps it here).
-            transferred_out=Count(
-                "id", filter=Q(left_at__isnull=False) & ~Q(request__department=F("department"))
-            ),
-            handled_on_time=Count("id", filter=Q(accepted_on_time=True)),
-        )
+def _add_stint_figures(table: dict, period: Period, now, department=None) -> None:
+    """What transfers cost each department: requests it received in the period, hours it
+    held them, how many it passed on, and how many it passed on or accepted in time. The
+    stints it has left are in the rollups; the ones still running are timed now, from the
+    partial index on them (stint_open_idx)."""
+    cells = StintDay.objects.filter(day__gte=period.first, day__lte=period.last)
+    running = DepartmentStint.objects.order_by().filter(
+        period.q("entered_at"), left_at__isnull=True
     )
-    for row in rows:
-        entry = table.get(row["department"])
-        if entry is not None:
-            entry["avg_hold_hours"] = _hours(row["hold"])
-            entry["transferred_out"] = row["transferred_out"]
-            entry["handled_on_time"] = row["handled_on_time"]
+    if department is not None:
+        cells = cells.filter(department=department)
+        running = running.filter(department=department)
+    held = ExpressionWrapper(
+        Value(now, output_field=DateTimeField()) - F("entered_at"), output_field=DurationField()
+    )
+    open_held = {
+        row["department"]: _micros(row["held"])
+        for row in running.values("department").annotate(held=Sum(held))
+    }
     for entry in table.values():
-        entry.setdefault("avg_hold_hours", None)
-        entry.setdefault("transferred_out", 0)
-        entry.setdefault("handled_on_time", 0)
+        entry.update(avg_hold_hours=None, transferred_out=0, handled_on_time=0)
+    for row in cells.values("department").annotate(
+        received=Sum("received"),
+        held_us=Sum("held_us"),
+        transferred_out=Sum("transferred_out"),
+        handled_on_time=Sum("handled_on_time"),
+    ):
+        entry = table.get(row["department"])
+        if entry is None:
+            continue
+        entry["total"] = row["received"]
+        held_total = row["held_us"] + open_held.get(row["department"], 0)
+        entry["avg_hold_hours"] = _hours(held_total, row["received"])
+        entry["transferred_out"] = row["transferred_out"]
+        entry["handled_on_time"] = row["handled_on_time"]
 
 
 def headline(period: Period, *, department=None, now=None) -> dict:
-    """The figures at the top of the dashboard (a few aggregate queries)."""
+    """The figures at the top of the dashboard: the period's from the rollups, the backlog
+    from the open rows (a few aggregate queries)."""
     now = now or timezone.now()
-    requests = ServiceRequest.objects.all()
-    ratings = Rating.objects.all()
-    followups = FollowUp.objects.filter(closed_at__isnull=True)
-    if department is not None:
-        requests = requests.filter(department=department)
-        ratings = ratings.filter(request__department=department)
-        followups = followups.filter(department=department)
-    # The backlog as the tables count it: open now, filed by the end of the period.
-    backlog = Q(status__in=OPEN_STATUSES, submitted_at__lt=period.end)
-    figures = requests.aggregate(
-        filed=Count("id", filter=period.q("submitted_at")),
-        resolved=Count("id", filter=period.q("resolved_at")),
-        resolved_on_time=Count("id", filter=period.q("resolved_at") & Q(resolved_on_time=True)),
-        open=Count("id", filter=backlog),
-        open_overdue=Count("id", filter=backlog & Q(due_at__lte=now)),
-        escalated=Count("id", filter=backlog & Q(escalate_at__lte=now)),
+    sums = _cells(period, department).aggregate(
+        filed=Sum("filed"),
+        resolved=Sum("resolved"),
+        resolved_on_time=Sum("resolved_on_time"),
+        bad_ratings=Sum("bad_ratings"),
+    )
+    figures = {name: value or 0 for name, value in sums.items()}
+    figures.update(
+        _open(department)
+        .filter(submitted_at__lt=period.end)
+        .aggregate(
+            open=Count("id"),
+            open_overdue=Count("id", filter=Q(due_at__lte=now)),
+            escalated=Count("id", filter=Q(escalate_at__lte=now)),
+        )
     )
     figures["on_time_rate"] = _rate(
         figures["resolved_on_time"], figures["resolved"], figures["open_overdue"]
     )
-    figures["bad_ratings"] = ratings.filter(period.q("created_at"), score__lte=BAD_SCORE).count()
+    followups = FollowUp.objects.filter(closed_at__isnull=True)
+    if department is not None:
+        followups = followups.filter(department=department)
     figures.update(
         followups.aggregate(
             followups_open=Count("id"), followups_overdue=Count("id", filter=Q(due_at__lte=now))
         )
     )
-    return figures
+    return {
+        name: figures[name]
+        for name in (
+            "filed",
+            "resolved",
+            "resolved_on_time",
+            "open",
+            "open_overdue",
+            "escalated",
+            "on_time_rate",
+            "bad_ratings",
+            "followups_open",
+            "followups_overdue",
+        )
+    }
+
+
+def held_requests(department=None) -> int:
+    """How many requests a department holds now, or all of them: the sum of the ``filed``
+    cells (keyed by the current department), so a list's count never scans history."""
+    cells = RequestDay.objects.all()
+    if department is not None:
+        cells = cells.filter(department=department)
+    return cells.aggregate(n=Sum("filed"))["n"] or 0
 
 
 def card_reviews(period: Period, *, now=None) -> dict:
@@ -305,43 +359,26 @@ def card_reviews(period: Period, *, now=None) -> dict:
 
 
 def weekly_trend(*, weeks: int = 12, department=None, now=None) -> list[dict]:
-    """Filed, resolved and on-time rate per week (Monday–Sunday) for the last ``weeks``."""
+    """Filed, resolved and on-time rate per week (Monday–Sunday) for the last ``weeks``, from
+    the rollups (one grouped query over their days)."""
     now = now or timezone.now()
     today = local_date(now)
     first_monday = today - datetime.timedelta(days=today.weekday(), weeks=weeks - 1)
-    start = datetime.datetime.combine(first_monday, datetime.time.min, tzinfo=SHANGHAI)
-    requests = ServiceRequest.objects.all()
+    cells = RequestDay.objects.filter(day__gte=first_monday)
     if department is not None:
-        requests = requests.filter(department=department)
-    filed = (
-        requests.filter(submitted_at__gte=start)
-        .annotate(week=TruncWeek("submitted_at", tzinfo=SHANGHAI))
-        .values("week")
-        .annotate(n=Count("id"))
-    )
-    resolved = (
-        requests.filter(resolved_at__gte=start)
-        .annotate(week=TruncWeek("resolved_at", tzinfo=SHANGHAI))
-        .values("week")
-        .annotate(n=Count("id"), on_time=Count("id", filter=Q(resolved_on_time=True)))
-    )
+        cells = cells.filter(department=department)
     series = {
         first_monday + datetime.timedelta(weeks=i): {"filed": 0, "resolved": 0, "on_time": 0}
         for i in range(weeks)
     }
-    for row in filed:
-        week = (
-            local_date(row["week"]) if isinstance(row["week"], datetime.datetime) else row["week"]
-        )
-        if week in series:
-            series[week]["filed"] = row["n"]
-    for row in resolved:
-        week = (
-            local_date(row["week"]) if isinstance(row["week"], datetime.datetime) else row["week"]
-        )
-        if week in series:
-            series[week]["resolved"] = row["n"]
-            series[week]["on_time"] = row["on_time"]
+    for row in cells.values("day").annotate(
+        filed=Sum("filed"), resolved=Sum("resolved"), on_time=Sum("resolved_on_time")
+    ):
+        week = series.get(row["day"] - datetime.timedelta(days=row["day"].weekday()))
+        if week is not None:
+            week["filed"] += row["filed"]
+            week["resolved"] += row["resolved"]
+            week["on_time"] += row["on_time"]
     return [
         {
             "week": week,
@@ -358,25 +395,16 @@ def weekly_trend(*, weeks: int = 12, department=None, now=None) -> list[dict]:
 
 
 def resolve_time_distribution(period: Period, *, department=None) -> list[dict]:
-    """How many requests resolved in the period took 0–1, 2–3, … working days (one query)."""
-    requests = ServiceRequest.objects.filter(
-        period.q("resolved_at"), handling_working_days__isnull=False
-    )
-    if department is not None:
-        requests = requests.filter(department=department)
-    aggregates = {}
-    for low, high in BUCKETS:
-        condition = Q(handling_working_days__gte=low)
-        if high is not None:
-            condition &= Q(handling_working_days__lte=high)
-        aggregates[f"b{low}"] = Count("id", filter=condition)
-    counts = requests.aggregate(**aggregates)
+    """How many requests resolved in the period took 0–1, 2–3, … working days (the rollups'
+    bucket columns, one query)."""
+    columns = [f"b{low}" for low, _high in BUCKETS]
+    counts = _cells(period, department).aggregate(**{c: Sum(c) for c in columns})
     return [
         {
             "label": f"{low}–{high} 个工作日" if high is not None else f"{low} 个工作日以上",
             "low": low,
             "high": high,
-            "count": counts[f"b{low}"],
+            "count": counts[f"b{low}"] or 0,
         }
         for low, high in BUCKETS
     ]

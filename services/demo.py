@@ -213,6 +213,8 @@ def _backdate(req: ServiceRequest, *, working_days: int) -> ServiceRequest:
         req.save(
             update_fields=["number", "submitted_at", "accept_started_at", "consent_at", *DERIVED]
         )
-        req.stints.update(entered_at=when)
+        for stint in req.stints.all():  # saved one by one: the rollups follow
+            stint.entered_at = when
+            stint.save(update_fields=["entered_at"])
         req.events.update(at=when)
     return req

@@ -85,6 +85,17 @@ def _save(req: ServiceRequest, *fields: str) -> None:
     req.save(update_fields=[*fields, *recompute(req)])
 
 
+def _current_stint(req: ServiceRequest, **changes) -> None:
+    """Change the stint of the department holding ``req`` now (saved, so the rollups follow:
+    services.rollups)."""
+    stint = DepartmentStint.objects.filter(request=req, left_at__isnull=True).first()
+    if stint is None:
+        return
+    for name, value in changes.items():
+        setattr(stint, name, value)
+    stint.save(update_fields=list(changes))
+
+
 def _event(req, actor, action, from_status, note="", items=()) -> None:
     RequestEvent.objects.create(
         request=req,
@@ -133,9 +144,7 @@ def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceReques
         req.accepted_on_time = now < req.accept_due_at
         req.assignee = req.assignee or actor
         _save(req, "status", "accepted_at", "accepted_on_time", "assignee")
-        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(
-            accepted_on_time=req.accepted_on_time
-        )
+        _current_stint(req, accepted_on_time=req.accepted_on_time)
         _event(req, actor, Step.ACCEPTED, S.SUBMITTED)
         _audit(req, actor, Act.ACCEPT, request, on_time=req.accepted_on_time)
         _tell_talent(req, "request_accepted", "已受理", f"承办部门：{req.department.name}")
@@ -283,7 +292,7 @@ def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> S
         req.resolved_on_time = now < req.resolve_due_at
         req.handling_working_days = handling_working_days(req, now)
         _save(req, "status", "resolved_at", "resolved_on_time", "handling_working_days")
-        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        _current_stint(req, left_at=now)
         _event(req, actor, Step.RESOLVED, S.ACCEPTED, note=note)
         _audit(req, actor, Act.RESOLVE, request, on_time=req.resolved_on_time)
         _tell_talent(req, "request_resolved", "已办结，欢迎评价", note)
@@ -301,16 +310,14 @@ def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> 
         previous = req.status
         if previous == S.SUBMITTED:
             req.accepted_on_time = now < req.accept_due_at
-            DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(
-                accepted_on_time=req.accepted_on_time
-            )
+            _current_stint(req, accepted_on_time=req.accepted_on_time)
         elif previous == S.ACCEPTED:
             req.resolved_on_time = now < req.resolve_due_at
         RequestPause.objects.filter(request=req, ended_at__isnull=True).update(ended_at=now)
         req.status = S.REJECTED
         req.rejected_at = now
         _save(req, "status", "rejected_at", "accepted_on_time", "resolved_on_time")
-        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        _current_stint(req, left_at=now)
         _event(req, actor, Step.REJECTED, previous, note=reason)
         _audit(req, actor, Act.REJECT, request)
         _tell_talent(req, "request_rejected", "不予办理", f"理由：{reason}")
@@ -335,11 +342,11 @@ def request_transfer(
             raise ValidationError({"department": ["不能转办给当前承办部门。"]})
         now = timezone.now()
         previous, source = req.status, req.department
-        stint_update = {"left_at": now}
+        stint_update = {"left_at": now, "transferred_out": True}
         if previous == S.SUBMITTED:
             # Passing a request on in time counts as handling it in time.
             stint_update["accepted_on_time"] = now < req.accept_due_at
-        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(**stint_update)
+        _current_stint(req, **stint_update)
         DepartmentStint.objects.create(request=req, department=target, entered_at=now)
         req.department = target
         req.status = S.SUBMITTED
@@ -373,7 +380,7 @@ def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=No
         now = timezone.now()
         previous = req.status
         RequestPause.objects.filter(request=req, ended_at__isnull=True).update(ended_at=now)
-        DepartmentStint.objects.filter(request=req, left_at__isnull=True).update(left_at=now)
+        _current_stint(req, left_at=now)
         req.status = S.WITHDRAWN
         req.withdrawn_at = now
         _save(req, "status", "withdrawn_at")

@@ -15,6 +15,7 @@ from services.models.requests import (
     RequestStatus,
     ServiceRequest,
 )
+from services.models.rollups import RequestDay, StintDay
 from services.models.supervision import Clock, Level, SlaNotice
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Rating",
     "RequestAttachment",
     "RequestComment",
+    "RequestDay",
     "RequestEvent",
     "RequestNumberSequence",
     "RequestPause",
@@ -37,4 +39,5 @@ __all__ = [
     "ServiceRequest",
     "ServiceType",
     "SlaNotice",
+    "StintDay",
 ]

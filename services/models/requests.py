@@ -171,11 +171,47 @@ class ServiceRequest(models.Model):
                 condition=Q(status__in=["accepted", "awaiting_talent"]),
                 name="servicerequest_resolve_due_idx",
             ),
+            # The open rows, for the desk's tabs (department, status, nearest deadline first)
+            # and their counts, and the dashboard's backlog figures (index-only scans: every
+            # column they read is in the index). Only open requests are in it.
             models.Index(
-                fields=["department", "status", "due_at"], name="servicerequest_queue_idx"
+                fields=[
+                    "department",
+                    "status",
+                    "due_at",
+                    "submitted_at",
+                    "id",
+                    "service_type",
+                    "escalate_at",
+                ],
+                condition=Q(status__in=["submitted", "accepted", "awaiting_talent"]),
+                name="servicerequest_open_idx",
+            ),
+            # The lists, in each order they sort by, for staff and leads (their department)
+            # and for the organization department (everything): newest first, nearest
+            # deadline first (requests with no running clock last), and with a status filter.
+            models.Index(
+                fields=["department", "-submitted_at", "-id"], name="servicerequest_dept_new_idx"
+            ),
+            models.Index(
+                fields=["department", "due_at", "submitted_at", "id"],
+                name="servicerequest_dept_due_idx",
+            ),
+            models.Index(
+                fields=["department", "status", "-submitted_at", "-id"],
+                name="servicerequest_dept_status_idx",
+            ),
+            models.Index(fields=["-submitted_at", "-id"], name="servicerequest_new_idx"),
+            models.Index(
+                fields=["due_at", "submitted_at", "id"], name="servicerequest_all_due_idx"
+            ),
+            models.Index(
+                fields=["status", "-submitted_at", "-id"], name="servicerequest_status_new_idx"
             ),
             models.Index(fields=["talent", "-submitted_at"], name="servicerequest_talent_idx"),
-            models.Index(fields=["service_type", "submitted_at"], name="servicerequest_type_idx"),
+            models.Index(
+                fields=["service_type", "-submitted_at", "-id"], name="servicerequest_type_new_idx"
+            ),
         ]
 
     def __str__(self):
@@ -232,6 +268,8 @@ class DepartmentStint(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
     # Whether this department accepted (or passed the request on) before its accept deadline.
     accepted_on_time = models.BooleanField(null=True, blank=True)
+    # The stint ended with a transfer to another department (转出).
+    transferred_out = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["entered_at", "id"]
@@ -242,7 +280,16 @@ class DepartmentStint(models.Model):
                 name="departmentstint_one_current_per_request",
             ),
         ]
-        indexes = [models.Index(fields=["department", "entered_at"], name="stint_dept_idx")]
+        indexes = [
+            models.Index(fields=["department", "entered_at"], name="stint_dept_idx"),
+            # The stints still running: how long they have been held so far, live (the
+            # rollups hold the finished ones).
+            models.Index(
+                fields=["department", "entered_at"],
+                condition=Q(left_at__isnull=True),
+                name="stint_open_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.request_id} {self.department_id}"
