@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    # Background jobs (big exports): expired files deleted, lost jobs sent again.
+    "upkeep-jobs": {"task": "portal.jobs.upkeep_jobs", "schedule": timedelta(minutes=1)},
     "card-expiry": {"task": "cards.tasks.card_expiry", "schedule": crontab(hour=1, minute=10)},
     "auto-close": {"task": "services.tasks.auto_close", "schedule": crontab(hour=1, minute=20)},
     "rating-invitations": {
@@ -222,6 +224,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=30),
     },
 }
+
+# Background jobs (portal.jobs): how long a result file is kept, and a run's time limits
+# (below the broker's visibility timeout, so a long export is not handed to a second worker).
+JOB_FILE_HOURS = env_int("JOB_FILE_HOURS", 24)
+JOB_SOFT_TIME_LIMIT = env_int("JOB_SOFT_TIME_LIMIT", 45 * 60)
+JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 120
+# The job tasks live in portal/jobs.py, not in a tasks module autodiscovery would find.
+CELERY_IMPORTS = ["portal.jobs"]
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"

@@ -51,6 +51,8 @@ class SlaAction(AuditAction):
     """Supervision data leaving the portal."""
 
     EXPORT = "sla.export", "导出督查数据"
+    EXPORT_START = "sla.export_start", "发起督查数据后台导出"
+    EXPORT_DOWNLOAD = "sla.export_download", "下载督查数据导出文件"
 
 
 class RequestEventAction(models.TextChoices):

@@ -226,7 +226,7 @@ def test_exports_are_offered_to_admins_and_work_with_the_session(client, admin_u
         response = client.get(csv.replace("&amp;", "&"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert requests_["A"].number in response.content.decode("utf-8-sig")
+    assert requests_["A"].number in b"".join(response.streaming_content).decode("utf-8-sig")
 
 
 def test_a_lead_sees_only_their_department(client, lead, admin_user, requests_):

@@ -1,6 +1,5 @@
 """Supervision API (API.md "Supervision"): summary, overdue list, export."""
 
-from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -132,10 +131,14 @@ class SlaOverdue(generics.ListAPIView):
 
 
 class SlaExport(APIView):
+    """The period's requests or summary as a file, streamed: CSV line by line, XLSX through a
+    temporary file (services.exports). Memory stays bounded whatever the period; long periods
+    are better exported with POST /api/v1/exports/, which shows progress."""
+
     permission_classes = [role_permission(Role.ADMIN)]
 
     @extend_schema(
-        summary="导出（CSV 或 XLSX，证件号码等已脱敏）",
+        summary="导出（CSV 或 XLSX，证件号码等已脱敏；流式输出，数据量大时建议使用后台导出）",
         parameters=[
             *PERIOD,
             OpenApiParameter("format", str, enum=["csv", "xlsx"]),
@@ -152,20 +155,11 @@ class SlaExport(APIView):
             raise ValidationError(
                 {"format": ["format 可选 csv、xlsx；kind 可选 requests、summary。"]}
             )
-        requests = exports.period_requests(period, ServiceRequest.objects.visible_to(request.user))
-        name = f"bazhou-sla-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+        queryset = ServiceRequest.objects.visible_to(request.user)
         if fmt == "xlsx":
-            body = exports.to_xlsx(period, requests)
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            filename = f"{name}.xlsx"
-        elif kind == "requests":
-            header = [c for c, _ in exports.REQUEST_COLUMNS]
-            body = exports.to_csv(header, exports.request_rows(requests))
-            content_type, filename = "text/csv; charset=utf-8", f"{name}-requests.csv"
+            response = exports.xlsx_download(period, queryset)
         else:
-            header = [c for c, _ in exports.SUMMARY_COLUMNS]
-            body = exports.to_csv(header, exports.summary_rows(period, "department"))
-            content_type, filename = "text/csv; charset=utf-8", f"{name}-summary.csv"
+            response = exports.csv_download(period, queryset, kind)
         audit_record(
             action=SlaAction.EXPORT,
             actor=request.user,
@@ -175,7 +169,4 @@ class SlaExport(APIView):
             period=f"{period.first}..{period.last}",
             at=timezone.now().isoformat(),
         )
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "private, no-store"
         return response

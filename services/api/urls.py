@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services.api import calendar, catalogue, supervision
+from services.api import calendar, catalogue, exports, supervision
 from services.api import requests as r
 from services.api import reveal as reveal_api
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path("sla/summary/", supervision.SlaSummary.as_view(), name="api-sla-summary"),
     path("sla/overdue/", supervision.SlaOverdue.as_view(), name="api-sla-overdue"),
     path("sla/export/", supervision.SlaExport.as_view(), name="api-sla-export"),
+    path("exports/", exports.ExportCreate.as_view(), name="api-exports"),
+    path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="api-export"),
+    path(
+        "exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="api-export-download"
+    ),
 ]
