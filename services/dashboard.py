@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from cards.models import CardApplication
 from cards.models.applications import REVIEW_OPEN_STATUSES, TERMINAL_STATUSES
-from portal.models import Department
+from portal.models import Department, Role
 from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
@@ -317,6 +317,16 @@ def headline(period: Period, *, department=None, now=None) -> dict:
             "followups_overdue",
         )
     }
+
+
+def visible_count(user) -> int | None:
+    """How many requests ``ServiceRequest.objects.visible_to(user)`` holds, from the rollups,
+    for the roles whose lists are long (None for the others: count their rows)."""
+    if user.role == Role.ADMIN:
+        return held_requests()
+    if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
+        return held_requests(user.department)
+    return None
 
 
 def held_requests(department=None) -> int:

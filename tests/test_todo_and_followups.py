@@ -112,7 +112,7 @@ def test_the_todo_count_is_one_query_served_by_an_index(
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         plan = " ".join(str(row) for row in cursor.fetchall())
-    # servicerequest_queue_idx (department, status, due_at) on PostgreSQL; SQLite may prefer
+    # servicerequest_open_idx (department, status, due_at, …) on PostgreSQL; SQLite may prefer
     # the plain department index. Either way an index search, never a scan of the table.
     if connection.vendor == "postgresql":
         assert "Index" in plan and "Seq Scan" not in plan, plan

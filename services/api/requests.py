@@ -15,7 +15,7 @@ from portal.api.idempotency import idempotent
 from portal.api.permissions import role_permission
 from portal.models import Role
 from portal.uploads import serve_upload
-from services import conversation, feedback, filing, workflow
+from services import conversation, dashboard, feedback, filing, workflow
 from services.api import serializers as s
 from services.api.serializers import can_see_sensitive
 from services.models import (
@@ -98,6 +98,10 @@ class RequestFilter(django_filters.FilterSet):
         return queryset.filter(assignee__username__iexact=value)
 
 
+# Query parameters that do not filter the list.
+UNFILTERED = {"page", "page_size", "ordering", "format"}
+
+
 class RequestListCreate(generics.ListAPIView):
     permission_classes = [RequestRoles]
     serializer_class = s.RequestSummary
@@ -114,6 +118,13 @@ class RequestListCreate(generics.ListAPIView):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def list_count(self, queryset):
+        """An unfiltered list of staff, leads and admins is counted from the rollups; anything
+        filtered is counted up to a cap (portal.paging); a talent's own list is small."""
+        if not set(self.request.query_params) <= UNFILTERED:
+            return None
+        return dashboard.visible_count(self.request.user)
 
     @extend_schema(
         summary="服务申请列表",

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from portal.identity import mask_name
 from portal.models import Role
+from portal.paging import CountedPaginator
 from portal.search import clean_query
 from services.feedback import SCORE_LABELS
 from services.forms import SEARCH_HELP
-from services.models import FollowUp, RequestStatus
+from services.models import OPEN_STATUSES, FollowUp, RequestStatus
 from services.search import request_search
 from services.views.common import PAGE_SIZE, desk_page, mark_rows, visible_requests
 from services.views.handling import handling_action, handling_detail
@@ -76,8 +77,11 @@ def queue(request):
     mine = mine_asked and not on_followups
     found = request_search(visible_requests(user), q)
     base = found.filter(assignee=user) if mine else found
-    # One query for every request tab's count.
-    counts = base.aggregate(**{key: Count("pk", filter=q_) for key, q_ in filters.items()})
+    # One query for every request tab's count. Without a search every tab holds open
+    # requests only, so the count reads the partial index on open rows
+    # (servicerequest_open_idx), never the department's finished history.
+    counted = base if q else base.filter(status__in=OPEN_STATUSES)
+    counts = counted.aggregate(**{key: Count("pk", filter=q_) for key, q_ in filters.items()})
     if is_lead:
         followups = open_followups(user, found if q else None)
         counts[FOLLOWUP_TAB[0]] = followups.count()
@@ -91,13 +95,16 @@ def queue(request):
         page.object_list = followup_rows(page.object_list, now)
     else:
         queryset = base.filter(filters[tab]).order_by(
-            # Served by servicerequest_queue_idx (department, status, due_at) /
-            # servicerequest_due_idx; a search is served by its own index (services.search).
+            # Served by servicerequest_open_idx (department, status, due_at, …) for the status
+            # tabs, servicerequest_dept_due_idx for the deadline ones; a search is served by
+            # its own index (services.search).
             F("due_at").asc(nulls_last=True),
             "submitted_at",
             "id",
         )
-        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CountedPaginator(queryset, PAGE_SIZE, count=counts[tab]).get_page(
+            request.GET.get("page")
+        )
         rows = mark_rows(page.object_list, now)
         for req in rows:
             req.talent_name_masked = mask_name(req.talent.real_name)

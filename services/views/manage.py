@@ -1,7 +1,6 @@
 """The organization department's pages: every request, filtered, and the handling page
 (admins are handlers of every request: transfer, request-info, resolve, reject, assign)."""
 
-from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from portal.identity import mask_name
 from portal.models import Department, Role
+from portal.paging import CountedPaginator
 from services import dashboard
 from services.forms import ManageFilterForm
 from services.models import OPEN_STATUSES, DepartmentStint, FollowUp, Rating, ServiceType
@@ -88,6 +88,7 @@ def request_list(request):
     )
     queryset = visible_requests(request.user)
     ordering = ("-submitted_at", "-id")
+    filtered = any(value for name, value in request.GET.items() if name != "page")
     if form.is_valid():
         data = form.cleaned_data
         queryset = request_search(queryset, data["q"])
@@ -101,7 +102,12 @@ def request_list(request):
             queryset = queryset.filter(due_at__lte=now)
             ordering = (F("due_at").asc(nulls_last=True), "submitted_at", "id")
         queryset = apply_figure_filters(queryset, data, now)
-    page = Paginator(queryset.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Unfiltered, the count is the rollups' (never a count of a million rows); filtered, it is
+    # counted up to a cap (portal.paging).
+    count = None if filtered else dashboard.visible_count(request.user)
+    page = CountedPaginator(queryset.order_by(*ordering), PAGE_SIZE, count=count).get_page(
+        request.GET.get("page")
+    )
     rows = mark_rows(page.object_list, now)
     for req in rows:
         req.talent_name_masked = mask_name(req.talent.real_name)
