@@ -11,7 +11,13 @@ from portal.audit import audit_record
 from portal.models import Department, Role, User
 from portal.notify import notification_create
 from services.actions import RequestEventAction, ServiceRequestAction
-from services.models import FollowUp, RequestEvent, RequestStatus, ServiceRequest
+from services.models import (
+    OPEN_STATUSES,
+    FollowUp,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
+)
 from services.workdays import Calendar, end_of_day
 
 RATING_INVITATION_AFTER = datetime.timedelta(days=3)
@@ -115,19 +121,26 @@ def department_digest(now=None) -> int:
     if not Calendar.load(today, today).is_workday(today)[0]:
         return 0
     end_of_today = end_of_day(today)
-    open_ = Q(requests__status__in=(RequestStatus.SUBMITTED, RequestStatus.ACCEPTED,
-                                     RequestStatus.AWAITING_TALENT))  # fmt: skip
-    # One grouped query for every department's figures.
-    figures = Department.objects.active().annotate(
-        waiting=Count("requests", filter=Q(requests__status=RequestStatus.SUBMITTED)),
-        due_today=Count(
-            "requests",
-            filter=open_ & Q(requests__due_at__gt=now, requests__due_at__lte=end_of_today),
-        ),
-        overdue=Count("requests", filter=open_ & Q(requests__due_at__lte=now)),
-        escalated=Count("requests", filter=open_ & Q(requests__escalate_at__lte=now)),
-        paused=Count("requests", filter=Q(requests__status=RequestStatus.AWAITING_TALENT)),
+    # One grouped query over the open rows only (servicerequest_open_idx), never the history.
+    rows = (
+        ServiceRequest.objects.order_by()
+        .filter(status__in=OPEN_STATUSES)
+        .values("department")
+        .annotate(
+            waiting=Count("id", filter=Q(status=RequestStatus.SUBMITTED)),
+            due_today=Count("id", filter=Q(due_at__gt=now, due_at__lte=end_of_today)),
+            overdue=Count("id", filter=Q(due_at__lte=now)),
+            escalated=Count("id", filter=Q(escalate_at__lte=now)),
+            paused=Count("id", filter=Q(status=RequestStatus.AWAITING_TALENT)),
+        )
     )
+    by_department = {row["department"]: row for row in rows}
+    figures = []
+    for department in Department.objects.active():
+        row = by_department.get(department.pk, {})
+        for name in ("waiting", "due_today", "overdue", "escalated", "paused"):
+            setattr(department, name, row.get(name, 0))
+        figures.append(department)
     members = {}
     for user in User.objects.filter(is_active=True, role__in=(Role.STAFF, Role.LEAD)):
         members.setdefault(user.department_id, []).append(user)
