@@ -97,7 +97,9 @@ def detail_text(detail) -> str:
     # jsonb keeps keys sorted by length, SQLite as written, and the sentence must read the same.
     order = {key: position for position, key in enumerate(_DETAIL_LABELS)}
     keys = sorted(detail, key=lambda k: (order.get(k, len(order)), k))
-    return "；".join(f"{detail_label(k)}：{format_value(k, detail[k])}" for k in keys) + "。"
+    sentence = "；".join(f"{detail_label(k)}：{format_value(k, detail[k])}" for k in keys)
+    # A reason typed with its own full stop keeps just one.
+    return sentence if sentence.endswith(("。", "！", "？")) else sentence + "。"
 
 
 def label_events(events: Iterable) -> list:

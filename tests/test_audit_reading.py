@@ -328,3 +328,11 @@ def test_the_card_timeline_names_every_step(client, admin_user, other_talent):
     client.force_login(admin_user)
     html = client.get(f"/manage/cards/{card.number}/").content.decode()
     assert "发卡" in html and "到期失效" in html and ">expired<" not in html
+
+
+def test_a_reason_with_its_own_full_stop_keeps_one():
+    from portal.auditlog import detail_text
+
+    assert detail_text({"reason": "材料不全。"}).endswith("材料不全。")
+    assert not detail_text({"reason": "材料不全。"}).endswith("。。")
+    assert detail_text({"reason": "材料不全"}).endswith("材料不全。")
