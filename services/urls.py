@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from services.views import calendar_upkeep, catalogue, desk, manage, supervision, talent
+from services.views import calendar_upkeep, catalogue, desk, exports, manage, supervision, talent
 
 app_name = "services"
 
@@ -40,6 +40,9 @@ urlpatterns = [
     # Supervision (admins; leads for their own department; the calendar also for staff).
     path("manage/dashboard/", supervision.dashboard_page, name="dashboard"),
     path("manage/supervision/", supervision.supervision_list, name="supervision"),
+    # Background exports started from the dashboard without JavaScript, and their pages.
+    path("manage/exports/", exports.export_start_page, name="export-start"),
+    path("manage/exports/<int:pk>/", exports.export_job_page, name="export-job"),
     path(
         "manage/supervision/<str:number>/<slug:action>/",
         supervision.supervision_action,

@@ -29,6 +29,7 @@ from services.calendar import calendar_set_day, year_days
 from services.forms import StaffCommentForm, TransferForm
 from services.models import ServiceRequest
 from services.views.common import PAGE_SIZE
+from services.views.exports import export_buttons
 from services.views.handling import allowed_actions, handling_action
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,9 @@ def dashboard_page(request):
         "trend_svg": charts.trend_chart(trend),
         "distribution": distribution,
         "distribution_svg": charts.distribution_chart(distribution),
+        # Background exports with a progress bar (services.views.exports); the direct
+        # downloads stay for short periods.
+        "export_buttons": export_buttons(),
         "export": {
             fmt: f"{reverse('api-sla-export')}?{period_query}&{query}"
             for fmt, query in (

@@ -7,7 +7,8 @@ b. A card holder files a 人才公寓 request (after a field error); the ZJJ han
    asks for information; the talent supplies it; the handler resolves it; the talent rates it
    2 stars; the ZJJ lead finds the follow-up from the dashboard and closes it with a note.
 c. An admin finds the requests counted on the dashboard, transfers a mis-routed overdue request
-   from the 督办 list, and downloads the XLSX export (request numbers in, phones masked).
+   from the 督办 list, and exports the XLSX with a progress bar, then downloads it (request
+   numbers in, phones masked).
 
 Every person signs in through the real login page in their own browser context; only the
 talent of journey a also registers through the UI. Setup that is not what a journey is about
@@ -29,7 +30,8 @@ from playwright.sync_api import expect
 
 from cards.seed import seed_criteria
 from portal.identity import mask_name
-from portal.models import Department, Role, User
+from portal.jobs import job_run
+from portal.models import Department, Job, Role, User
 from portal.seed import seed_departments
 from services.calendar import calendar_sync
 from services.seed import seed_service_types
@@ -533,10 +535,20 @@ def test_c_an_admin_supervises_transfers_and_exports(screen_factory, world, tmp_
     expect(stints.locator("tbody tr").nth(1)).to_contain_text("（当前）")
     expect(page.locator("main")).to_contain_text("属子女入学事项，应由区教育科技局承办。")
 
-    # The XLSX export of the period: both requests, the phone masked.
+    # The XLSX export of the period, as a background job: the button starts it and a progress
+    # bar follows it on the page; the worker's step runs here; then the file is offered.
     page.goto(dashboard_url)
-    with page.expect_download() as download_info:
+    started = "/api/v1/exports/"
+    with page.expect_response(lambda r: r.url.endswith(started) and r.status == 202):
         page.get_by_role("button", name="导出 Excel").click()
+    progress = page.locator("#export-progress")
+    expect(progress.get_by_role("status")).to_have_text("排队中")
+    expect(progress.locator("progress")).to_be_visible()
+    job = Job.objects.get(requested_by__username="zzb_admin")
+    assert job_run(job.pk) == "done"
+    expect(progress.get_by_role("status")).to_have_text("已完成，")
+    with page.expect_download() as download_info:
+        progress.get_by_role("link", name="下载").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
     path = tmp_path / download.suggested_filename
