@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core import signing
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cards.hooks import services_for_tier
@@ -86,43 +87,93 @@ def _card_answer(card: Card) -> dict:
     }
 
 
+# The claim, the token's only lookup. Plain SQL because the ORM's update() cannot say RETURNING;
+# PostgreSQL and SQLite (3.35+) both can. Names as in QrToken (cards_qrtoken).
+CLAIM_SQL = (
+    'UPDATE "cards_qrtoken" SET "used_at" = %s '
+    'WHERE "jti" = %s AND "used_at" IS NULL AND "expires_at" > %s '
+    'RETURNING "id", "card_id"'
+)
+
+
 def qr_verify(*, token: str, verifier, request=None) -> Verification:
-    """Check a token once. Every call is logged as a CardScan, whatever the outcome."""
+    """Check a token once. Every call is logged as a CardScan, whatever the outcome.
+
+    The hot path (issue 12: hundreds of scans a second) is one transaction, one commit:
+    the claim, which is also the token's only lookup (a conditional UPDATE … RETURNING that
+    two scans at once cannot both win), the card with its holder, and the scan row. Only a
+    token that could not be claimed is read once more, to say why (unknown, expired, used).
+    """
     if verifier.role != Role.VERIFIER:
         raise NotAllowed("只有服务网点核验员可以核验优才卡。")
     now = timezone.now()
-    qr = None
     try:
         jti = signing.loads(token or "", salt=SALT)
-        qr = QrToken.objects.select_related("card__holder").filter(jti=jti).first()
     except signing.BadSignature:
-        pass
-    result = _judge(qr, now)
+        jti = None
+    if not isinstance(jti, str):  # a forged payload that is no token identifier
+        return _logged(Verification(False, TOKEN_INVALID), verifier, request)
+    # savepoint=False: at the top level this is the scan's transaction; inside a caller's own
+    # transaction it adds no SAVEPOINT round trips (an error there undoes the caller's work too).
+    with transaction.atomic(savepoint=False):
+        claimed = _claim(jti, now)
+        if claimed is None:
+            token_id, card_id, result = _unclaimed(jti, now)
+        else:
+            token_id, card_id = claimed
+            result = _judge_card(_card_for_answer(card_id), now)
+        return _logged(result, verifier, request, card_id=card_id, token_id=token_id)
+
+
+def _claim(jti: str, now) -> tuple[int, int] | None:
+    """Use up the unexpired, unused token ``jti``: ``(token id, card id)``, or None when there
+    is no such token to claim. Any scan uses it up, so a code shown while the card was
+    suspended is worthless later. Single use is decided by the database: the row lock makes a
+    concurrent claim wait and then find ``used_at`` set."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [at, jti, at])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _unclaimed(jti: str, now) -> tuple[int | None, int | None, Verification]:
+    """Why the token ``jti`` could not be claimed: unknown, expired (even if also used: the
+    holder should refresh either way) or used."""
+    row = QrToken.objects.filter(jti=jti).values_list("pk", "card_id", "expires_at").first()
+    if row is None:
+        return None, None, Verification(False, TOKEN_INVALID)
+    token_id, card_id, expires_at = row
+    reason = TOKEN_EXPIRED if now >= expires_at else TOKEN_USED
+    return token_id, card_id, Verification(False, reason)
+
+
+def _card_for_answer(card_id: int) -> Card:
+    """The claimed token's card with exactly what the answer needs (no other personal data)."""
+    return (
+        Card.objects.select_related("holder")
+        .only("number", "tier", "status", "valid_until", "photo", "holder__real_name")
+        .get(pk=card_id)
+    )
+
+
+def _judge_card(card: Card, now) -> Verification:
+    """The answer for a freshly claimed token: the card's status decides, read at this very
+    scan, so a suspension or revocation takes effect at once."""
+    status = card.effective_status(timezone.localdate(now))
+    if status != CardStatus.ACTIVE:
+        return Verification(False, CARD_REASONS[status], _card_answer(card))
+    return Verification(True, None, _card_answer(card), photo_token(card))
+
+
+def _logged(result: Verification, verifier, request, *, card_id=None, token_id=None):
+    """Write the scan row (the verification log) and return ``result``."""
     CardScan.objects.create(
         verifier=verifier,
-        card=qr.card if qr else None,
-        token=qr,
+        card_id=card_id,
+        token_id=token_id,
         valid=result.valid,
         reason=result.reason or "",
         ip=client_ip(request),
     )
     return result
-
-
-def _judge(qr: QrToken | None, now) -> Verification:
-    if qr is None:
-        return Verification(False, TOKEN_INVALID)
-    if now >= qr.expires_at:
-        return Verification(False, TOKEN_EXPIRED)
-    if qr.used_at is not None:
-        return Verification(False, TOKEN_USED)
-    # Single use, decided by the database: of two scans at once only one claims the token.
-    # Any scan uses it up, so a code shown while the card was suspended is worthless later.
-    claimed = QrToken.objects.filter(pk=qr.pk, used_at__isnull=True).update(used_at=now)
-    if not claimed:
-        return Verification(False, TOKEN_USED)
-    card = qr.card
-    status = card.effective_status(timezone.localdate(now))
-    if status != CardStatus.ACTIVE:
-        return Verification(False, CARD_REASONS[status], _card_answer(card))
-    return Verification(True, None, _card_answer(card), photo_token(card))

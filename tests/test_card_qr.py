@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import signing
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cards.models import CardScan
 from cards.qr import SALT
@@ -212,3 +213,168 @@ def test_a_token_scanned_while_suspended_is_used_up(
     assert verify(checker, token)["reason"] == "card_suspended"
     admin.post(f"/api/v1/cards/{holder['number']}/reinstate/", {})
     assert verify(checker, token)["reason"] == "token_used"
+
+
+# --- the hot path (issue 12: hundreds of scans a second) ----------------------------------------
+def _sql(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def _writes(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+
+
+def test_a_scan_claims_the_token_in_one_statement_and_writes_one_scan_row(
+    holder, client_for, talent, verifier
+):
+    checker, shower = client_for(verifier), client_for(talent)
+    verify(checker, qr(shower)["token"])  # the first scan of a run may fill caches
+    token = qr(shower)["token"]
+    with CaptureQueriesContext(connection) as queries:
+        answer = verify(checker, token)
+    assert answer["valid"] is True and answer["card"]["photo_url"]
+    statements = _sql(queries)
+    # Sign-in (knox: the token with its user, the user's other tokens), the claim, the card with
+    # its holder, the tier's services, the scan row. Nothing else: no session, no notification.
+    assert len(statements) == 6, "\n".join(statements)
+    on_tokens = [s for s in statements if "cards_qrtoken" in s]
+    assert len(on_tokens) == 1, on_tokens  # the claim is the token's only lookup
+    claim = on_tokens[0]
+    assert claim.startswith("UPDATE") and "RETURNING" in claim and '"used_at" IS NULL' in claim
+    writes = _writes(statements)
+    assert writes[0] == claim and len(writes) == 2
+    assert writes[1].startswith('INSERT INTO "cards_cardscan"')
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "count"),
+    [
+        # The claim finds nothing to use up; one read says why; the scan row.
+        ("used", "token_used", 3),
+        ("unknown", "token_invalid", 3),
+        # A bad signature never reaches the token table: only the scan row.
+        ("forged", "token_invalid", 1),
+    ],
+)
+def test_a_refused_scan_is_as_cheap(holder, client_for, talent, verifier, case, reason, count):
+    from cards.qr import qr_verify
+
+    token = {
+        "used": lambda: qr(client_for(talent))["token"],
+        "unknown": lambda: signing.dumps("f" * 32, salt=SALT),
+        "forged": lambda: "eyJhIjoxfQ:1abc:forged",
+    }[case]()
+    if case == "used":
+        assert qr_verify(token=token, verifier=verifier).valid
+    with CaptureQueriesContext(connection) as queries:
+        assert qr_verify(token=token, verifier=verifier).reason == reason
+    statements = _sql(queries)
+    assert len(statements) == count, "\n".join(statements)
+    assert _writes(statements)[-1].startswith('INSERT INTO "cards_cardscan"')
+    assert all(s.startswith("SELECT") for s in statements if s not in _writes(statements))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_is_one_transaction(holder, client_for, talent, verifier):
+    from cards.qr import qr_verify
+
+    token = qr(client_for(talent))["token"]
+    with CaptureQueriesContext(connection) as queries:
+        assert qr_verify(token=token, verifier=verifier).valid
+    statements = _sql(queries)
+    # One BEGIN (SQLite: BEGIN IMMEDIATE), one COMMIT: the claim and its scan row are made
+    # durable together, with one flush to disk, not one per write.
+    assert statements[0].startswith("BEGIN") and statements[-1] == "COMMIT", statements
+    transaction_control = [s for s in statements if s.startswith(("BEGIN", "COMMIT"))]
+    assert transaction_control == [statements[0], "COMMIT"]
+    assert len(_writes(statements)) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_that_cannot_be_logged_does_not_use_up_the_token(
+    holder, client_for, talent, verifier, monkeypatch
+):
+    from cards import qr as qr_module
+    from cards.models import QrToken
+
+    token = qr(client_for(talent))["token"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the scan log is unavailable")
+
+    monkeypatch.setattr(qr_module.CardScan.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        qr_module.qr_verify(token=token, verifier=verifier)
+    # Claim and log commit together or not at all: the holder's code still works.
+    assert QrToken.objects.get().used_at is None
+    monkeypatch.undo()
+    assert qr_module.qr_verify(token=token, verifier=verifier).valid
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_during_another_scans_claim_waits_and_finds_the_token_used(
+    criteria, departments, monkeypatch
+):
+    """Deterministic version of the race above: verifier A has claimed the token and not yet
+    committed; B's claim must wait on A's row lock, then find the token used."""
+    from cards import qr as qr_module
+    from cards.applications import application_approve
+    from cards.models import CardApplication, Criterion, QrToken
+    from tests.factories import TalentFactory, UserFactory
+
+    talent_ = TalentFactory()
+    app = CardApplication.objects.create(talent=talent_, status="submitted", employer="x")
+    app.criteria.set(Criterion.objects.filter(code="D02"))
+    application_approve(application=app, actor=UserFactory(role="admin"))
+    token, _ = qr_module.qr_issue(holder=talent_)
+    first, second = (UserFactory(role="verifier") for _ in range(2))
+
+    a_claimed, a_may_finish = threading.Event(), threading.Event()
+    read_card = qr_module._card_for_answer
+
+    def paused_after_claim(card_id):
+        if threading.current_thread().name == "A":
+            a_claimed.set()
+            assert a_may_finish.wait(30)
+        return read_card(card_id)
+
+    monkeypatch.setattr(qr_module, "_card_for_answer", paused_after_claim)
+    results = {}
+
+    def scan(verifier):
+        try:
+            results[threading.current_thread().name] = qr_module.qr_verify(
+                token=token, verifier=verifier
+            )
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=scan, args=(first,), name="A")
+    b = threading.Thread(target=scan, args=(second,), name="B")
+    a.start()
+    assert a_claimed.wait(30)
+    b.start()
+    # B's UPDATE is waiting for A's row lock (bounded polling, not a timing assertion).
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"cards_qrtoken\"%%'"
+            )
+            if cursor.fetchone()[0] == 1:
+                break
+            b.join(0.05)
+        else:
+            pytest.fail("the second claim never waited for the first")
+    a_may_finish.set()
+    a.join(30)
+    b.join(30)
+    assert results["A"].valid is True and results["A"].reason is None
+    assert results["B"].valid is False and results["B"].reason == "token_used"
+    assert results["B"].card is None
+    assert QrToken.objects.get().used_at is not None
+    assert sorted(CardScan.objects.values_list("valid", "reason")) == [
+        (False, "token_used"),
+        (True, ""),
+    ]
