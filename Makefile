@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Links in e-mails point here: where `make run` serves, unless SITE_URL is set.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test venv lint format check clean screenshots
+.PHONY: run test venv lint format check clean screenshots bench
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: venv
 ## screenshots: run the browser journeys and keep their screenshots in docs/screenshots
 screenshots: venv
 	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/e2e -o addopts="-q -p no:cacheprovider"
+
+## bench: build a PostgreSQL database of BENCH_N requests (recreated), measure every hot path
+## against gunicorn, write docs/benchmarks.md (see bench/ and the README's "Benchmark")
+BENCH_N ?= 1000000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bazhou_bench
+bench: venv
+	BENCH_N=$(BENCH_N) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,87 @@
+"""``python -m bench [all|generate|measure]`` (``make bench`` runs ``all``).
+
+Environment: BENCH_N (requests, default 1,000,000), BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/bazhou_bench; recreated by ``generate``), BENCH_REDIS_URL
+(default redis://127.0.0.1:6379/12, skipped when unreachable), BENCH_ITERATIONS (timed
+requests per path, default 30), BENCH_BUDGET (seconds per path before it stops early, default
+60), BENCH_EXPORT_TIMEOUT (seconds, default 600), BENCH_QR_SECONDS (default 20),
+BENCH_QR_CONNECTIONS (default 16), BENCH_REPORT (default docs/benchmarks.md).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench import env
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "generate", "measure"])
+    args = parser.parse_args(argv)
+    chosen = env.configure()
+    n = int(os.environ.get("BENCH_N", "1000000"))
+    report_path = Path(os.environ.get("BENCH_REPORT") or env.ROOT / "docs" / "benchmarks.md")
+
+    generated = None
+    if args.step in ("all", "generate"):
+        env.log(f"recreating database {env.database_name(chosen['database_url'])}")
+        env.recreate_database(chosen["database_url"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench.generate import generate
+
+    if args.step in ("all", "generate"):
+        started = time.monotonic()
+        env.log("migrating")
+        call_command("migrate", verbosity=0)
+        migrate_seconds = time.monotonic() - started
+        generated = generate(n)
+        generated.seconds = {"migrate": migrate_seconds, **generated.seconds}
+        _remember(chosen["var_dir"], generated)
+    if args.step in ("all", "measure"):
+        from bench.measure import Options, measure
+        from bench.report import write_report
+
+        options = Options.from_env(var_dir=chosen["var_dir"])
+        results = measure(options)
+        write_report(
+            report_path,
+            results,
+            generated=generated or _recall(chosen["var_dir"]),
+            command=_command(args.step, n),
+        )
+        env.log(f"report written to {report_path}")
+    return 0
+
+
+def _command(step: str, n: int) -> str:
+    if step == "all":
+        return f"make bench BENCH_N={n}"
+    return f"BENCH_N={n} .venv/bin/python -m bench {step}"
+
+
+def _remember(var_dir: Path, generated) -> None:
+    """What ``generate`` did, for a later ``measure`` alone (its report states it)."""
+    import json
+
+    (var_dir / "generated.json").write_text(json.dumps(generated.as_dict(), default=str))
+
+
+def _recall(var_dir: Path):
+    import json
+
+    from bench.generate import Generated
+
+    path = var_dir / "generated.json"
+    return Generated.from_dict(json.loads(path.read_text())) if path.exists() else None
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(env.ROOT))
+    sys.exit(main())
