@@ -5,11 +5,13 @@ everything it proves is looked up at verification time, so a suspension or revoc
 effect on the very next scan.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ from portal.audit import client_ip
 from portal.errors import InvalidTransition, NotAllowed, NotFound
 from portal.identity import mask_name
 from portal.models import Role
+
+logger = logging.getLogger(__name__)
 
 QR_TTL = timedelta(seconds=120)
 SALT = "cards.qr.v1"
@@ -83,8 +87,33 @@ def _card_answer(card: Card) -> dict:
         "tier": card.tier,
         "holder_name_masked": mask_name(card.holder.real_name),
         "valid_until": card.valid_until,
-        "services": services_for_tier(card.tier),
+        "services": tier_services(card.tier),
     }
+
+
+# The services a tier unlocks change when the catalogue is edited, a few times a year; a scan
+# asks for them hundreds of times a second. Kept in the cache (Redis in production) for this
+# long, so a catalogue edit shows in verification answers within a minute. The card itself is
+# never cached: its status is read at every scan.
+TIER_SERVICES_SECONDS = 60
+
+
+def tier_services(tier: str) -> list[str]:
+    """``services_for_tier`` through the cache. The cache only saves a query: when it is
+    unreachable the list is read afresh and the scan goes on."""
+    key = f"cards:tier-services:{tier}"
+    try:
+        names = cache.get(key)
+    except Exception:
+        logger.warning("cache unavailable; tier services read without it", exc_info=True)
+        return services_for_tier(tier)
+    if names is None:
+        names = services_for_tier(tier)
+        try:
+            cache.set(key, names, TIER_SERVICES_SECONDS)
+        except Exception:
+            logger.warning("cache unavailable; tier services not cached")
+    return names
 
 
 # The claim, the token's only lookup. Plain SQL because the ORM's update() cannot say RETURNING;

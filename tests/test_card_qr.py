@@ -228,15 +228,16 @@ def test_a_scan_claims_the_token_in_one_statement_and_writes_one_scan_row(
     holder, client_for, talent, verifier
 ):
     checker, shower = client_for(verifier), client_for(talent)
-    verify(checker, qr(shower)["token"])  # the first scan of a run may fill caches
+    verify(checker, qr(shower)["token"])  # the first scan of a tier caches its services
     token = qr(shower)["token"]
     with CaptureQueriesContext(connection) as queries:
         answer = verify(checker, token)
     assert answer["valid"] is True and answer["card"]["photo_url"]
     statements = _sql(queries)
     # Sign-in (knox: the token with its user, the user's other tokens), the claim, the card with
-    # its holder, the tier's services, the scan row. Nothing else: no session, no notification.
-    assert len(statements) == 6, "\n".join(statements)
+    # its holder, the scan row. The tier's services come from the cache; nothing else: no
+    # session, no notification.
+    assert len(statements) == 5, "\n".join(statements)
     on_tokens = [s for s in statements if "cards_qrtoken" in s]
     assert len(on_tokens) == 1, on_tokens  # the claim is the token's only lookup
     claim = on_tokens[0]
@@ -378,3 +379,25 @@ def test_a_scan_during_another_scans_claim_waits_and_finds_the_token_used(
         (False, "token_used"),
         (True, ""),
     ]
+
+
+def test_the_tier_services_come_from_the_cache_and_survive_its_outage(
+    holder, client_for, talent, verifier, monkeypatch
+):
+    from cards import qr as qr_module
+
+    checker, shower = client_for(verifier), client_for(talent)
+    first = verify(checker, qr(shower)["token"])["card"]["services"]
+    with CaptureQueriesContext(connection) as queries:
+        assert verify(checker, qr(shower)["token"])["card"]["services"] == first
+    assert not [s for s in _sql(queries) if "services_servicetype" in s]
+
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        set = get
+
+    monkeypatch.setattr(qr_module, "cache", Down())
+    answer = verify(checker, qr(shower)["token"])
+    assert answer["valid"] is True and answer["card"]["services"] == first
