@@ -10,15 +10,16 @@ the same levels as requests, each sent at most once per application, level and d
 - ``escalated`` (督办): still undecided 2 working days past the deadline → the admins, urgent.
 
 Applications are found through the partial index on ``review_next_notice_at``, in bounded
-batches; each is claimed with a row lock (a sweep running at the same moment skips it), its
-notice rows and notifications are written in one transaction, and ``review_next_notice_at``
-moves to the next level's instant. Two sweeps at once, or a retried one, send nothing twice:
-the unique constraint on CardReviewNotice decides.
+batches, and worked a batch at a time (portal.sweep): the batch is claimed with row locks (a
+sweep running at the same moment skips it), its notice rows, notifications and deliveries are
+written in bulk in one transaction, and ``review_next_notice_at`` moves to the next level's
+instant. Two sweeps at once, or a retried one, send nothing twice: the unique constraint on
+CardReviewNotice decides. An application that cannot be supervised is logged, looked at again
+an hour later and counted; the rest of the batch goes on.
 """
 
 import logging
 
-from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +27,8 @@ from cards.models import CardApplication, CardReviewNotice, ReviewLevel
 from cards.review_clock import due_soon_at
 from portal.identity import mask_name
 from portal.models import Role, User
-from portal.notify import notification_create
+from portal.notify import Message
+from portal.sweep import NoticeSweep, Plan, Reached, Tally
 from portal.timefmt import deadline_text
 
 logger = logging.getLogger("cards.review_supervision")
@@ -62,72 +64,70 @@ def _next_instant(app: CardApplication, now):
     return None
 
 
-def _notify(app: CardApplication, notice: CardReviewNotice, reviewers: list[User]) -> int:
-    sent = 0
-    for person in reviewers:
-        created = notification_create(
-            recipient=person,
-            kind=f"card_review_{notice.level}",
-            title=f"优才卡申请 #{app.pk}（{app.get_kind_display()}）{TITLES[notice.level]}",
-            body=(
-                f"申请人：{mask_name(app.talent.real_name)}；审核时限 {app.review_days} 个工作日，"
-                f"应于 {deadline_text(notice.deadline)} 前办结。"
-            ),
-            link=reverse("cards:review", args=[app.pk]),
-            dedupe_key=f"card_review:{notice.pk}:{person.pk}",
-            urgent=notice.level != ReviewLevel.DUE_SOON,
-        )
-        sent += created is not None
-    return sent
+class ReviewSweep(NoticeSweep):
+    model = CardApplication
+    notice_model = CardReviewNotice
+    owner = "application_id"
+    key = ("level",)
+    next_field = "review_next_notice_at"
+    dedupe_prefix = "card_review"
+    logger = logger
+
+    def queryset(self):
+        return CardApplication.objects.select_related("talent")
+
+    def label(self, app: CardApplication) -> str:
+        return f"#{app.pk}"
+
+    def prepare(self, rows: list[CardApplication], now) -> list[User]:
+        return list(User.objects.filter(is_active=True, role=Role.ADMIN).order_by("pk"))
+
+    def plan(self, app: CardApplication, now, reviewers: list[User]) -> Plan:
+        plan = Plan(next_at=_next_instant(app, now))
+        for level in _levels_reached(app, now):
+            messages = [
+                Message(
+                    recipient=person,
+                    kind=f"card_review_{level}",
+                    title=f"优才卡申请 #{app.pk}（{app.get_kind_display()}）{TITLES[level]}",
+                    body=(
+                        f"申请人：{mask_name(app.talent.real_name)}；"
+                        f"审核时限 {app.review_days} 个工作日，"
+                        f"应于 {deadline_text(app.review_due_at)} 前办结。"
+                    ),
+                    link=reverse("cards:review", args=[app.pk]),
+                    urgent=level != ReviewLevel.DUE_SOON,
+                )
+                for person in reviewers
+            ]
+            notice = {"level": level, "deadline": app.review_due_at}
+            plan.reached.append(Reached(notice=notice, messages=messages))
+        return plan
+
+
+REVIEWS = ReviewSweep()
 
 
 def review_supervise(application_id: int, now=None) -> int:
     """Fire whatever levels one application has reached; return the notifications written."""
+    return REVIEWS.supervise(application_id, now or timezone.now()).sent
+
+
+def review_sweep_tally(now=None, batch_size: int = BATCH_SIZE) -> Tally:
+    """Supervise every application whose next notice is due (index cardapp_review_notice_idx);
+    what it did, failures included."""
     now = now or timezone.now()
-    with transaction.atomic():
-        app = (
-            CardApplication.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("talent")
-            .filter(pk=application_id, review_next_notice_at__lte=now)
-            .first()
-        )
-        if app is None:  # another sweep holds it, or it has moved on (decided, returned)
-            return 0
-        sent, reviewers = 0, None
-        for level in _levels_reached(app, now):
-            try:
-                with transaction.atomic():
-                    notice = CardReviewNotice.objects.create(
-                        application=app, level=level, deadline=app.review_due_at
-                    )
-            except IntegrityError:
-                continue  # already notified for this deadline
-            if reviewers is None:
-                reviewers = list(User.objects.filter(is_active=True, role=Role.ADMIN))
-            sent += _notify(app, notice, reviewers)
-        app.review_next_notice_at = _next_instant(app, now)
-        app.save(update_fields=["review_next_notice_at"])
-    return sent
+    tally = REVIEWS.run(now, batch_size)
+    logger.info(
+        "card review sweep at %s: %s applications, %s notifications, %s failed",
+        now.isoformat(),
+        tally.rows,
+        tally.sent,
+        tally.failed,
+    )
+    return tally
 
 
 def review_sweep(now=None, batch_size: int = BATCH_SIZE) -> int:
-    """Supervise every application whose next notice is due (index cardapp_review_notice_idx);
-    return the notifications written."""
-    now = now or timezone.now()
-    total, seen = 0, set()
-    while True:
-        due = list(
-            CardApplication.objects.filter(review_next_notice_at__lte=now)
-            .exclude(pk__in=seen)
-            .order_by("review_next_notice_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not due:
-            break
-        for application_id in due:
-            total += review_supervise(application_id, now)
-        seen.update(due)  # rows skipped because another sweep held them are not retried here
-        if len(due) < batch_size:
-            break
-    logger.info("card review sweep at %s: %s notifications", now.isoformat(), total)
-    return total
+    """The card reviews' part of the sweep; return the notifications written."""
+    return review_sweep_tally(now, batch_size).sent

@@ -2,13 +2,31 @@
 
 The inbox row is written first, always, in the caller's transaction; e-mail (and, for urgent
 messages, SMS) deliveries are written with it and sent after commit (portal.delivery).
+``notifications_create_bulk`` does the same for many messages in a few statements (the
+supervision sweeps).
 """
+
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.delivery import deliveries_create
+from portal.bulk import insert_returning
+from portal.delivery import deliveries_create, deliveries_create_bulk
 from portal.models import Notification
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbox message to write in bulk (the arguments of ``notification_create``)."""
+
+    recipient: object  # a User
+    kind: str
+    title: str
+    body: str = ""
+    link: str = ""
+    dedupe_key: str = ""
+    urgent: bool = False
 
 
 def notification_create(
@@ -44,6 +62,43 @@ def notification_create(
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def notifications_create_bulk(messages: list[Message]) -> int:
+    """``notification_create`` for many messages at once, in the caller's transaction: one
+    INSERT for the inbox rows (in chunks of a thousand), one for their deliveries, and the
+    deliveries enqueued after commit a chunk per task. Return how many messages were written.
+
+    Every message needs a ``dedupe_key``: a key that already exists (whoever wrote it, even a
+    transaction committing meanwhile) is skipped by the database, and its message gets no
+    delivery. Inactive accounts get nothing.
+    """
+    wanted = {}
+    for message in messages:
+        if not message.dedupe_key:
+            raise ValueError("notifications_create_bulk needs a dedupe_key for every message")
+        if message.recipient.is_active:
+            wanted.setdefault(message.dedupe_key, message)
+    if not wanted:
+        return 0
+    now = timezone.now()
+    rows = [
+        {
+            "recipient_id": m.recipient.pk,
+            "kind": m.kind,
+            "title": m.title,
+            "body": m.body,
+            "link": m.link,
+            "dedupe_key": m.dedupe_key,
+            "created_at": now,
+        }
+        for m in wanted.values()
+    ]
+    written = insert_returning(
+        Notification, rows, returning=("id", "dedupe_key"), ignore_conflicts=True
+    )
+    deliveries_create_bulk([(pk, wanted[key].recipient, wanted[key].urgent) for pk, key in written])
+    return len(written)
 
 
 def notification_mark_read(*, notification: Notification) -> None:

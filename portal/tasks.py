@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from portal.delivery import deliveries_retry, delivery_send
+from portal.delivery import deliveries_retry, deliveries_send, delivery_send
 from portal.idempotency import keys_purge
 from portal.signin import purge_expired
 
@@ -11,6 +11,12 @@ from portal.signin import purge_expired
 def send_delivery(delivery_id: int) -> str:
     """Send one e-mail or SMS delivery (idempotent: a sent one is skipped)."""
     return delivery_send(delivery_id)
+
+
+@shared_task
+def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of deliveries written in bulk (each idempotent, as send_delivery)."""
+    return deliveries_send(delivery_ids)
 
 
 @shared_task

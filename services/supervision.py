@@ -8,22 +8,25 @@ Levels, each sent at most once per request, clock, level and deadline (SlaNotice
 - ``escalated`` (督办): still open 2 working days past the deadline → the organization
   department's admins.
 
-The sweep reads ``next_notice_at`` through its partial index in bounded batches, claims each
-row with a row lock (another sweep running at the same moment skips it), writes the SlaNotice
-rows and their notifications in one transaction, and moves ``next_notice_at`` to the next
-level's instant. Two sweeps at once, or a sweep retried after a crash, send nothing twice:
-the unique constraint on SlaNotice decides.
+The sweep reads ``next_notice_at`` through its partial index in bounded batches and works a
+batch at a time (portal.sweep): the batch is claimed with row locks (another sweep running at
+the same moment skips it), its SlaNotice rows, notifications and deliveries are written in
+bulk in one transaction, and ``next_notice_at`` moves to the next level's instant. Two sweeps
+at once, or a sweep retried after a crash, send nothing twice: the unique constraint on
+SlaNotice decides. A request that cannot be supervised is logged, looked at again an hour
+later and counted; the rest of the batch goes on.
 """
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cards.review_supervision import review_sweep
+from cards.review_supervision import review_sweep_tally
 from portal.models import Role, User
-from portal.notify import notification_create
+from portal.notify import Message
+from portal.sweep import NoticeSweep, Plan, Reached, Tally
 from portal.timefmt import deadline_text
 from services.clocks import due_soon_at
 from services.models import Clock, Level, RequestStatus, ServiceRequest, SlaNotice
@@ -61,21 +64,34 @@ def _next_instant(req: ServiceRequest, now):
     return None
 
 
-def _recipients(req: ServiceRequest, level: str) -> list[User]:
-    active = User.objects.filter(is_active=True)
-    if level == Level.ESCALATED:
-        return list(active.filter(role=Role.ADMIN))
-    leads = list(active.filter(department_id=req.department_id, role=Role.LEAD))
-    if level == Level.OVERDUE:
-        people = ([req.assignee] if req.assignee_id and req.assignee.is_active else []) + leads
-    elif req.assignee_id and req.assignee.is_active:
-        people = [req.assignee]
-    else:
-        people = list(
-            active.filter(department_id=req.department_id, role__in=(Role.STAFF, Role.LEAD))
+class _People:
+    """The recipients a batch can need, read in one query: the admins, and the staff and
+    leads of the batch's departments."""
+
+    def __init__(self, departments: set[int]):
+        self.admins: list[User] = []
+        self.leads: dict[int, list[User]] = {}
+        self.desk: dict[int, list[User]] = {}  # staff and leads
+        people = User.objects.filter(is_active=True).filter(
+            Q(role=Role.ADMIN) | Q(department_id__in=departments, role__in=(Role.STAFF, Role.LEAD))
         )
-    unique = {person.pk: person for person in people}
-    return list(unique.values())
+        for person in people.order_by("pk"):
+            if person.role == Role.ADMIN:
+                self.admins.append(person)
+                continue
+            self.desk.setdefault(person.department_id, []).append(person)
+            if person.role == Role.LEAD:
+                self.leads.setdefault(person.department_id, []).append(person)
+
+    def for_level(self, req: ServiceRequest, level: str) -> list[User]:
+        if level == Level.ESCALATED:
+            return self.admins
+        assignee = [req.assignee] if req.assignee_id and req.assignee.is_active else []
+        if level == Level.OVERDUE:
+            people = assignee + self.leads.get(req.department_id, [])
+        else:
+            people = assignee or self.desk.get(req.department_id, [])
+        return list({person.pk: person for person in people}.values())
 
 
 def _link(req: ServiceRequest, person: User) -> str:
@@ -84,69 +100,73 @@ def _link(req: ServiceRequest, person: User) -> str:
     return reverse("services:desk-request", args=[req.number])
 
 
-def _notify(req: ServiceRequest, notice: SlaNotice) -> int:
-    clock = Clock(notice.clock).label
-    sent = 0
-    for person in _recipients(req, notice.level):
-        created = notification_create(
-            recipient=person,
-            kind=f"sla_{notice.level}",
-            title=f"{req.number} {req.service_type.name}{TITLES[notice.level]}",
-            body=f"{clock}：{deadline_text(notice.deadline)}；承办部门：{req.department.name}。",
-            link=_link(req, person),
-            dedupe_key=f"sla:{notice.pk}:{person.pk}",
-            urgent=notice.level != Level.DUE_SOON,
-        )
-        sent += created is not None
-    return sent
+class RequestSweep(NoticeSweep):
+    model = ServiceRequest
+    notice_model = SlaNotice
+    owner = "request_id"
+    key = ("clock", "level")
+    next_field = "next_notice_at"
+    dedupe_prefix = "sla"
+    logger = logger
+
+    def queryset(self):
+        return ServiceRequest.objects.select_related("service_type", "department", "assignee")
+
+    def label(self, req: ServiceRequest) -> str:
+        return req.number
+
+    def prepare(self, rows: list[ServiceRequest], now) -> _People:
+        return _People({req.department_id for req in rows})
+
+    def plan(self, req: ServiceRequest, now, people: _People) -> Plan:
+        clock = Clock.ACCEPT if req.status == RequestStatus.SUBMITTED else Clock.RESOLVE
+        plan = Plan(next_at=_next_instant(req, now))
+        for level in _levels_reached(req, now):
+            title = f"{req.number} {req.service_type.name}{TITLES[level]}"
+            body = (
+                f"{Clock(clock).label}：{deadline_text(req.due_at)}；"
+                f"承办部门：{req.department.name}。"
+            )
+            messages = [
+                Message(
+                    recipient=person,
+                    kind=f"sla_{level}",
+                    title=title,
+                    body=body,
+                    link=_link(req, person),
+                    urgent=level != Level.DUE_SOON,
+                )
+                for person in people.for_level(req, level)
+            ]
+            notice = {"clock": clock, "level": level, "deadline": req.due_at}
+            plan.reached.append(Reached(notice=notice, messages=messages))
+        return plan
+
+
+REQUESTS = RequestSweep()
 
 
 def supervise(request_id: int, now=None) -> int:
     """Fire whatever levels one request has reached; return the notifications written."""
+    return REQUESTS.supervise(request_id, now or timezone.now()).sent
+
+
+def sla_sweep_tally(now=None, batch_size: int = BATCH_SIZE) -> Tally:
+    """One supervision sweep: requests, then card reviews (cards.review_supervision, the same
+    levels on the application's clock); what it did, failures included."""
     now = now or timezone.now()
-    with transaction.atomic():
-        req = (
-            ServiceRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("service_type", "department", "assignee")
-            .filter(pk=request_id, next_notice_at__lte=now)
-            .first()
-        )
-        if req is None:  # another sweep holds it, or it has moved on
-            return 0
-        clock = Clock.ACCEPT if req.status == RequestStatus.SUBMITTED else Clock.RESOLVE
-        sent = 0
-        for level in _levels_reached(req, now):
-            try:
-                with transaction.atomic():
-                    notice = SlaNotice.objects.create(
-                        request=req, clock=clock, level=level, deadline=req.due_at
-                    )
-            except IntegrityError:
-                continue  # already notified for this deadline
-            sent += _notify(req, notice)
-        req.next_notice_at = _next_instant(req, now)
-        req.save(update_fields=["next_notice_at"])
-    return sent
+    tally = REQUESTS.run(now, batch_size)
+    logger.info(
+        "sla sweep at %s: %s requests, %s notifications, %s failed",
+        now.isoformat(),
+        tally.rows,
+        tally.sent,
+        tally.failed,
+    )
+    return tally + review_sweep_tally(now, batch_size)
 
 
 def sla_sweep(now=None, batch_size: int = BATCH_SIZE) -> int:
-    """One supervision sweep (beat: every 5 minutes; ``manage.py sla_sweep``): requests, then
-    card reviews (cards.review_supervision, the same levels on the application's clock)."""
-    now = now or timezone.now()
-    total, seen = 0, set()
-    while True:
-        due = list(
-            ServiceRequest.objects.filter(next_notice_at__lte=now)
-            .exclude(pk__in=seen)
-            .order_by("next_notice_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not due:
-            break
-        for request_id in due:
-            total += supervise(request_id, now)
-        seen.update(due)  # rows skipped because another sweep held them are not retried here
-        if len(due) < batch_size:
-            break
-    logger.info("sla sweep at %s: %s notifications", now.isoformat(), total)
-    return total + review_sweep(now, batch_size)
+    """One supervision sweep (beat: every 5 minutes; ``manage.py sla_sweep``); return the
+    notifications written."""
+    return sla_sweep_tally(now, batch_size).sent
