@@ -19,7 +19,6 @@ from datetime import date
 
 from django.db import transaction
 from django.http import FileResponse
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -32,6 +31,7 @@ from portal.streaming import csv_response, safe_cell
 from services.actions import SlaAction
 from services.dashboard import Period, summary
 from services.models import RequestStatus, ServiceRequest
+from services.workdays import SHANGHAI
 
 # Rows fetched per round trip; also the server-side cursor's batch on PostgreSQL.
 CHUNK = 2000
@@ -49,7 +49,11 @@ def _yes_no(value):
 
 
 def _when(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    # Beijing time to the minute. A fixed zone and isoformat, not timezone.localtime() and
+    # strftime: five timestamps a row, a million rows, and this is a third of the time.
+    if not value:
+        return ""
+    return value.astimezone(SHANGHAI).replace(tzinfo=None).isoformat(" ", "minutes")
 
 
 def _plain(value):
