@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,6 +9,7 @@ from cards.actions import CardAction, CardEventAction
 from cards.models import Card, CardEvent, CardStatus
 from portal.audit import audit_record
 from portal.notify import notification_create
+from portal.rows import Tally, each_row
 
 REMINDER_DAYS = (90, 30, 7)
 # A reminder missed on its day (the job did not run) is still sent within this many days.
@@ -34,7 +34,7 @@ def _remind(card: Card, days: int) -> bool:
 def card_expiry_reminders(today: datetime.date | None = None) -> int:
     """Remind holders whose active card ends in 90, 30 or 7 days; return reminders sent."""
     today = today or timezone.localdate()
-    sent = 0
+    tally = Tally("card_expiry_reminders")
     for days in REMINDER_DAYS:
         first = today + datetime.timedelta(days=days - CATCH_UP_DAYS)
         last = today + datetime.timedelta(days=days)
@@ -44,52 +44,69 @@ def card_expiry_reminders(today: datetime.date | None = None) -> int:
             .select_related("holder")
             .order_by("valid_until", "pk")
         )
-        for card in window.iterator(chunk_size=BATCH_SIZE):
+
+        def remind(card, days=days) -> bool:
             # Only the level the card is at: a card 20 days from its end is past "90".
             level = min(d for d in REMINDER_DAYS if d >= (card.valid_until - today).days)
-            if level == days:
-                sent += _remind(card, days)
-    return sent
+            return level == days and _remind(card, days)
+
+        each_row(
+            tally.job,
+            window.iterator(chunk_size=BATCH_SIZE),
+            remind,
+            label=lambda card: card.number,
+            tally=tally,
+        )
+    tally.log()
+    return tally.done
 
 
 def card_expire_due(today: datetime.date | None = None) -> int:
     """Mark active cards past their end date expired (event, audit, holder told)."""
     today = today or timezone.localdate()
-    expired = 0
+    tally = Tally("card_expire_due")
+
+    def expire(card_id) -> bool:
+        card = (
+            Card.objects.select_for_update()
+            .select_related("holder")
+            .filter(pk=card_id, status=CardStatus.ACTIVE, valid_until__lt=today)
+            .first()
+        )
+        if card is None:
+            return False
+        card.status = CardStatus.EXPIRED
+        card.save(update_fields=["status"])
+        CardEvent.objects.create(
+            card=card,
+            action=CardEventAction.EXPIRED,
+            from_status=CardStatus.ACTIVE,
+            to_status=card.status,
+        )
+        audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
+        notification_create(
+            recipient=card.holder,
+            kind="card_expired",
+            title=f"您的优才卡 {card.number} 已到期",
+            body="如仍符合条件，可在线重新申请认定。",
+            link=reverse("cards:home"),
+            dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
+            urgent=True,
+        )
+        return True
+
     while True:
         batch = list(
             Card.objects.filter(status=CardStatus.ACTIVE, valid_until__lt=today)
+            .exclude(pk__in=tally.failed_keys)  # the failed ones wait for the next run
             .order_by("valid_until", "pk")
             .values_list("pk", flat=True)[:BATCH_SIZE]
         )
         if not batch:
-            return expired
-        for card_id in batch:
-            with transaction.atomic():
-                card = (
-                    Card.objects.select_for_update()
-                    .select_related("holder")
-                    .filter(pk=card_id, status=CardStatus.ACTIVE, valid_until__lt=today)
-                    .first()
-                )
-                if card is None:
-                    continue
-                card.status = CardStatus.EXPIRED
-                card.save(update_fields=["status"])
-                CardEvent.objects.create(
-                    card=card,
-                    action=CardEventAction.EXPIRED,
-                    from_status=CardStatus.ACTIVE,
-                    to_status=card.status,
-                )
-                audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
-                notification_create(
-                    recipient=card.holder,
-                    kind="card_expired",
-                    title=f"您的优才卡 {card.number} 已到期",
-                    body="如仍符合条件，可在线重新申请认定。",
-                    link=reverse("cards:home"),
-                    dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
-                    urgent=True,
-                )
-                expired += 1
+            tally.log()
+            return tally.done
+        each_row(tally.job, batch, expire, label=_card_number, tally=tally)
+
+
+def _card_number(card_id) -> str:
+    return Card.objects.filter(pk=card_id).values_list("number", flat=True).first() or card_id

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from portal.audit import audit_record
 from portal.models import Department, Role, User
 from portal.notify import notification_create
+from portal.rows import Tally, each_row
 from services.actions import RequestEventAction, ServiceRequestAction
 from services.models import (
     OPEN_STATUSES,
@@ -34,8 +34,8 @@ def rating_invitations(now=None) -> int:
         resolved_at__lte=now - RATING_INVITATION_AFTER,
         resolved_at__gt=now - AUTO_CLOSE_AFTER,
     ).select_related("talent", "service_type")
-    sent = 0
-    for req in window.iterator(chunk_size=BATCH_SIZE):
+
+    def invite(req) -> bool:
         created = notification_create(
             recipient=req.talent,
             kind="rating_invitation",
@@ -44,74 +44,95 @@ def rating_invitations(now=None) -> int:
             link=reverse("services:request", args=[req.number]),
             dedupe_key=f"rating_invitation:{req.pk}",
         )
-        sent += created is not None
-    return sent
+        return created is not None
+
+    tally = each_row("rating_invitations", window.iterator(chunk_size=BATCH_SIZE), invite)
+    tally.log()
+    return tally.done
 
 
 def auto_close(now=None) -> int:
     """Archive requests resolved 15 days ago and never rated."""
     now = now or timezone.now()
-    closed = 0
+    tally = Tally("auto_close")
+
+    def close(request_id) -> bool:
+        req = (
+            ServiceRequest.objects.select_for_update()
+            .filter(pk=request_id, status=RequestStatus.RESOLVED)
+            .first()
+        )
+        if req is None:  # rated meanwhile
+            return False
+        req.status = RequestStatus.CLOSED
+        req.closed_at = now
+        req.save(update_fields=["status", "closed_at"])
+        RequestEvent.objects.create(
+            request=req,
+            action=RequestEventAction.AUTO_CLOSED,
+            from_status=RequestStatus.RESOLVED,
+            to_status=req.status,
+            note="办结15天未评价，自动归档。",
+        )
+        audit_record(action=ServiceRequestAction.AUTO_CLOSE, obj=req, number=req.number)
+        return True
+
     while True:
         due = list(
             ServiceRequest.objects.filter(
                 status=RequestStatus.RESOLVED, resolved_at__lte=now - AUTO_CLOSE_AFTER
             )
+            .exclude(pk__in=tally.failed_keys)  # the failed ones wait for the next run
             .order_by("resolved_at")
             .values_list("pk", flat=True)[:BATCH_SIZE]
         )
         if not due:
-            return closed
-        for request_id in due:
-            with transaction.atomic():
-                req = (
-                    ServiceRequest.objects.select_for_update()
-                    .filter(pk=request_id, status=RequestStatus.RESOLVED)
-                    .first()
-                )
-                if req is None:  # rated meanwhile
-                    continue
-                req.status = RequestStatus.CLOSED
-                req.closed_at = now
-                req.save(update_fields=["status", "closed_at"])
-                RequestEvent.objects.create(
-                    request=req,
-                    action=RequestEventAction.AUTO_CLOSED,
-                    from_status=RequestStatus.RESOLVED,
-                    to_status=req.status,
-                    note="办结15天未评价，自动归档。",
-                )
-                audit_record(action=ServiceRequestAction.AUTO_CLOSE, obj=req, number=req.number)
-                closed += 1
+            tally.log()
+            return tally.done
+        each_row("auto_close", due, close, label=_number, tally=tally)
+
+
+def _number(request_id) -> str:
+    return (
+        ServiceRequest.objects.filter(pk=request_id).values_list("number", flat=True).first()
+        or f"#{request_id}"
+    )
 
 
 def followups_overdue(now=None) -> int:
     """Escalate bad-rating follow-ups past their deadline to the organization department."""
     now = now or timezone.now()
     admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
-    escalated = 0
     overdue = FollowUp.objects.filter(
         closed_at__isnull=True, escalated_at__isnull=True, due_at__lte=now
     ).select_related("request", "department")
-    for followup in overdue.iterator(chunk_size=BATCH_SIZE):
-        with transaction.atomic():
-            claimed = FollowUp.objects.filter(pk=followup.pk, escalated_at__isnull=True).update(
-                escalated_at=now
+
+    def escalate(followup) -> bool:
+        claimed = FollowUp.objects.filter(pk=followup.pk, escalated_at__isnull=True).update(
+            escalated_at=now
+        )
+        if not claimed:
+            return False  # another run took it
+        for admin in admins:
+            notification_create(
+                recipient=admin,
+                kind="followup_overdue",
+                title=f"{followup.request.number} 差评回访已超期（{followup.department.name}）",
+                body="请督促承办部门负责人完成回访整改。",
+                link=reverse("services:manage-request", args=[followup.request.number]),
+                dedupe_key=f"followup_overdue:{followup.pk}:{admin.pk}",
+                urgent=True,
             )
-            if not claimed:
-                continue  # another run took it
-            for admin in admins:
-                notification_create(
-                    recipient=admin,
-                    kind="followup_overdue",
-                    title=f"{followup.request.number} 差评回访已超期（{followup.department.name}）",
-                    body="请督促承办部门负责人完成回访整改。",
-                    link=reverse("services:manage-request", args=[followup.request.number]),
-                    dedupe_key=f"followup_overdue:{followup.pk}:{admin.pk}",
-                    urgent=True,
-                )
-            escalated += 1
-    return escalated
+        return True
+
+    tally = each_row(
+        "followups_overdue",
+        overdue.iterator(chunk_size=BATCH_SIZE),
+        escalate,
+        label=lambda f: f"{f.request.number} 回访",
+    )
+    tally.log()
+    return tally.done
 
 
 def department_digest(now=None) -> int:
@@ -144,11 +165,11 @@ def department_digest(now=None) -> int:
     members = {}
     for user in User.objects.filter(is_active=True, role__in=(Role.STAFF, Role.LEAD)):
         members.setdefault(user.department_id, []).append(user)
-    sent = 0
-    for department in figures:
+
+    def tell(department) -> int:
         counts = (department.waiting, department.due_today, department.overdue, department.paused)
         if not any(counts) or department.pk not in members:
-            continue
+            return 0
         title = (
             f"【每日办件提醒】待受理 {department.waiting} 件，今日到期 {department.due_today} 件，"
             f"已超期 {department.overdue} 件"
@@ -158,6 +179,7 @@ def department_digest(now=None) -> int:
             f"今日到期 {department.due_today} 件；已超期 {department.overdue} 件"
             f"（其中督办 {department.escalated} 件）；待申请人补正 {department.paused} 件。"
         )
+        sent = 0
         for user in members[department.pk]:
             created = notification_create(
                 recipient=user,
@@ -168,4 +190,8 @@ def department_digest(now=None) -> int:
                 dedupe_key=f"digest:{department.pk}:{today}:{user.pk}",
             )
             sent += created is not None
-    return sent
+        return sent
+
+    tally = each_row("department_digest", figures, tell, label=lambda d: d.name)
+    tally.log()
+    return tally.done
