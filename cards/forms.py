@@ -81,6 +81,7 @@ class DocumentForm(forms.Form):
     file = forms.FileField(
         label="文件",
         required=False,
+        allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
         ),
@@ -117,6 +118,7 @@ class ResubmitForm(forms.Form):
             files[f"file_{kind}"] = forms.FileField(
                 label=f"重新上传：{labels.get(kind, kind)}",
                 required=False,
+                allow_empty_file=True,  # portal.uploads refuses it, in the API's words
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
             )
         # The checklist, then the files, then the note.

@@ -347,6 +347,9 @@ FOLLOWUP_DAYS = env_int("FOLLOWUP_DAYS", 5)
 PRIVATE_UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or VAR_DIR / "uploads")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)  # the card holder's 证件照
+# The most pixels an uploaded image may declare, read from its header before anything is
+# decoded (portal.uploads); also Pillow's own bomb limit. 40 million is a 7300×5500 scan.
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -7,12 +7,20 @@ original name is kept only as metadata for the download's file name.
 
 Images that will be shown (a card holder's photo) go through ``reencode_image`` instead: only
 their pixels are kept, so EXIF (GPS position, camera, time) and every other metadata is gone.
+
+Whatever the bytes, both answer with a ValidationError in Chinese and nothing else: an image's
+pixel count is read from its header and refused above ``settings.UPLOAD_MAX_IMAGE_PIXELS``
+before anything is decoded (a few-kilobyte PNG may declare 30000×30000 pixels), Pillow's
+``DecompressionBombWarning`` counts as a refusal like its ``DecompressionBombError``, and a file
+cut short or otherwise malformed is refused as damaged.
 """
 
 import hashlib
 import io
 import os
 import secrets
+import struct
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +32,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 ALLOWED = {
     "application/pdf": ".pdf",
@@ -60,16 +68,109 @@ def _looks_like_pdf(upload) -> bool:
     return head.startswith(b"%PDF-") and b"%%EOF" in tail
 
 
-def _is_image(upload) -> bool:
+# Formats uploaded images may have, by Pillow's name: (content type, extension). Pillow opens
+# a phone's MPO (a JPEG with extra frames) through its JPEG plugin as well.
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
+
+# Pillow's own guard, process-wide, set deliberately rather than left at its default (89
+# million pixels warns, twice that raises). Ours below is stricter: it refuses what Pillow
+# would only warn about, read from the header, before any decoding.
+Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_IMAGE_PIXELS
+
+CORRUPT = "文件已损坏或格式不正确，请重新导出后上传。"
+
+
+def _too_many_pixels(label: str, max_pixels: int) -> str:
+    return f"{label}像素过多（不能超过{max_pixels / 10000:g}万像素），请缩小后重新上传。"
+
+
+@contextmanager
+def _opened_image(upload, *, max_pixels: int, label: str, corrupt: str):
+    """The upload opened as a JPEG or PNG, its header read and nothing decoded yet; refused
+    (ValidationError) when it declares more than ``max_pixels`` (or the site's ceiling) pixels
+    or cannot be opened at all."""
+    max_pixels = min(max_pixels, settings.UPLOAD_MAX_IMAGE_PIXELS)
     upload.seek(0)
     try:
-        with Image.open(upload) as image:
-            image.verify()
-        return True
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return False
+        image = Image.open(upload, formats=list(IMAGE_FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return False  # a header claiming billions of pixels is not an evidence scan
+        # Pillow's guard: its warning is an error here (and wherever warnings are errors).
+        raise ValidationError(_too_many_pixels(label, max_pixels), code="too_many_pixels") from None
+    except Exception:  # hostile headers raise many kinds of errors
+        raise ValidationError(corrupt, code="corrupt") from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ValidationError(_too_many_pixels(label, max_pixels), code="too_many_pixels")
+        yield image
+
+
+# PNG colour types: samples per pixel. Adam7 passes: (x0, y0, dx, dy).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2))
+_ADAM7 += ((0, 1, 1, 2),)
+
+
+def _png_data_size(width: int, height: int, depth: int, color: int, interlace: int) -> int:
+    """Bytes the header promises once the IDAT stream is inflated (filter byte per row)."""
+    bits = depth * _PNG_CHANNELS[color]
+    total = 0
+    for x0, y0, dx, dy in _ADAM7 if interlace else ((0, 0, 1, 1),):
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + (columns * bits + 7) // 8)
+    return total
+
+
+def _png_complete(upload) -> bool:
+    """Whether a PNG's pixel data is all there: its IDAT chunks inflate to at least the bytes
+    its header promises. Inflated a megabyte at a time and counted, never kept, so even the
+    largest allowed image is checked in little memory; and never past what was promised."""
+    upload.seek(8)
+    inflate = zlib.decompressobj()
+    expected = produced = None
+    while True:
+        head = upload.read(8)
+        if len(head) < 8:
+            return False
+        length, kind = struct.unpack(">I4s", head)
+        data = upload.read(length)
+        if len(data) < length:
+            return False
+        upload.read(4)  # the CRC, checked by Pillow's verify()
+        if kind == b"IHDR" and expected is None and length >= 13:
+            expected = _png_data_size(*struct.unpack(">IIBB", data[:10]), data[12])
+            produced = 0
+        elif kind == b"IDAT":
+            if expected is None:
+                return False
+            while data and produced < expected and not inflate.eof:
+                produced += len(inflate.decompress(data, 1 << 20))
+                data = inflate.unconsumed_tail
+        elif kind == b"IEND":
+            return expected is not None and produced >= expected
+
+
+def _image_intact(image, upload) -> None:
+    """Read the whole image without holding its pixels; raise (anything) if it is damaged.
+    A JPEG is decoded at an eighth of its size, which still reads every byte of it."""
+    if image.format == "PNG":
+        image.verify()  # every chunk's CRC, up to IEND
+        if not _png_complete(upload):
+            raise ValueError("PNG pixel data incomplete")
+    else:
+        image.draft(None, (1, 1))
+        image.load()
+
+
+def _check_image(upload) -> None:
+    with _opened_image(
+        upload, max_pixels=settings.UPLOAD_MAX_IMAGE_PIXELS, label="图片", corrupt=CORRUPT
+    ) as image:
+        try:
+            _image_intact(image, upload)
+        except Exception:  # Pillow's decoders raise many kinds of errors on hostile bytes
+            raise ValidationError(CORRUPT, code="corrupt") from None
 
 
 def check_upload(upload) -> CheckedUpload:
@@ -88,11 +189,11 @@ def check_upload(upload) -> CheckedUpload:
     content_type = kind.mime if kind else None
     if content_type not in ALLOWED:
         raise ValidationError("只能上传 PDF、JPG 或 PNG 格式的文件。", code="file_type")
-    well_formed = (
-        _looks_like_pdf(upload) if content_type == "application/pdf" else _is_image(upload)
-    )
-    if not well_formed:
-        raise ValidationError("文件已损坏或格式不正确，请重新导出后上传。", code="corrupt")
+    if content_type == "application/pdf":
+        if not _looks_like_pdf(upload):
+            raise ValidationError(CORRUPT, code="corrupt")
+    else:
+        _check_image(upload)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -105,10 +206,6 @@ def check_upload(upload) -> CheckedUpload:
         sha256=digest.hexdigest(),
         name=_clean_name(upload.name),
     )
-
-
-# Formats reencode_image accepts, by Pillow's name: (content type, extension).
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
 
 
 @dataclass(frozen=True)
@@ -126,12 +223,9 @@ class ImageLimits:
 
 def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]:
     """The upload's pixels, upright, as a new image without any metadata; and its format."""
-    upload.seek(0)
-    with Image.open(upload, formats=list(IMAGE_FORMATS)) as image:
-        width, height = image.size
-        # From the header alone: a few-kilobyte PNG may claim 30000×30000 pixels.
-        if width * height > limits.max_pixels:
-            raise ValidationError(_too_many_pixels(label, limits), code="too_many_pixels")
+    corrupt = f"{label}已损坏或格式不正确，请重新导出后上传。"
+    # From the header alone: a few-kilobyte PNG may claim 30000×30000 pixels.
+    with _opened_image(upload, max_pixels=limits.max_pixels, label=label, corrupt=corrupt) as image:
         # Phones often write MPO (a JPEG with extra frames); its first frame is the photo.
         image_format = "JPEG" if image.format == "MPO" else image.format
         if image_format == "JPEG":
@@ -160,10 +254,6 @@ def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]
     # A new image from the bare pixels: no EXIF, ICC profile, comment, text chunk or DPI
     # can travel along (Pillow's savers copy some of them from ``info``).
     return Image.frombytes(mode, upright.size, upright.tobytes()), image_format
-
-
-def _too_many_pixels(label: str, limits: ImageLimits) -> str:
-    return f"{label}像素过多（不能超过{limits.max_pixels / 10000:g}万像素），请缩小后重新上传。"
 
 
 def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
@@ -197,9 +287,9 @@ def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        # Pillow's own guard, for headers beyond even its limit (the warning is an error
-        # where warnings are made errors, as in the tests).
-        raise ValidationError(_too_many_pixels(label, limits), code="too_many_pixels") from None
+        # Pillow's own guard (a frame beyond the header's size); its warning is an error too.
+        max_pixels = min(limits.max_pixels, settings.UPLOAD_MAX_IMAGE_PIXELS)
+        raise ValidationError(_too_many_pixels(label, max_pixels), code="too_many_pixels") from None
     except Exception:  # Pillow's decoders raise many kinds of errors on hostile bytes
         raise ValidationError(
             f"{label}已损坏或格式不正确，请重新导出后上传。", code="corrupt"

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 import chinese_calendar
+import filetype
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -120,13 +121,24 @@ class CsvRow:
 def decode_calendar_csv(data: bytes) -> str:
     """The text of an uploaded CSV: UTF-8 (with or without BOM), or GB 18030 as Excel saves
     it on Chinese Windows. ValidationError for anything else, or a file too big to be one."""
+    if not data:
+        raise ValidationError("文件为空，请重新选择。")
     if len(data) > MAX_CSV_BYTES:
         raise ValidationError(f"文件过大：一份放假安排不超过 {MAX_CSV_BYTES // 1024} KB。")
+    kind = filetype.guess(data[:8192])  # by its bytes: an image, a PDF, an Excel workbook…
+    if kind is not None:
+        raise ValidationError(
+            f"所选文件是 {kind.extension.upper()} 文件，不是 CSV 文件。请在 Excel 中"
+            "“另存为”CSV（逗号分隔）格式后上传。"
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:  # NUL: UTF-16 or a binary file (and no database stores it)
+            return text
+        break
     raise ValidationError("无法识别文件编码，请另存为 UTF-8 编码的 CSV 后重试。")
 
 

@@ -153,6 +153,7 @@ class AttachmentForm(forms.Form):
     file = forms.FileField(
         label="附件",
         required=False,
+        allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
         ),
@@ -186,6 +187,7 @@ class SupplyInfoForm(forms.Form):
     files = MultipleFileField(
         label="补正材料（可一次选择多个文件）",
         required=False,
+        allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=MultipleFileInput(attrs={"accept": UPLOAD_ACCEPT}),
     )
     note = _text("补正说明", rows=3, help_text="请说明已补充的内容；上传了材料的，可简要说明。")

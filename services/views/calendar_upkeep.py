@@ -59,6 +59,7 @@ class CalendarUploadForm(forms.Form):
     file = forms.FileField(
         label="放假安排（CSV 文件）",
         required=False,
+        allow_empty_file=True,  # decode_calendar_csv refuses it with its own message
         help_text=CSV_HELP,
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
@@ -118,8 +119,11 @@ def calendar_upload(request):
             upload_form.is_valid()
             text = upload_form.text()
     except ValidationError as exc:
-        upload_form = CalendarUploadForm()
-        context.update(upload_form=upload_form, file_errors=exc.messages)
+        if applying:
+            context.update(file_errors=exc.messages)
+        elif not upload_form.has_error("file"):
+            upload_form.add_error("file", exc)  # next to the field, as every form shows them
+        context.update(upload_form=upload_form)
         # Shown again with its errors: 200, as the portal's other forms.
         return render(request, "services/supervision/calendar_import.html", context)
     rows, errors = read_calendar_csv(text)
