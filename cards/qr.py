@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cards.hooks import services_for_tier
 from cards.issuance import live_card
-from cards.models import Card, CardScan, CardStatus, QrToken
+from cards.models import Card, CardStatus, QrToken
 from cards.photos import photo_token
 from portal.audit import client_ip
 from portal.errors import InvalidTransition, NotAllowed, NotFound
@@ -81,11 +81,11 @@ def qr_issue(*, holder) -> tuple[str, object]:
     return signing.dumps(token.jti, salt=SALT), token.expires_at
 
 
-def _card_answer(card: Card) -> dict:
+def _card_answer(card: Card, holder_name: str) -> dict:
     return {
         "number": card.number,
         "tier": card.tier,
-        "holder_name_masked": mask_name(card.holder.real_name),
+        "holder_name_masked": mask_name(holder_name),
         "valid_until": card.valid_until,
         "services": tier_services(card.tier),
     }
@@ -116,22 +116,39 @@ def tier_services(tier: str) -> list[str]:
     return names
 
 
-# The claim, the token's only lookup. Plain SQL because the ORM's update() cannot say RETURNING;
-# PostgreSQL and SQLite (3.35+) both can. Names as in QrToken (cards_qrtoken).
+# --- a scan ---------------------------------------------------------------------------------
+# A scan is the portal's hottest path (issue 12: hundreds a second on two workers). Its
+# statements are written out: building them with the ORM costs the worker several times what
+# the database spends running them. The names are those of QrToken, Card, the user and
+# CardScan; tests/test_card_qr.py runs each statement on SQLite and on PostgreSQL.
+
+# The claim, which is also the token's only lookup: an UPDATE … RETURNING that two scans at
+# once cannot both win (the second waits for the first's row lock, then finds used_at set).
+# The ORM's update() cannot say RETURNING; PostgreSQL and SQLite (3.35+) both can.
 CLAIM_SQL = (
     'UPDATE "cards_qrtoken" SET "used_at" = %s '
     'WHERE "jti" = %s AND "used_at" IS NULL AND "expires_at" > %s '
     'RETURNING "id", "card_id"'
+)
+# The claimed token's card, with nothing of the holder but the name the answer masks.
+CARD_SQL = (
+    'SELECT c."number", c."tier", c."status", c."valid_until", c."photo_id", u."real_name" '
+    'FROM "cards_card" c INNER JOIN "portal_user" u ON u."id" = c."holder_id" '
+    'WHERE c."id" = %s'
+)
+# The scan row, the verification log (CardScan).
+SCAN_SQL = (
+    'INSERT INTO "cards_cardscan" ("at", "verifier_id", "card_id", "token_id", "valid", '
+    '"reason", "ip") VALUES (%s, %s, %s, %s, %s, %s, %s)'
 )
 
 
 def qr_verify(*, token: str, verifier, request=None) -> Verification:
     """Check a token once. Every call is logged as a CardScan, whatever the outcome.
 
-    The hot path (issue 12: hundreds of scans a second) is one transaction, one commit:
-    the claim, which is also the token's only lookup (a conditional UPDATE … RETURNING that
-    two scans at once cannot both win), the card with its holder, and the scan row. Only a
-    token that could not be claimed is read once more, to say why (unknown, expired, used).
+    One transaction, so one commit (one flush to disk): the claim, the card with its holder's
+    name, and the scan row. Only a token that could not be claimed is read once more, to say
+    why (unknown, expired, used).
     """
     if verifier.role != Role.VERIFIER:
         raise NotAllowed("只有服务网点核验员可以核验优才卡。")
@@ -141,7 +158,7 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
     except signing.BadSignature:
         jti = None
     if not isinstance(jti, str):  # a forged payload that is no token identifier
-        return _logged(Verification(False, TOKEN_INVALID), verifier, request)
+        return _logged(Verification(False, TOKEN_INVALID), now, verifier, request)
     # savepoint=False: at the top level this is the scan's transaction; inside a caller's own
     # transaction it adds no SAVEPOINT round trips (an error there undoes the caller's work too).
     with transaction.atomic(savepoint=False):
@@ -150,15 +167,14 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
             token_id, card_id, result = _unclaimed(jti, now)
         else:
             token_id, card_id = claimed
-            result = _judge_card(_card_for_answer(card_id), now)
-        return _logged(result, verifier, request, card_id=card_id, token_id=token_id)
+            result = _judge_card(*_card_for_answer(card_id), now)
+        return _logged(result, now, verifier, request, card_id=card_id, token_id=token_id)
 
 
 def _claim(jti: str, now) -> tuple[int, int] | None:
     """Use up the unexpired, unused token ``jti``: ``(token id, card id)``, or None when there
     is no such token to claim. Any scan uses it up, so a code shown while the card was
-    suspended is worthless later. Single use is decided by the database: the row lock makes a
-    concurrent claim wait and then find ``used_at`` set."""
+    suspended is worthless later."""
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [at, jti, at])
@@ -177,32 +193,47 @@ def _unclaimed(jti: str, now) -> tuple[int | None, int | None, Verification]:
     return token_id, card_id, Verification(False, reason)
 
 
-def _card_for_answer(card_id: int) -> Card:
-    """The claimed token's card with exactly what the answer needs (no other personal data)."""
-    return (
-        Card.objects.select_related("holder")
-        .only("number", "tier", "status", "valid_until", "photo", "holder__real_name")
-        .get(pk=card_id)
+def _card_for_answer(card_id: int) -> tuple[Card, str]:
+    """The claimed token's card (the fields the answer and its status need) and the holder's
+    name."""
+    with connection.cursor() as cursor:
+        cursor.execute(CARD_SQL, [card_id])
+        number, tier, status, valid_until, photo_id, holder_name = cursor.fetchone()
+    card = Card(
+        id=card_id,
+        number=number,
+        tier=tier,
+        status=status,
+        valid_until=valid_until,
+        photo_id=photo_id,
     )
+    return card, holder_name
 
 
-def _judge_card(card: Card, now) -> Verification:
+def _judge_card(card: Card, holder_name: str, now) -> Verification:
     """The answer for a freshly claimed token: the card's status decides, read at this very
     scan, so a suspension or revocation takes effect at once."""
     status = card.effective_status(timezone.localdate(now))
+    answer = _card_answer(card, holder_name)
     if status != CardStatus.ACTIVE:
-        return Verification(False, CARD_REASONS[status], _card_answer(card))
-    return Verification(True, None, _card_answer(card), photo_token(card))
+        return Verification(False, CARD_REASONS[status], answer)
+    return Verification(True, None, answer, photo_token(card))
 
 
-def _logged(result: Verification, verifier, request, *, card_id=None, token_id=None):
+def _logged(result: Verification, now, verifier, request, *, card_id=None, token_id=None):
     """Write the scan row (the verification log) and return ``result``."""
-    CardScan.objects.create(
-        verifier=verifier,
-        card_id=card_id,
-        token_id=token_id,
-        valid=result.valid,
-        reason=result.reason or "",
-        ip=client_ip(request),
-    )
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SCAN_SQL,
+            [
+                ops.adapt_datetimefield_value(now),
+                verifier.pk,
+                card_id,
+                token_id,
+                result.valid,
+                result.reason or "",
+                ops.adapt_ipaddressfield_value(client_ip(request)),
+            ],
+        )
     return result

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import signing
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from cards.models import CardScan
@@ -299,12 +299,9 @@ def test_a_scan_that_cannot_be_logged_does_not_use_up_the_token(
     from cards.models import QrToken
 
     token = qr(client_for(talent))["token"]
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("the scan log is unavailable")
-
-    monkeypatch.setattr(qr_module.CardScan.objects, "create", broken)
-    with pytest.raises(RuntimeError):
+    # The scan row cannot be written (here: a table that is not there).
+    monkeypatch.setattr(qr_module, "SCAN_SQL", qr_module.SCAN_SQL.replace("cardscan", "nothing"))
+    with pytest.raises(DatabaseError):
         qr_module.qr_verify(token=token, verifier=verifier)
     # Claim and log commit together or not at all: the holder's code still works.
     assert QrToken.objects.get().used_at is None
@@ -401,3 +398,19 @@ def test_the_tier_services_come_from_the_cache_and_survive_its_outage(
     monkeypatch.setattr(qr_module, "cache", Down())
     answer = verify(checker, qr(shower)["token"])
     assert answer["valid"] is True and answer["card"]["services"] == first
+
+
+def test_the_scan_statements_name_every_column_of_the_log_and_the_models_tables():
+    """The scan's statements are written out (cards.qr): a column added to CardScan must be
+    added to its INSERT, and a renamed table or column fails here first."""
+    from cards import qr as qr_module
+    from cards.models import Card, QrToken
+    from portal.models import User
+
+    columns = {f.column for f in CardScan._meta.concrete_fields if not f.primary_key}
+    listed = qr_module.SCAN_SQL.split("(", 1)[1].split(")", 1)[0]
+    assert {c.strip().strip('"') for c in listed.split(",")} == columns
+    assert f'"{CardScan._meta.db_table}"' in qr_module.SCAN_SQL
+    assert f'"{QrToken._meta.db_table}"' in qr_module.CLAIM_SQL
+    assert f'"{Card._meta.db_table}"' in qr_module.CARD_SQL
+    assert f'"{User._meta.db_table}"' in qr_module.CARD_SQL
