@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.db import connection
@@ -176,6 +177,7 @@ def machine() -> dict:
         "shared_buffers": shared_buffers,
         "python": platform.python_version(),
         "kernel": platform.release(),
+        "load_start": os.getloadavg(),
     }
 
 
@@ -644,15 +646,19 @@ def measure_qr(people: dict, server: Server, options: Options) -> dict:
         return {"error": "no active card"}
     # Enough tokens for ~4,000 scans a second: each scan uses one up (single use).
     count = max(2000, options.qr_seconds * 4000)
-    tokens = _issue_tokens(cards, count + 20)
+    tokens = _issue_tokens(cards, count + 22)
     # Warm: both workers answer a few scans before the clock starts.
-    for token in tokens[count:]:
+    for token in tokens[count + 2 :]:
         _post_verify(server.port, verifier.token, token)
+    queries = _verify_queries(verifier, tokens[count : count + 2])
     tokens = tokens[:count]
     url = f"http://127.0.0.1:{server.port}/api/v1/cards/verify/"
     if wrk is None:
         log("  wrk not found: the Python load generator instead")
-        return _python_load(server, verifier, tokens, options) | {"tool": "python (no wrk)"}
+        return _python_load(server, verifier, tokens, options) | {
+            "tool": "python (no wrk)",
+            "queries": queries,
+        }
     threads = 2
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "verify.lua"
@@ -678,7 +684,10 @@ def measure_qr(people: dict, server: Server, options: Options) -> dict:
             command, capture_output=True, text=True, timeout=options.qr_seconds + 120, check=False
         )
     output = result.stdout
-    figures = {"tool": f"wrk -t{threads} -c{options.qr_connections} -d{options.qr_seconds}s"}
+    figures = {
+        "tool": f"wrk -t{threads} -c{options.qr_connections} -d{options.qr_seconds}s",
+        "queries": queries,
+    }
     for line in output.splitlines():
         line = line.strip()
         if line.startswith("Requests/sec:"):
@@ -694,6 +703,19 @@ def measure_qr(people: dict, server: Server, options: Options) -> dict:
     if "rps" not in figures:
         figures["error"] = (result.stderr or output)[-1000:]
     return figures
+
+
+def _verify_queries(verifier: Persona, tokens: list) -> int:
+    """Queries of one scan of a fresh token, made in this process (after one warm scan)."""
+    from django.test import Client
+
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Token {verifier.token}"}
+    url = "/api/v1/cards/verify/"
+    client.post(url, {"token": tokens[0]}, content_type="application/json", **auth)
+    with CaptureQueriesContext(connection) as captured:
+        client.post(url, {"token": tokens[1]}, content_type="application/json", **auth)
+    return len(captured.captured_queries)
 
 
 def _post_verify(port: int, auth: str, token: str) -> bytes:
@@ -881,21 +903,55 @@ def measure_sweep(options: Options) -> dict:
     }
 
 
-def measure_calendar(options: Options) -> dict:
-    """The calendar recompute as a Celery task (issue 12 point 7), if one exists."""
-    from config.celery import app
+CALENDAR_RUNNER = """
+import datetime, json, resource, sys, time
+import django
+django.setup()
+from django.db import transaction
+from django.utils import timezone
+from services.models import CalendarRecompute
+from services.recompute import recompute_run, recompute_schedule
+first_day = timezone.localdate() + datetime.timedelta(days=int(sys.argv[1]))
+with transaction.atomic():
+    recompute = recompute_schedule(reason="benchmark", first_day=first_day)
+started = time.perf_counter()
+outcome = recompute_run(recompute.pk, seconds=None)
+seconds = time.perf_counter() - started
+recompute = CalendarRecompute.objects.get(pk=recompute.pk)
+print("BENCH " + json.dumps({
+    "seconds": seconds, "outcome": str(outcome), "status": recompute.status,
+    "first_day": str(first_day), "total": recompute.total, "done": recompute.done,
+    "moved": recompute.moved, "failed_rows": recompute.failed_rows,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
 
-    app.loader.import_default_modules()
-    names = sorted(name for name in app.tasks if "calendar" in name and "recompute" in name)
-    if not names:
-        return {"error": "not built (no calendar recompute task)"}
-    task = app.tasks[names[0]]
-    started = time.perf_counter()
+
+def measure_calendar(options: Options) -> dict:
+    """The calendar recompute in the background (issue 12 point 7), if it exists: scheduled
+    as after an edit of the day a week from now, then run to the end by its task function
+    (services.recompute.recompute_run) in a subprocess. Nothing in the calendar changed, so
+    ``moved`` also says whether the generated deadlines are what the portal derives."""
+    import importlib.util
+
+    if importlib.util.find_spec("services.recompute") is None:
+        return {"error": "not built (no services.recompute)"}
     try:
-        outcome = task.run()
-    except TypeError as exc:
-        return {"task": names[0], "error": f"could not call it without arguments: {exc}"}
-    return {"task": names[0], "seconds": time.perf_counter() - started, "outcome": str(outcome)}
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", CALENDAR_RUNNER, "7"],
+            cwd=ROOT,
+            env=child_env(options),
+            capture_output=True,
+            text=True,
+            timeout=options.export_timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"did not finish within {options.export_timeout:.0f} s"}
+    line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        return {"error": "failed: " + (result.stderr or result.stdout).strip()[-300:]}
+    return {"task": "services.recompute.recompute_run", **json.loads(line[6:])}
 
 
 # --- all of it --------------------------------------------------------------------------------
@@ -940,6 +996,17 @@ def _data_description() -> dict:
     }
 
 
+def _guarded(results: Results, label: str, step, default):
+    """Run one step; a failure (the code measured is changing under the benchmark) is
+    reported in the results instead of ending the run."""
+    try:
+        return step()
+    except Exception as exc:  # anything: the report says what failed
+        log(f"  {label} failed: {exc!r}")
+        results.problems.append(f"{label}: failed with {exc!r}"[:500])
+        return default
+
+
 def measure(options: Options) -> Results:
     now = timezone.now()
     results = Results(started=now, machine=machine(), data=_data_description())
@@ -954,44 +1021,63 @@ def measure(options: Options) -> Results:
         for path in paths:
             person = people[path.persona]
             want_sql = (path.group, path.label) in EXPLAINED
-            sqls = _in_process(path, person, want_sql)
-            time_path(path, person, server, options)
+            label = f"{path.group} · {path.label}"
+            sqls = _guarded(results, label, partial(_in_process, path, person, want_sql), [])
+            _guarded(results, label, partial(time_path, path, person, server, options), None)
             results.paths.append(path)
+            p50 = f"{path.p50:.0f}" if path.p50 is not None else "-"
             p95 = f"{path.p95:.0f}" if path.p95 is not None else "-"
             log(
-                f"  {path.group} · {path.label}: p50 {path.p50:.0f} ms, p95 {p95} ms, "
-                f"{path.queries} queries, n={len(path.samples)}, HTTP {path.status}"
+                f"  {label}: p50 {p50} ms, p95 {p95} ms, {path.queries} queries, "
+                f"n={len(path.samples)}, HTTP {path.status}"
             )
             for number, sql in enumerate(sqls, 1):
-                plan, ms = explain(sql)
-                title = f"{path.group} · {path.label} — query {number} of {len(sqls)}"
-                results.plans.append(Plan(title, sql, plan, ms))
+                explained = _guarded(results, f"EXPLAIN of {label}", partial(explain, sql), None)
+                if explained is not None:
+                    title = f"{label} — query {number} of {len(sqls)}"
+                    results.plans.append(Plan(title, sql, *explained))
         if options.qr:
             log("QR verification under load")
-            results.qr = measure_qr(people, server, options)
+            results.qr = _guarded(
+                results, "QR verification", lambda: measure_qr(people, server, options), {}
+            )
             log(f"  {json.dumps({k: v for k, v in results.qr.items() if k != 'raw'})}")
         if options.exports:
             periods = _periods(now)
             for label in ("month", "year"):
                 first, last = periods[label]
                 log(f"CSV export, {label} ({first} – {last})")
-                figures = measure_csv(people, server, options, label, periods[label])
-                results.exports.append(figures)
-                log(f"  {figures}")
+                figures = _guarded(
+                    results,
+                    f"CSV export, {label}",
+                    lambda label=label: measure_csv(people, server, options, label, periods[label]),
+                    None,
+                )
+                if figures is not None:
+                    results.exports.append(figures)
+                    log(f"  {figures}")
     finally:
         server.stop()
     if options.exports:
         log("XLSX export job")
-        results.jobs = measure_export_jobs(people, options, _periods(now))
+        results.jobs = _guarded(
+            results,
+            "XLSX export job",
+            lambda: measure_export_jobs(people, options, _periods(now)),
+            [],
+        )
         log(f"  {results.jobs}")
     log(f"SLA sweep over {options.sweep_rows:,} due rows")
-    results.sweep = measure_sweep(options)
+    results.sweep = _guarded(results, "SLA sweep", lambda: measure_sweep(options), {})
     log(f"  {results.sweep}")
     log("calendar recompute")
-    results.calendar = measure_calendar(options)
+    results.calendar = _guarded(
+        results, "calendar recompute", lambda: measure_calendar(options), {}
+    )
     log(f"  {results.calendar}")
     results.finished = timezone.now()
-    results.problems = [f"{p.group} · {p.label}: {p.note}" for p in results.paths if p.note] + [
+    results.machine["load_end"] = os.getloadavg()
+    results.problems += [f"{p.group} · {p.label}: {p.note}" for p in results.paths if p.note] + [
         f"{e['label']}: {e['error']}" for e in results.exports + results.jobs if "error" in e
     ]
     return results

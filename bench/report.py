@@ -13,6 +13,19 @@ from bench.measure import (
 )
 
 
+def _text(value) -> str:
+    """Free text (an error) made safe for a table cell."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _sql(sql: str) -> str:
+    """A captured query for reading: a long column list of the outer SELECT abridged."""
+    head, sep, rest = sql.partition(" FROM ")
+    if head.startswith("SELECT ") and sep and len(head) > 160:
+        return f"{head[:140]} … FROM {rest}"
+    return sql
+
+
 def _ms(value) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
@@ -94,16 +107,20 @@ def _other_table(results: Results) -> list[str]:
             f"| QR verification `POST /api/v1/cards/verify/` ({qr['tool']}, one fresh "
             f"single-use token per scan) | {qr['rps']:,.0f} req/s, p50 {_ms(qr.get('p50'))} ms, "
             f"p99 {_ms(qr.get('p99'))} ms; {int(qr.get('valid', 0)):,} of "
-            f"{int(qr.get('answered', 0)):,} answered valid | ≥ {QR_RPS_TARGET:.0f} req/s, "
+            f"{int(qr.get('answered', 0)):,} answered valid; {qr.get('queries', '—')} queries "
+            f"per scan (in-process) | ≥ {QR_RPS_TARGET:.0f} req/s, "
             f"p99 ≤ {QR_P99_TARGET:.0f} ms | {_verdict(ok)} |"
         )
     elif qr:
-        lines.append(f"| QR verification | failed: {qr.get('error', '?')} | ≥ 300 req/s | — |")
+        lines.append(
+            f"| QR verification | failed: {_text(qr.get('error', '?'))} "
+            "| ≥ 300 req/s, p99 ≤ 50 ms | — |"
+        )
     else:
         lines.append("| QR verification | not run | ≥ 300 req/s, p99 ≤ 50 ms | — |")
     for e in results.exports:
         if "error" in e:
-            figures = e["error"] + f"; worker peak RSS {e['peak_rss_mb']:,.0f} MB"
+            figures = _text(e["error"]) + f"; worker peak RSS {e['peak_rss_mb']:,.0f} MB"
             ok = False
         else:
             figures = (
@@ -117,7 +134,9 @@ def _other_table(results: Results) -> list[str]:
         )
     for j in results.jobs:
         if "error" in j:
-            lines.append(f"| {j['label']} | {j['error']} | ≤ {EXPORT_RSS_TARGET_MB:.0f} MB | — |")
+            lines.append(
+                f"| {j['label']} | {_text(j['error'])} | ≤ {EXPORT_RSS_TARGET_MB:.0f} MB | — |"
+            )
             continue
         ok = j.get("status") == "done" and j["peak_rss_mb"] <= EXPORT_RSS_TARGET_MB
         size = f", {j['bytes'] / 1e6:,.1f} MB" if j.get("bytes") else ""
@@ -138,9 +157,19 @@ def _other_table(results: Results) -> list[str]:
             f"≤ {SWEEP_TARGET_SECONDS:.0f} s | {_verdict(ok)} |"
         )
     c = results.calendar
-    if c:
-        figures = c.get("error") or f"{c['task']}: {c['seconds']:,.1f} s"
-        lines.append(f"| calendar recompute task | {figures} | a Celery task | — |")
+    if c and "error" in c:
+        lines.append(
+            f"| calendar recompute in the background | {_text(c['error'])} | a Celery task | — |"
+        )
+    elif c:
+        lines.append(
+            f"| calendar recompute in the background (`{c['task']}` in a subprocess, as after "
+            f"an edit of {c['first_day']}) | {c['status']}, {c['done']:,} of {c['total']:,} "
+            f"open rows in {c['seconds']:,.1f} s, {c['moved']:,} deadlines moved (nothing "
+            f"changed: 0 means the generated deadlines are the portal's), {c['failed_rows']} "
+            f"failed; peak RSS {c['peak_rss_mb']:,.0f} MB | a Celery task, the page never "
+            f"blocked | — |"
+        )
     return [*lines, ""]
 
 
@@ -157,7 +186,7 @@ def _plans(results: Results) -> list[str]:
             f"### {plan.title}",
             "",
             "```sql",
-            plan.sql,
+            _sql(plan.sql),
             "```",
             "",
             "<details><summary>plan</summary>",
@@ -187,6 +216,12 @@ def write_report(path: Path, results: Results, *, generated=None, command: str) 
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM; "
         f"PostgreSQL {m['postgres']} (shared_buffers {m['shared_buffers']}); "
         f"Python {m['python']}; Linux {m['kernel']}.",
+        "- Load average (1, 5, 15 min) when measuring began: "
+        + ", ".join(f"{x:.1f}" for x in m["load_start"])
+        + "; when it ended: "
+        + ", ".join(f"{x:.1f}" for x in m.get("load_end", m["load_start"]))
+        + f" (on {m['nproc']} CPUs: above {m['nproc']} means other work shared the machine "
+        "and the latencies include its queueing).",
         "- Server: gunicorn, 2 sync workers, `DEBUG=0` and the production settings, except "
         "plain HTTP on 127.0.0.1 (no TLS redirect, no secure cookies) and no TOTP requirement "
         "(the benchmark signs its personas in with sessions and tokens it creates).",
@@ -194,7 +229,8 @@ def write_report(path: Path, results: Results, *, generated=None, command: str) 
         "",
     ]
     if results.problems:
-        lines += ["Problems in this run:", ""] + [f"- {p}" for p in results.problems] + [""]
+        lines += ["Problems in this run:", ""] + [f"- {_text(p)}" for p in results.problems]
+        lines.append("")
     lines += _data_section(results, generated)
     lines += _paths_table(results)
     lines += _other_table(results)
