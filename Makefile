@@ -40,6 +40,11 @@ screenshots: venv
 BENCH_N ?= 1000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bazhou_bench
 bench: venv
+	@command -v wrk >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q wrk >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q wrk >/dev/null; } \
+	  || echo "wrk could not be installed: QR throughput is measured by a Python load generator"; }
 	BENCH_N=$(BENCH_N) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
 
 lint: venv
