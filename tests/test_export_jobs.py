@@ -590,3 +590,38 @@ def test_the_schema_describes_the_export_endpoints(client):
         "/api/v1/exports/{id}/download/:",
     ):
         assert path in schema
+
+
+# --- a real worker -----------------------------------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_export_it_is_sent(
+    march, client_for, admin_user, tmp_path, settings
+):
+    """Not eager mode: the task is found by a worker process (portal.jobs, CELERY_IMPORTS),
+    writes into the private storage and the requester downloads the result."""
+    import redis
+
+    from tests.test_worker import Worker, _broker_url, wait_for
+
+    redis.Redis.from_url(_broker_url()).flushdb()
+    worker = Worker(tmp_path, UPLOAD_ROOT=str(settings.PRIVATE_UPLOAD_ROOT))
+    with celery_broker(_broker_url(), settings.REDIS_BROKER_TRANSPORT_OPTIONS):
+        worker.start()
+        try:
+            client = client_for(admin_user)
+            job_id = start(client, format="xlsx").json()["id"]
+            wait_for(
+                lambda: Job.objects.get(pk=job_id).status in ("done", "failed"),
+                timeout=60,
+                what="the export job",
+            )
+        finally:
+            worker.stop()
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.rows, job.progress, job.attempt) == ("done", 5, 100, 1)
+    book = load_workbook(io.BytesIO(body_of(download(client, job_id))), read_only=True)
+    assert [row[0] for row in book["服务申请"].iter_rows(min_row=2, values_only=True)] == [
+        r.number for r in march
+    ]
