@@ -4,24 +4,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
 from portal.notify import notification_create
+from services import permissions
 from services.actions import ServiceRequestAction
 from services.attachments import attachments_check, attachments_create, stored_attachments
 from services.filing import notify_department
 from services.links import desk_link, talent_link
 from services.models import (
-    OPEN_STATUSES,
     RequestAttachment,
     RequestComment,
-    RequestStatus,
     ServiceRequest,
 )
-from services.workflow import is_handler, is_owner
+from services.permissions import require, require_who
 
 # Comments stay possible until the request is archived, so a talent can still ask about a
-# resolved one; files only while it is being worked.
-COMMENTABLE = (*OPEN_STATUSES, RequestStatus.RESOLVED)
+# resolved one; files only while it is being worked (services.permissions: comment, attach).
 
 
 def request_comment(*, req, actor, body: str, internal: bool = False, request=None):
@@ -32,15 +29,11 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
         raise ValidationError({"body": ["请填写内容。"]})
     if len(body) > 2000:
         raise ValidationError({"body": ["内容不能超过2000个字。"]})
-    owner, handler = is_owner(actor, req), is_handler(actor, req)
-    if not (owner or handler):
-        raise NotAllowed("只有申请人和承办部门可以留言。")
-    if internal and not handler:
-        raise ValidationError({"internal": ["只有工作人员可以添加内部备注。"]})
-    if req.status not in COMMENTABLE:
-        raise InvalidTransition(
-            f"申请当前为“{req.get_status_display()}”状态，不能再留言。", status=req.status
-        )
+    require_who(actor, "comment", req)
+    owner = permissions.is_owner(actor, req)
+    if internal and not permissions.is_handler(actor, req):
+        raise ValidationError({"internal": [permissions.RULES["comment_internal"].denied]})
+    require(actor, "comment", req)
     with transaction.atomic():
         comment = RequestComment.objects.create(
             request=req, author=actor, body=body, internal=bool(internal)
@@ -77,13 +70,9 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
 
 def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
     """Attach a file (PDF, JPEG or PNG by content; size-limited) while the request is open."""
-    if not (is_owner(actor, req) or is_handler(actor, req)):
-        raise NotAllowed("只有申请人和承办部门可以上传附件。")
+    require_who(actor, "attach", req)
     checked = attachments_check([upload], field="file")
-    if req.status not in OPEN_STATUSES:
-        raise InvalidTransition(
-            f"申请当前为“{req.get_status_display()}”状态，不能再上传附件。", status=req.status
-        )
+    require(actor, "attach", req)
     with stored_attachments([upload], checked) as names, transaction.atomic():
         # The request's row lock makes the attachment limit hold for uploads at the same time.
         req = ServiceRequest.objects.select_for_update().get(pk=req.pk)

@@ -6,12 +6,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
+from portal.errors import InvalidTransition
 from portal.models import Role, User
 from portal.notify import notification_create
 from services.actions import RequestEventAction, ServiceRequestAction
 from services.links import desk_link
 from services.models import FollowUp, Rating, RequestEvent, RequestStatus, ServiceRequest
+from services.permissions import followup_require, require
 from services.workdays import deadline, deadline_text
 
 SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
@@ -31,13 +32,7 @@ def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", reques
         raise ValidationError({"comment": ["评价内容不能超过1000个字。"]})
     with transaction.atomic():
         req = ServiceRequest.objects.select_for_update().get(pk=req.pk)
-        if not (actor.role == Role.TALENT and actor.pk == req.talent_id):
-            raise NotAllowed("只有申请人可以评价。")
-        if req.status != RequestStatus.RESOLVED:
-            raise InvalidTransition(
-                f"申请当前为“{req.get_status_display()}”状态，办结后才能评价，且只能评价一次。",
-                status=req.status,
-            )
+        require(actor, "rate", req)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -101,13 +96,7 @@ def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> Fol
         followup = (
             FollowUp.objects.select_for_update().select_related("request").get(pk=followup.pk)
         )
-        allowed = actor.role == Role.ADMIN or (
-            actor.role == Role.LEAD and actor.department_id == followup.department_id
-        )
-        if not allowed:
-            raise NotAllowed("只有部门负责人或组织部人才办可以办结回访。")
-        if followup.closed_at is not None:
-            raise InvalidTransition("该回访已办结。", status="closed")
+        followup_require(actor, "close", followup)
         followup.closed_at = timezone.now()
         followup.closed_by = actor
         followup.note = note

@@ -3,16 +3,15 @@ reason"): the request's handlers may, for a stated purpose; portal.reveal does t
 
 from django.db import transaction
 
-from portal.errors import NotAllowed
 from portal.reveal import personal_info_reveal
 from services.models import ServiceRequest
-from services.workflow import is_handler
+from services.permissions import allowed, require
 
 
 def can_reveal(user, req: ServiceRequest) -> bool:
     """The request's handlers: staff or lead of its *current* department, or an admin
-    (services.workflow.is_handler, the rule every handling step uses)."""
-    return bool(user.is_authenticated and user.is_active and is_handler(user, req))
+    (services.permissions: reveal)."""
+    return allowed(user, "reveal", req)
 
 
 def request_reveal(*, req: ServiceRequest, actor, purpose: str, ip: str | None = None) -> dict:
@@ -27,8 +26,7 @@ def request_reveal(*, req: ServiceRequest, actor, purpose: str, ip: str | None =
             .select_related("talent")
             .get(pk=req.pk)
         )
-        if not can_reveal(actor, req):
-            raise NotAllowed("只有承办部门的经办人、负责人或组织部人才办可以查看申请人的完整信息。")
+        require(actor, "reveal", req)
         return personal_info_reveal(
             actor=actor,
             subject=req.talent,

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Department, Role, User
 from portal.notify import notification_create
 from services.actions import RequestEventAction as Step
@@ -23,7 +22,6 @@ from services.clocks import pause_shift, recompute
 from services.filing import notify_department
 from services.links import desk_link, talent_link
 from services.models import (
-    OPEN_STATUSES,
     DepartmentStint,
     RequestAttachment,
     RequestEvent,
@@ -31,21 +29,10 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.permissions import require, require_who
 from services.workdays import local_date, working_days_between
 
 S = RequestStatus
-
-
-def in_department(user, req: ServiceRequest) -> bool:
-    return user.role in (Role.STAFF, Role.LEAD) and user.department_id == req.department_id
-
-
-def is_handler(user, req: ServiceRequest) -> bool:
-    return in_department(user, req) or user.role == Role.ADMIN
-
-
-def is_owner(user, req: ServiceRequest) -> bool:
-    return user.role == Role.TALENT and user.pk == req.talent_id
 
 
 def handling_working_days(req: ServiceRequest, until) -> int:
@@ -60,18 +47,6 @@ def _lock(req: ServiceRequest) -> ServiceRequest:
         .select_related("service_type", "department")
         .get(pk=req.pk)
     )
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise NotAllowed(message)
-
-
-def _require_status(req: ServiceRequest, allowed, verb: str) -> None:
-    if req.status not in allowed:
-        raise InvalidTransition(
-            f"申请当前为“{req.get_status_display()}”状态，不能{verb}。", status=req.status
-        )
 
 
 def _text(value: str, field: str, message: str) -> str:
@@ -136,8 +111,7 @@ def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceReques
     one is set. Stops the accept clock (verdict frozen) and starts the resolve clock."""
     with transaction.atomic():
         req = _lock(req)
-        _require(in_department(actor, req), "只有承办部门的经办人或负责人可以受理。")
-        _require_status(req, (S.SUBMITTED,), "受理")
+        require(actor, "accept", req)
         now = timezone.now()
         req.status = S.ACCEPTED
         req.accepted_at = now
@@ -155,11 +129,7 @@ def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -
     """指派经办人: the department's lead or an admin names a handler of that department."""
     with transaction.atomic():
         req = _lock(req)
-        _require(
-            (actor.role == Role.LEAD and in_department(actor, req)) or actor.role == Role.ADMIN,
-            "只有承办部门负责人或组织部人才办可以指派经办人。",
-        )
-        _require_status(req, OPEN_STATUSES, "指派经办人")
+        require(actor, "assign", req)
         person = User.objects.filter(
             username__iexact=(assignee or "").strip(),
             department_id=req.department_id,
@@ -188,8 +158,7 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
         raise ValidationError({"items": ["请逐条列出需要补充的全部材料或信息。"]})
     with transaction.atomic():
         req = _lock(req)
-        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以要求补正。")
-        _require_status(req, (S.ACCEPTED,), "要求补正")
+        require(actor, "request_info", req)
         now = timezone.now()
         note = (note or "").strip()
         # The pause first: the deadlines derived next depend on it (an overdue request stays
@@ -228,13 +197,13 @@ def request_supply_info(
     this transaction) or before through the attachments. ``items`` are the asked items the
     talent ticks as supplied; they are kept on the event for the handler.
     """
-    _require(is_owner(actor, req), "只有申请人可以提交补正。")
+    require_who(actor, "supply_info", req)
     note = (note or "").strip()
     uploads = [upload for upload in uploads or () if upload]
     checked = attachments_check(uploads, field="files")
     with stored_attachments(uploads, checked) as names, transaction.atomic():
         req = _lock(req)
-        _require_status(req, (S.AWAITING_TALENT,), "提交补正")
+        require(actor, "supply_info", req)
         asked = asked_items(req)
         ticked = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
         unknown = [item for item in ticked if item not in asked]
@@ -284,8 +253,7 @@ def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> S
     note = _text(note, "note", "请填写办理结果。")
     with transaction.atomic():
         req = _lock(req)
-        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以办结。")
-        _require_status(req, (S.ACCEPTED,), "办结")
+        require(actor, "resolve", req)
         now = timezone.now()
         req.status = S.RESOLVED
         req.resolved_at = now
@@ -304,8 +272,7 @@ def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> 
     reason = _text(reason, "reason", "请填写不予办理的理由。")
     with transaction.atomic():
         req = _lock(req)
-        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以作出不予办理决定。")
-        _require_status(req, OPEN_STATUSES, "作出不予办理决定")
+        require(actor, "reject", req)
         now = timezone.now()
         previous = req.status
         if previous == S.SUBMITTED:
@@ -336,8 +303,7 @@ def request_transfer(
         raise ValidationError({"department": ["请选择启用中的承办部门。"]})
     with transaction.atomic():
         req = _lock(req)
-        _require(is_handler(actor, req), "只有承办部门或组织部人才办可以转办。")
-        _require_status(req, (S.SUBMITTED, S.ACCEPTED), "转办")
+        require(actor, "transfer", req)
         if target.pk == req.department_id:
             raise ValidationError({"department": ["不能转办给当前承办部门。"]})
         now = timezone.now()
@@ -375,8 +341,7 @@ def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=No
     """撤回 by the talent, at any time before the request is resolved."""
     with transaction.atomic():
         req = _lock(req)
-        _require(is_owner(actor, req), "只有申请人可以撤回申请。")
-        _require_status(req, OPEN_STATUSES, "撤回")
+        require(actor, "withdraw", req)
         now = timezone.now()
         previous = req.status
         RequestPause.objects.filter(request=req, ended_at__isnull=True).update(ended_at=now)

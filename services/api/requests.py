@@ -17,7 +17,6 @@ from portal.models import Role
 from portal.uploads import serve_upload
 from services import conversation, dashboard, feedback, filing, workflow
 from services.api import serializers as s
-from services.api.serializers import can_see_sensitive
 from services.models import (
     DepartmentStint,
     RequestAttachment,
@@ -26,6 +25,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.permissions import allowed
 from services.search import request_search
 
 TAG = ["service-requests"]
@@ -289,7 +289,7 @@ class AttachmentDownload(APIView):
             ).select_related("request__service_type"),
             pk=pk,
         )
-        if not can_see_sensitive(request.user, attachment.request):
+        if not allowed(request.user, "see_sensitive", attachment.request):
             raise Http404  # medical or minors' files: the talent and the routed department
 
         return serve_upload(

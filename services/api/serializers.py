@@ -12,7 +12,7 @@ from services.actions import request_event_label
 from services.clocks import sla
 from services.feedback import followup_promise
 from services.models import ServiceRequest
-from services.workflow import in_department
+from services.permissions import allowed
 
 
 def actor_label(user) -> str:
@@ -25,13 +25,6 @@ def actor_label(user) -> str:
         return "组织部人才办"
     office = f"{user.department.name}{user.get_role_display()}" if user.department_id else ""
     return f"{user.display_name}（{office}）" if office else user.display_name
-
-
-def can_see_sensitive(user, req: ServiceRequest) -> bool:
-    """Medical and minors' details: the talent and the routed department only (DESIGN.md)."""
-    if not req.service_type.sensitivity:
-        return True
-    return (user.role == Role.TALENT and user.pk == req.talent_id) or in_department(user, req)
 
 
 class ServiceTypeRef(serializers.Serializer):
@@ -211,17 +204,17 @@ class RequestOutput(RequestSummary):
         return self.context["request"].user
 
     def form_values(self, obj) -> dict:
-        return obj.fields if can_see_sensitive(self.viewer, obj) else {}
+        return obj.fields if allowed(self.viewer, "see_sensitive", obj) else {}
 
     def get_fields_hidden(self, obj) -> bool:
         """True when the form, the description and the files are withheld (sensitive)."""
-        return not can_see_sensitive(self.viewer, obj)
+        return not allowed(self.viewer, "see_sensitive", obj)
 
     def get_description(self, obj) -> str:
-        return obj.description if can_see_sensitive(self.viewer, obj) else ""
+        return obj.description if allowed(self.viewer, "see_sensitive", obj) else ""
 
     def get_attachments(self, obj) -> RequestAttachmentOutput(many=True):
-        if not can_see_sensitive(self.viewer, obj):
+        if not allowed(self.viewer, "see_sensitive", obj):
             return []
         return RequestAttachmentOutput(obj.attachments.all(), many=True).data
 

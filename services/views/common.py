@@ -13,7 +13,7 @@ from cards.views.common import error_dict, role_page
 from portal.errors import DomainError
 from portal.models import Role
 from services.actions import request_event_label
-from services.api.serializers import actor_label, can_see_sensitive
+from services.api.serializers import actor_label
 from services.clocks import sla
 from services.feedback import SCORE_LABELS
 from services.models import (
@@ -24,6 +24,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
+from services.permissions import allowed
 
 PAGE_SIZE = 20
 
@@ -160,8 +161,8 @@ def _display_value(definition: dict, value) -> str:
 
 def form_values(req: ServiceRequest, user) -> dict:
     """The form as filed, labelled; hidden (with a reason) from whoever may not see medical
-    or minors' details (services.api.serializers.can_see_sensitive)."""
-    if not can_see_sensitive(user, req):
+    or minors' details (services.permissions: see_sensitive)."""
+    if not allowed(user, "see_sensitive", req):
         return {"hidden": True, "rows": []}
     rows = []
     for definition in req.service_type.fields:
@@ -193,7 +194,7 @@ def comments(req: ServiceRequest) -> list[dict]:
 
 def attachments(req: ServiceRequest, user) -> list[dict]:
     """The request's files, or none for a viewer who may not see medical or minors' details."""
-    if not can_see_sensitive(user, req):
+    if not allowed(user, "see_sensitive", req):
         return []
     return [
         {

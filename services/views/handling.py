@@ -12,9 +12,8 @@ from portal.idempotency import answers_repeats, form_once
 from portal.identity import mask_name, mask_phone
 from portal.models import Department, Role, User
 from portal.views.reveal import never_cached, reveal_panel, reveal_post
-from services import conversation, feedback, workflow
+from services import conversation, feedback, permissions, workflow
 from services import reveal as reveal_domain
-from services.conversation import COMMENTABLE
 from services.forms import (
     AskInfoForm,
     AssignForm,
@@ -64,26 +63,15 @@ def _followup(req):
 
 
 def allowed_actions(user, req, followup) -> dict[str, bool]:
-    """Which forms to offer the viewer. Only a choice of what to show: the domain functions
-    check role and status again and refuse with their own message."""
-    handler = workflow.is_handler(user, req)
-    lead_here = user.role == Role.LEAD and workflow.in_department(user, req)
-    return {
-        "accept": workflow.in_department(user, req) and req.status == S.SUBMITTED,
-        "assign": (lead_here or user.role == Role.ADMIN) and req.status in OPEN_STATUSES,
-        "request_info": handler and req.status == S.ACCEPTED,
-        "resolve": handler and req.status == S.ACCEPTED,
-        "reject": handler and req.status in OPEN_STATUSES,
-        "transfer": handler and req.status in (S.SUBMITTED, S.ACCEPTED),
-        "comment": handler and req.status in COMMENTABLE,
-        "attach": handler and req.status in OPEN_STATUSES,
-        "followup": followup is not None
-        and followup.closed_at is None
-        and (
-            user.role == Role.ADMIN
-            or (user.role == Role.LEAD and user.department_id == followup.department_id)
-        ),
-    }
+    """Which forms to offer the viewer: exactly the actions services.permissions allows now
+    (the domain functions ask the same table before acting)."""
+    offered = permissions.offered(
+        user,
+        req,
+        ("accept", "assign", "request_info", "resolve", "reject", "transfer", "comment", "attach"),
+    )
+    offered["followup"] = permissions.followup_allowed(user, "close", followup)
+    return offered
 
 
 def _people(req):

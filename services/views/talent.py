@@ -14,8 +14,6 @@ from portal.errors import DomainError
 from portal.idempotency import answers_repeats, form_once
 from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
-from services.api.serializers import can_see_sensitive
-from services.conversation import COMMENTABLE
 from services.forms import (
     AttachmentForm,
     CommentForm,
@@ -25,6 +23,7 @@ from services.forms import (
     WithdrawForm,
 )
 from services.models import OPEN_STATUSES, RequestStatus, ServiceType
+from services.permissions import allowed
 from services.views.catalogue import SENSITIVITY_NOTICES, materials, tiers_text
 from services.views.common import (
     PAGE_SIZE,
@@ -141,8 +140,9 @@ def render_request(
         "followup_promise": feedback.followup_promise(followup) if followup else "",
         "upload_limit": upload_limit_label(),
         # What the talent may do now (the domain functions decide; these only pick forms).
-        "can_comment": workflow.is_owner(user, req) and req.status in COMMENTABLE,
-        "can_attach": workflow.is_owner(user, req) and req.status in OPEN_STATUSES,
+        # The talent's side of the table: a talent who may comment is its applicant.
+        "can_comment": allowed(user, "comment", req),
+        "can_attach": allowed(user, "attach", req),
         "can_supply": req.status == RequestStatus.AWAITING_TALENT,
         "can_withdraw": req.status in OPEN_STATUSES,
         "can_rate": can_rate,
@@ -272,7 +272,7 @@ def rate(request, number: str):
 def attachment_download(request, number: str, pk: int):
     """A file of a request, for whoever may see the request (same visibility)."""
     req = request_for(request, number)
-    if not can_see_sensitive(request.user, req):
+    if not allowed(request.user, "see_sensitive", req):
         raise Http404  # medical or minors' files: the talent and the routed department only
     attachment = get_object_or_404(req.attachments.all(), pk=pk)
     return serve_upload(
