@@ -27,7 +27,8 @@ from cards.models import (
     DocumentKind,
     Tier,
 )
-from cards.models.applications import EDITABLE_STATUSES, OPEN_STATUSES
+from cards.models.applications import OPEN_STATUSES
+from cards.permissions import APPLICATIONS
 from cards.photos import photo_check
 from cards.review_clock import review_recompute, review_start, review_stop
 from portal.audit import audit_record
@@ -178,23 +179,16 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None,
     return app
 
 
-def _require_editable(app: CardApplication) -> None:
-    if app.status not in EDITABLE_STATUSES:
-        raise InvalidTransition(
-            f"申请当前为“{app.get_status_display()}”状态，不能修改。", status=app.status
-        )
-
-
 def application_update(*, application, actor, request=None, **data) -> CardApplication:
     """Change the draft or returned application's fields and criteria (owner only)."""
-    _require_role(actor, Role.TALENT, "只有申请人可以修改申请。")
+    APPLICATIONS.require_who(actor, "edit", application)
     errors: dict = {}
     cleaned = _clean_fields(data, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         app = _lock(application)
-        _require_editable(app)
+        APPLICATIONS.require(actor, "edit", app)
         criteria = cleaned.pop("criteria", None)
         for field, value in cleaned.items():
             setattr(app, field, value)
@@ -293,7 +287,7 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
     """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited). A new photo
     replaces the previous one; after a return a new file of a kind the reviewer saw
     supersedes it (``_store_document``)."""
-    _require_role(actor, Role.TALENT, "只有申请人可以上传材料。")
+    APPLICATIONS.require_who(actor, "add_document", application)
     if kind not in DocumentKind.values:
         errors = {"kind": [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]}
         try:
@@ -304,7 +298,7 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
     checked, upload = _check_document(kind, upload)
     with stored_upload(upload, checked, folder="cards") as storage_name, transaction.atomic():
         app = _lock(application)
-        _require_editable(app)
+        APPLICATIONS.require(actor, "add_document", app)
         document = _store_document(
             app, kind=kind, checked=checked, storage_name=storage_name, actor=actor, request=request
         )
@@ -316,10 +310,10 @@ def application_remove_document(*, document: ApplicationDocument, actor, request
     has not seen yet. What the reviewer saw stays on record: it is replaced by uploading a
     new file of its kind. Removing a replacement puts back what it replaced (or hands it to
     another new file of the same kind)."""
-    _require_role(actor, Role.TALENT, "只有申请人可以删除材料。")
+    APPLICATIONS.require_who(actor, "remove_document", document.application)
     with transaction.atomic():
         app = _lock(document.application)
-        _require_editable(app)
+        APPLICATIONS.require(actor, "remove_document", app)
         document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
         since = returned_at(app) if app.status == ApplicationStatus.RETURNED else None
         if document.superseded_at is not None or (since and document.uploaded_at < since):
@@ -404,15 +398,12 @@ def application_submit(
     corrected; with the note they are kept on the event. All or nothing: a refusal stores no
     file.
     """
-    _require_role(actor, Role.TALENT, "只有申请人可以提交申请。")
+    APPLICATIONS.require_who(actor, "submit", application)
     note = (note or "").strip()
     checked = _uploads_checked([(kind, upload) for kind, upload in uploads or () if upload])
     with ExitStack() as files, transaction.atomic():
         app = _lock(application)
-        if app.status not in EDITABLE_STATUSES:
-            raise InvalidTransition(
-                f"申请当前为“{app.get_status_display()}”状态，不能提交。", status=app.status
-            )
+        APPLICATIONS.require(actor, "submit", app)
         resubmit = app.status == ApplicationStatus.RETURNED
         returned = list(app.returned_items) if resubmit else []
         ticked = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
@@ -483,22 +474,15 @@ def application_submit(
     return app
 
 
-def _require_submitted(app: CardApplication, verb: str) -> None:
-    if app.status != ApplicationStatus.SUBMITTED:
-        raise InvalidTransition(
-            f"申请当前为“{app.get_status_display()}”状态，不能{verb}。", status=app.status
-        )
-
-
 def application_return(*, application, actor, items, note: str = "", request=None):
     """Return for correction, listing every item at once (一次告知)."""
-    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    APPLICATIONS.require_who(actor, "return", application)
     items = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
     if not items:
         raise ValidationError({"items": ["请逐条列出需要补正的全部事项。"]})
     with transaction.atomic():
         app = _lock(application)
-        _require_submitted(app, "退回")
+        APPLICATIONS.require(actor, "return", app)
         now = timezone.now()
         app.status = ApplicationStatus.RETURNED
         app.returned_items = items
@@ -540,11 +524,11 @@ def application_approve(
     Issues, renews or changes the card, in the same transaction; the application's photo
     becomes the card's.
     """
-    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    APPLICATIONS.require_who(actor, "approve", application)
     note = (note or "").strip()
     with transaction.atomic():
         app = _lock(application)
-        _require_submitted(app, "认定")
+        APPLICATIONS.require(actor, "approve", app)
         criteria = list(app.criteria.all())
         if accepted is not None:
             criteria = [c for c in criteria if c.code in set(accepted)]
@@ -601,13 +585,13 @@ def application_approve(
 
 def application_reject(*, application, actor, reason: str, request=None):
     """Reject for good (不予认定), with the reason the talent will read."""
-    _require_role(actor, Role.ADMIN, "只有组织部人才办可以审核申请。")
+    APPLICATIONS.require_who(actor, "reject", application)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["请填写不予认定的理由。"]})
     with transaction.atomic():
         app = _lock(application)
-        _require_submitted(app, "作出不予认定决定")
+        APPLICATIONS.require(actor, "reject", app)
         app.status = ApplicationStatus.REJECTED
         app.reject_reason = reason
         app.decided_at = timezone.now()

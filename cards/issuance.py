@@ -13,6 +13,7 @@ from django.utils import timezone
 from cards.actions import CardAction, CardEventAction
 from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
 from cards.models.cards import LIVE_STATUSES
+from cards.permissions import CARDS
 from portal.audit import audit_record
 from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role
@@ -158,19 +159,18 @@ def _set_status(
     *,
     card: Card,
     actor,
+    verb: str,
     to: str,
-    allowed_from: tuple,
     action: CardAction,
     step: CardEventAction,
     reason: str,
-    message: str,
     request,
 ) -> Card:
-    _require_admin(actor)
+    """A change of status the table allows (cards.permissions: suspend, reinstate, revoke)."""
+    CARDS.require_who(actor, verb, card)
     with transaction.atomic():
         card = Card.objects.select_for_update().get(pk=card.pk)
-        if card.status not in allowed_from:
-            raise InvalidTransition(message, status=card.status)
+        CARDS.require(actor, verb, card)
         previous = card.status
         card.status = to
         card.status_reason = reason
@@ -199,32 +199,30 @@ def _reason(reason: str) -> str:
 
 def card_suspend(*, card: Card, actor, reason: str, request=None) -> Card:
     """Suspend an active card; verification answers card_suspended from this moment."""
-    _require_admin(actor)
+    CARDS.require_who(actor, "suspend", card)
     return _set_status(
         card=card,
         actor=actor,
+        verb="suspend",
         to=CardStatus.SUSPENDED,
-        allowed_from=(CardStatus.ACTIVE,),
         action=CardAction.SUSPENDED,
         step=CardEventAction.SUSPENDED,
         reason=_reason(reason),
-        message="只有有效状态的优才卡可以暂停。",
         request=request,
     )
 
 
 def card_revoke(*, card: Card, actor, reason: str, request=None) -> Card:
     """Revoke a card for good (final); verification answers card_revoked from this moment."""
-    _require_admin(actor)
+    CARDS.require_who(actor, "revoke", card)
     return _set_status(
         card=card,
         actor=actor,
+        verb="revoke",
         to=CardStatus.REVOKED,
-        allowed_from=LIVE_STATUSES,
         action=CardAction.REVOKED,
         step=CardEventAction.REVOKED,
         reason=_reason(reason),
-        message="该优才卡已注销或已过期，不能再注销。",
         request=request,
     )
 
@@ -234,12 +232,11 @@ def card_reinstate(*, card: Card, actor, note: str = "", request=None) -> Card:
     return _set_status(
         card=card,
         actor=actor,
+        verb="reinstate",
         to=CardStatus.ACTIVE,
-        allowed_from=(CardStatus.SUSPENDED,),
         action=CardAction.REINSTATED,
         step=CardEventAction.REINSTATED,
         reason=(note or "").strip(),
-        message="只有已暂停的优才卡可以恢复。",
         request=request,
     )
 

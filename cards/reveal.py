@@ -2,14 +2,14 @@
 the organization department may, for a stated purpose; portal.reveal does the rest."""
 
 from cards.models import CardApplication
-from portal.errors import NotAllowed
-from portal.models import Role
+from cards.permissions import APPLICATIONS
 from portal.reveal import personal_info_reveal
 
 
 def can_reveal(user, application: CardApplication) -> bool:
-    """Only the organization department (admins), who review every application."""
-    return bool(user.is_authenticated and user.is_active and user.role == Role.ADMIN)
+    """Only the organization department (admins), who review every application
+    (cards.permissions: reveal)."""
+    return APPLICATIONS.allowed(user, "reveal", application)
 
 
 def application_reveal(
@@ -18,8 +18,7 @@ def application_reveal(
     """Show ``actor`` the full name, phone and ID number of ``application``'s applicant, for
     ``purpose``. NotAllowed (403) for anyone but an admin; the purpose and the daily limit are
     portal.reveal's. Returns ``{real_name, phone, id_number}``."""
-    if not can_reveal(actor, application):
-        raise NotAllowed("只有组织部人才办可以查看申请人的完整信息。")
+    APPLICATIONS.require(actor, "reveal", application)
     return personal_info_reveal(
         actor=actor,
         subject=application.talent,

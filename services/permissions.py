@@ -9,11 +9,8 @@ states are the request's statuses the verb may start from (None: any). Follow-up
 have their own small table, ``FOLLOWUP_RULES``.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from portal.errors import InvalidTransition, NotAllowed
 from portal.models import Role
+from portal.permissions import Rule, Table, active
 from services.models import OPEN_STATUSES, FollowUp, RequestStatus, ServiceRequest
 
 S = RequestStatus
@@ -21,14 +18,10 @@ S = RequestStatus
 COMMENTABLE = (*OPEN_STATUSES, S.RESOLVED)
 
 
-def _active(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
 def in_department(user, req: ServiceRequest) -> bool:
     """Staff or lead of the department holding the request now."""
     return (
-        _active(user)
+        active(user)
         and user.role in (Role.STAFF, Role.LEAD)
         and user.department_id == req.department_id
     )
@@ -37,16 +30,16 @@ def in_department(user, req: ServiceRequest) -> bool:
 def is_handler(user, req: ServiceRequest) -> bool:
     """Who handles a request: its department's staff and leads, and the organization
     department (admins handle every request)."""
-    return in_department(user, req) or (_active(user) and user.role == Role.ADMIN)
+    return in_department(user, req) or (active(user) and user.role == Role.ADMIN)
 
 
 def is_owner(user, req: ServiceRequest) -> bool:
-    return _active(user) and user.role == Role.TALENT and user.pk == req.talent_id
+    return active(user) and user.role == Role.TALENT and user.pk == req.talent_id
 
 
 def _lead_or_admin(user, req: ServiceRequest) -> bool:
     return (user.role == Role.LEAD and in_department(user, req)) or (
-        _active(user) and user.role == Role.ADMIN
+        active(user) and user.role == Role.ADMIN
     )
 
 
@@ -60,17 +53,6 @@ def _sees_sensitive(user, req: ServiceRequest) -> bool:
     if not req.service_type.sensitivity:
         return True
     return is_owner(user, req) or in_department(user, req)
-
-
-@dataclass(frozen=True)
-class Rule:
-    who: Callable
-    states: tuple | None
-    # 403: who may.
-    denied: str
-    # 409: "申请当前为“X”状态，不能{verb}。" (or ``state_message`` with {status}).
-    verb: str = ""
-    state_message: str = ""
 
 
 RULES: dict[str, Rule] = {
@@ -118,68 +100,36 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _state_ok(rule: Rule, req: ServiceRequest) -> bool:
-    return rule.states is None or req.status in rule.states
-
-
-def allowed(user, verb: str, req: ServiceRequest) -> bool:
-    """Whether ``user`` may ``verb`` ``req`` now (who and state)."""
-    rule = RULES[verb]
-    return bool(rule.who(user, req)) and _state_ok(rule, req)
-
-
-def require_who(user, verb: str, req: ServiceRequest) -> None:
-    """NotAllowed (403) for the wrong person (before the row is locked and its state read)."""
-    rule = RULES[verb]
-    if not rule.who(user, req):
-        raise NotAllowed(rule.denied)
-
-
-def require(user, verb: str, req: ServiceRequest) -> None:
-    """NotAllowed (403) for the wrong person, InvalidTransition (409) for the wrong state."""
-    rule = RULES[verb]
-    require_who(user, verb, req)
-    if not _state_ok(rule, req):
-        status = req.get_status_display()
-        message = (
-            rule.state_message.format(status=status)
-            if rule.state_message
-            else f"申请当前为“{status}”状态，不能{rule.verb}。"
-        )
-        raise InvalidTransition(message, status=req.status)
-
-
-def offered(user, req: ServiceRequest, verbs=None) -> dict[str, bool]:
-    """``{verb: allowed}`` for the pages and templates (every verb unless named)."""
-    return {verb: allowed(user, verb, req) for verb in (verbs or RULES)}
+REQUESTS = Table(RULES, noun="申请")
+allowed = REQUESTS.allowed
+require = REQUESTS.require
+require_who = REQUESTS.require_who
+offered = REQUESTS.offered
 
 
 # --- follow-ups (回访整改) -------------------------------------------------------------------
 
 
 def _followup_lead_or_admin(user, followup: FollowUp) -> bool:
-    return _active(user) and (
+    return active(user) and (
         user.role == Role.ADMIN
         or (user.role == Role.LEAD and user.department_id == followup.department_id)
     )
 
 
 FOLLOWUP_RULES: dict[str, Rule] = {
-    "close": Rule(_followup_lead_or_admin, ("open",), "只有部门负责人或组织部人才办可以办结回访。"),
+    "close": Rule(
+        _followup_lead_or_admin,
+        ("open",),
+        "只有部门负责人或组织部人才办可以办结回访。",
+        state_message="该回访已办结。",
+    ),
 }
-
-
-def followup_allowed(user, verb: str, followup: FollowUp | None) -> bool:
-    if followup is None:
-        return False
-    rule = FOLLOWUP_RULES[verb]
-    state = "open" if followup.closed_at is None else "closed"
-    return bool(rule.who(user, followup)) and state in rule.states
-
-
-def followup_require(user, verb: str, followup: FollowUp) -> None:
-    rule = FOLLOWUP_RULES[verb]
-    if not rule.who(user, followup):
-        raise NotAllowed(rule.denied)
-    if followup.closed_at is not None:
-        raise InvalidTransition("该回访已办结。", status="closed")
+FOLLOWUPS = Table(
+    FOLLOWUP_RULES,
+    noun="回访",
+    state=lambda f: "open" if f.closed_at is None else "closed",
+    label=lambda f: "待回访" if f.closed_at is None else "已办结",
+)
+followup_allowed = FOLLOWUPS.allowed
+followup_require = FOLLOWUPS.require

@@ -32,6 +32,7 @@ from cards.models import (
     Tier,
 )
 from cards.models.applications import REVIEW_OPEN_STATUSES
+from cards.permissions import APPLICATIONS, CARDS
 from cards.qr import REASON_LABELS
 from cards.review_clock import review_sla
 from cards.search import card_search
@@ -176,7 +177,8 @@ def render_review(
             "replaced": replaced,
             "checklist": evidence_checklist(app),
             "events": timeline(app.events.all()),
-            "reviewable": app.status == ApplicationStatus.SUBMITTED,
+            # Approve, return and reject share their from-state (cards.permissions).
+            "reviewable": APPLICATIONS.allowed(request.user, "approve", app),
             "approve_form": approve_form,
             "return_form": return_form or ReturnForm(prefix="return"),
             "reject_form": reject_form or RejectForm(prefix="reject"),
@@ -330,6 +332,8 @@ def render_card(
         "cards/manage/card_detail.html",
         {
             "card": card,
+            # The buttons offered: exactly what cards.permissions allows now.
+            "actions": CARDS.offered(request.user, card),
             "holder_name_masked": mask_name(card.holder.real_name),
             "status_label": CardStatus(effective).label,
             "effective_status": effective,

@@ -1,0 +1,55 @@
+"""Who may do what to a card and to a card application, and from which states: the tables
+(portal.permissions.Table). The domain functions (cards.applications, cards.issuance,
+cards.reveal) call ``require``; pages and templates ask ``allowed`` / ``offered`` (the card
+page's 暂停 / 恢复 / 注销 buttons are exactly the verbs allowed now)."""
+
+from cards.models import CardApplication
+from cards.models.applications import EDITABLE_STATUSES, ApplicationStatus
+from cards.models.cards import LIVE_STATUSES, CardStatus
+from portal.models import Role
+from portal.permissions import Rule, Table, active
+
+
+def _admin(user, obj) -> bool:
+    return active(user) and user.role == Role.ADMIN
+
+
+def _applicant(user, app: CardApplication) -> bool:
+    return active(user) and user.role == Role.TALENT and user.pk == app.talent_id
+
+
+CARD_RULES = {
+    "suspend": Rule(
+        _admin,
+        (CardStatus.ACTIVE,),
+        "只有组织部人才办可以管理优才卡。",
+        state_message="只有有效状态的优才卡可以暂停。",
+    ),
+    "reinstate": Rule(
+        _admin,
+        (CardStatus.SUSPENDED,),
+        "只有组织部人才办可以管理优才卡。",
+        state_message="只有已暂停的优才卡可以恢复。",
+    ),
+    "revoke": Rule(
+        _admin,
+        LIVE_STATUSES,
+        "只有组织部人才办可以管理优才卡。",
+        state_message="该优才卡已注销或已过期，不能再注销。",
+    ),
+}
+CARDS = Table(CARD_RULES, noun="优才卡")
+
+REVIEWER = "只有组织部人才办可以审核申请。"
+SUBMITTED = (ApplicationStatus.SUBMITTED,)
+APPLICATION_RULES = {
+    "edit": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以修改申请。", "修改"),
+    "add_document": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以上传材料。", "修改"),
+    "remove_document": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以删除材料。", "修改"),
+    "submit": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以提交申请。", "提交"),
+    "return": Rule(_admin, SUBMITTED, REVIEWER, "退回"),
+    "approve": Rule(_admin, SUBMITTED, REVIEWER, "认定"),
+    "reject": Rule(_admin, SUBMITTED, REVIEWER, "作出不予认定决定"),
+    "reveal": Rule(_admin, None, "只有组织部人才办可以查看申请人的完整信息。"),
+}
+APPLICATIONS = Table(APPLICATION_RULES, noun="申请")
