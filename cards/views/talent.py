@@ -3,6 +3,8 @@
 from itertools import groupby
 
 import segno
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -470,7 +472,9 @@ def application_submit(request, pk: int):
 
 @owner_or_admin_page
 @require_safe
-@xframe_options_sameorigin  # the review page previews PDFs in an <iframe>
+# The review page previews PDFs in an <iframe>: same-origin framing, in both headers.
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
 def document_download(request, pk: int, doc_pk: int):
     """An evidence file, for its owner and the organization department only."""
     app = get_object_or_404(CardApplication.objects.visible_to(request.user), pk=pk)

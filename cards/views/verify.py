@@ -8,9 +8,11 @@ from cards.forms import VerifyForm
 from cards.models import Tier
 from cards.qr import qr_verify
 from cards.views.common import verifier_page
+from portal.headers import permissions_policy
 
 
 @never_cache
+@permissions_policy(camera=["self"])  # scanning the QR code (static/js/verify-scan.js)
 @verifier_page
 def verify(request):
     """优才卡核验: paste or scan a token; the answer is valid or not, why, and what the card
