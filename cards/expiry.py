@@ -61,6 +61,32 @@ def card_expiry_reminders(today: datetime.date | None = None) -> int:
     return tally.done
 
 
+def card_expire(card: Card, *, new_card_follows: bool = False) -> None:
+    """The one place a card becomes expired: ``card`` (active, past its end date, locked by
+    the caller) is marked expired with its event and audit record, and the holder is told —
+    unless a new card is being issued to them in the same transaction (the nightly job had not
+    run yet when the new application was approved), when the new card's notice says it all."""
+    card.status = CardStatus.EXPIRED
+    card.save(update_fields=["status"])
+    CardEvent.objects.create(
+        card=card,
+        action=CardEventAction.EXPIRED,
+        from_status=CardStatus.ACTIVE,
+        to_status=card.status,
+    )
+    audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
+    if not new_card_follows:
+        notification_create(
+            recipient=card.holder,
+            kind="card_expired",
+            title=f"您的优才卡 {card.number} 已到期",
+            body="如仍符合条件，可在线重新申请认定。",
+            link=reverse("cards:home"),
+            dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
+            urgent=True,
+        )
+
+
 def card_expire_due(today: datetime.date | None = None) -> int:
     """Mark active cards past their end date expired (event, audit, holder told)."""
     today = today or timezone.localdate()
@@ -75,24 +101,7 @@ def card_expire_due(today: datetime.date | None = None) -> int:
         )
         if card is None:
             return False
-        card.status = CardStatus.EXPIRED
-        card.save(update_fields=["status"])
-        CardEvent.objects.create(
-            card=card,
-            action=CardEventAction.EXPIRED,
-            from_status=CardStatus.ACTIVE,
-            to_status=card.status,
-        )
-        audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
-        notification_create(
-            recipient=card.holder,
-            kind="card_expired",
-            title=f"您的优才卡 {card.number} 已到期",
-            body="如仍符合条件，可在线重新申请认定。",
-            link=reverse("cards:home"),
-            dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
-            urgent=True,
-        )
+        card_expire(card)
         return True
 
     while True:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cards.actions import CardAction, CardEventAction
+from cards.expiry import card_expire
 from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
 from cards.models.cards import LIVE_STATUSES
 from cards.permissions import CARDS
@@ -73,9 +74,7 @@ def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
     today = timezone.localdate(now)
     previous = live_card(holder)
     if previous is not None and previous.effective_status(today) == CardStatus.EXPIRED:
-        previous.status = CardStatus.EXPIRED
-        previous.save(update_fields=["status"])
-        _event(previous, None, CardEventAction.EXPIRED, CardStatus.ACTIVE)
+        card_expire(Card.objects.select_for_update().get(pk=previous.pk), new_card_follows=True)
     card = Card(
         number=card_number_next(today.year),
         holder=holder,
