@@ -8,23 +8,12 @@ from portal.api.accounts import DepartmentRefSerializer
 from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
 from portal.identity import mask_name, mask_phone
 from portal.models import Role
+from portal.pages import actor_label
 from services.actions import request_event_label
 from services.clocks import sla
 from services.feedback import followup_promise
 from services.models import ServiceRequest
 from services.permissions import allowed
-
-
-def actor_label(user) -> str:
-    """How a person appears on a timeline: the talent as 申请人, staff with their office."""
-    if user is None:
-        return "系统"
-    if user.role == Role.TALENT:
-        return "申请人"
-    if user.role == Role.ADMIN:
-        return "组织部人才办"
-    office = f"{user.department.name}{user.get_role_display()}" if user.department_id else ""
-    return f"{user.display_name}（{office}）" if office else user.display_name
 
 
 class ServiceTypeRef(serializers.Serializer):

@@ -9,11 +9,10 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from cards.views.common import error_dict, role_page
 from portal.errors import DomainError
 from portal.models import Role
+from portal.pages import actor_label, error_dict, role_page
 from services.actions import request_event_label
-from services.api.serializers import actor_label
 from services.clocks import sla
 from services.feedback import SCORE_LABELS
 from services.models import (
