@@ -33,6 +33,7 @@ from cards.models import (
     Tier,
 )
 from cards.models.applications import OPEN_STATUSES
+from cards.permissions import APPLICATIONS
 from cards.photos import photo_limit_label
 from cards.qr import qr_issue
 from cards.review_clock import review_limit_days, review_sla
@@ -302,7 +303,7 @@ def render_application(
     status=200,
 ):
     """The application page (also re-rendered with errors after a refused POST)."""
-    editable = app.is_editable and request.user.role == Role.TALENT
+    editable = APPLICATIONS.allowed(request.user, "edit", app)
     documents, replaced = document_lists(app)
     if editable and profile_form is None:
         profile_form = _profile_form(app)
