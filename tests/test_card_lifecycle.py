@@ -1,6 +1,6 @@
 """The card application lifecycle and the card's own life, through the API (API.md "Cards")."""
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,69 +44,77 @@ def test_criteria_catalogue_is_public_and_complete(api):
         assert criterion["evidence"] and criterion["policy_ref"]
 
 
-def test_the_whole_lifecycle(t, a, talent):
-    app = draft(t)
-    assert app["status"] == "draft"
-    # The photo first (every application needs it), then the criteria's evidence.
-    assert app["missing_evidence"] == ["photo", "id_card", "title", "contract", "degree"]
+def test_the_whole_lifecycle(client_for, talent, admin_user):
+    # Pinned half an hour into 2027 in Bazhou (still 2026-12-31 by UTC): the card number
+    # carries the local year, whatever day the suite runs on.
+    with time_machine.travel(datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI)):
+        t, a = client_for(talent), client_for(admin_user)
+        app = draft(t)
+        assert app["status"] == "draft"
+        # The photo first (every application needs it), then the criteria's evidence.
+        assert app["missing_evidence"] == ["photo", "id_card", "title", "contract", "degree"]
 
-    # Submit is refused while evidence is missing, naming each missing kind.
-    response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
-    assert response.status_code == 400
-    body = response.json()
-    assert set(body["missing_evidence"]) == {"photo", "id_card", "degree", "title", "contract"}
-    assert len(body["documents"]) == 5 and any("学历学位证书" in m for m in body["documents"])
-    assert "缺少证明材料：证件照" in body["documents"]
+        # Submit is refused while evidence is missing, naming each missing kind.
+        response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
+        assert response.status_code == 400
+        body = response.json()
+        assert set(body["missing_evidence"]) == {"photo", "id_card", "degree", "title", "contract"}
+        assert len(body["documents"]) == 5 and any("学历学位证书" in m for m in body["documents"])
+        assert "缺少证明材料：证件照" in body["documents"]
 
-    for kind in ("photo", "id_card", "degree", "title", "contract"):
-        assert upload(t, app["id"], kind).status_code == 201
-    response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
-    assert response.json()["status"] == "submitted"
+        for kind in ("photo", "id_card", "degree", "title", "contract"):
+            assert upload(t, app["id"], kind).status_code == 201
+        response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
+        assert response.json()["status"] == "submitted"
 
-    # Returned with every item at once (一次告知).
-    items = ["职称证书扫描件不清晰", "劳动合同缺少盖章页"]
-    response = a.post(
-        f"/api/v1/card-applications/{app['id']}/return/", {"items": items, "note": "请一并补正"}
-    )
-    assert response.status_code == 200
-    mine = t.get(f"/api/v1/card-applications/{app['id']}/").json()
-    assert mine["status"] == "returned" and mine["returned_items"] == items
-    assert mine["events"][-1]["items"] == items and mine["events"][-1]["actor"] == "组织部人才办"
+        # Returned with every item at once (一次告知).
+        items = ["职称证书扫描件不清晰", "劳动合同缺少盖章页"]
+        response = a.post(
+            f"/api/v1/card-applications/{app['id']}/return/", {"items": items, "note": "请一并补正"}
+        )
+        assert response.status_code == 200
+        mine = t.get(f"/api/v1/card-applications/{app['id']}/").json()
+        assert mine["status"] == "returned" and mine["returned_items"] == items
+        assert (
+            mine["events"][-1]["items"] == items and mine["events"][-1]["actor"] == "组织部人才办"
+        )
 
-    # The talent fixes it and resubmits.
-    assert (
-        t.patch(
-            f"/api/v1/card-applications/{app['id']}/", {"position": "主任医师（正高）"}
-        ).status_code
-        == 200
-    )
-    assert upload(t, app["id"], "title", name="职称证书-清晰.png").status_code == 201
-    response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
-    assert response.json()["status"] == "submitted" and response.json()["returned_items"] == []
+        # The talent fixes it and resubmits.
+        assert (
+            t.patch(
+                f"/api/v1/card-applications/{app['id']}/", {"position": "主任医师（正高）"}
+            ).status_code
+            == 200
+        )
+        assert upload(t, app["id"], "title", name="职称证书-清晰.png").status_code == 201
+        response = t.post(f"/api/v1/card-applications/{app['id']}/submit/")
+        assert response.json()["status"] == "submitted" and response.json()["returned_items"] == []
 
-    # Approved at the highest accepted tier (C03 正高级 → C beats D02 → D).
-    response = a.post(f"/api/v1/card-applications/{app['id']}/approve/", {})
-    assert response.status_code == 200
-    decided = response.json()
-    assert decided["status"] == "approved" and decided["approved_tier"] == "C"
-    card = decided["card"]
-    assert card["number"].startswith(f"BZYC-{date.today().year}-") and card["tier"] == "C"
+        # Approved at the highest accepted tier (C03 正高级 → C beats D02 → D).
+        response = a.post(f"/api/v1/card-applications/{app['id']}/approve/", {})
+        assert response.status_code == 200
+        decided = response.json()
+        assert decided["status"] == "approved" and decided["approved_tier"] == "C"
+        card = decided["card"]
+        assert card["number"] == "BZYC-2027-000001" and card["tier"] == "C"
+        assert card["valid_until"] == "2029-12-31"
 
-    actions = [
-        e["action"] for e in t.get(f"/api/v1/card-applications/{app['id']}/").json()["events"]
-    ]
-    assert actions == ["created", "submitted", "returned", "resubmitted", "approved"]
-    mine = t.get("/api/v1/cards/mine/").json()
-    assert mine["number"] == card["number"] and mine["status"] == "active"
-    assert mine["holder_name_masked"] == "李*"
-    kinds = list(Notification.objects.filter(recipient=talent).values_list("kind", flat=True))
-    assert sorted(kinds) == ["application_approved", "application_returned"]
-    audited = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"card_application.return", "card_application.approve", "card.issue"} <= audited
+        actions = [
+            e["action"] for e in t.get(f"/api/v1/card-applications/{app['id']}/").json()["events"]
+        ]
+        assert actions == ["created", "submitted", "returned", "resubmitted", "approved"]
+        mine = t.get("/api/v1/cards/mine/").json()
+        assert mine["number"] == card["number"] and mine["status"] == "active"
+        assert mine["holder_name_masked"] == "李*"
+        kinds = list(Notification.objects.filter(recipient=talent).values_list("kind", flat=True))
+        assert sorted(kinds) == ["application_approved", "application_returned"]
+        audited = set(AuditEvent.objects.values_list("action", flat=True))
+        assert {"card_application.return", "card_application.approve", "card.issue"} <= audited
 
 
-def test_cards_are_valid_three_years(t, a):
+def test_cards_are_valid_three_years(client_for, talent, admin_user):
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI)):
+        t, a = client_for(talent), client_for(admin_user)  # tokens made at this instant
         card = approved(t, a)["card"]
     assert card["valid_until"] == "2029-03-09"
 
@@ -196,9 +204,10 @@ def test_a_card_holder_cannot_apply_again_as_new(t, a):
 
 
 def test_renewal_opens_90_days_before_expiry_and_extends_the_same_card(
-    t, a, client_for, talent, admin_user
+    client_for, talent, admin_user
 ):
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        t, a = client_for(talent), client_for(admin_user)  # tokens made at this instant
         card = approved(t, a)["card"]
         response = t.post("/api/v1/card-applications/", {"kind": "renewal", "criteria": ["D02"]})
         assert response.status_code == 400 and "2028-12-09" in response.json()["kind"][0]
@@ -288,8 +297,9 @@ def test_my_card_is_404_before_approval(t):
     assert response.status_code == 404
 
 
-def test_an_expired_card_reads_expired(t, a, client_for, talent):
+def test_an_expired_card_reads_expired(client_for, talent, admin_user):
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        t, a = client_for(talent), client_for(admin_user)  # tokens made at this instant
         approved(t, a)
         clock.move_to(datetime(2029, 3, 9, 23, 59, tzinfo=SHANGHAI))
         assert client_for(talent).get("/api/v1/cards/mine/").json()["status"] == "active"
@@ -297,8 +307,9 @@ def test_an_expired_card_reads_expired(t, a, client_for, talent):
         assert client_for(talent).get("/api/v1/cards/mine/").json()["status"] == "expired"
 
 
-def test_after_the_end_date_a_talent_may_apply_again(t, a, client_for, talent, admin_user):
+def test_after_the_end_date_a_talent_may_apply_again(client_for, talent, admin_user):
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        t, a = client_for(talent), client_for(admin_user)  # tokens made at this instant
         old = approved(t, a)["card"]
         clock.move_to(datetime(2029, 3, 12, 9, 0, tzinfo=SHANGHAI))  # nightly job not run yet
         t, a = client_for(talent), client_for(admin_user)
@@ -307,8 +318,9 @@ def test_after_the_end_date_a_talent_may_apply_again(t, a, client_for, talent, a
     assert Card.objects.get(number=old["number"]).status == "expired"
 
 
-def test_a_refused_renewal_reports_the_applications_status(t, a, client_for, talent, admin_user):
+def test_a_refused_renewal_reports_the_applications_status(client_for, talent, admin_user):
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        t, a = client_for(talent), client_for(admin_user)  # tokens made at this instant
         card = approved(t, a)["card"]
         clock.move_to(datetime(2029, 1, 5, 9, 0, tzinfo=SHANGHAI))
         t, a = client_for(talent), client_for(admin_user)

@@ -112,7 +112,9 @@ def test_auto_close_after_fifteen_days_unrated(talent, handler):
     rated = resolved_at(at(2026, 3, 2, 10, 0), talent, handler)
     request_rate(req=rated, actor=talent, score=5)
     assert auto_close(at(2026, 3, 17, 9, 59)) == 0
-    assert auto_close(at(2026, 3, 17, 10, 0)) == 1
+    # The job's clock and the event's timestamp agree (the event list is in time order).
+    with time_machine.travel(at(2026, 3, 17, 10, 0), tick=False):
+        assert auto_close(at(2026, 3, 17, 10, 0)) == 1
     unrated.refresh_from_db()
     assert unrated.status == "closed" and unrated.events.last().action == "auto_closed"
     # An auto-closed request can no longer be rated.
@@ -149,7 +151,11 @@ def test_the_morning_digest(talent, handler, lead, other_handler):
     # No digest on a holiday (National Day) or a weekend.
     assert department_digest(at(2026, 10, 1, 8, 30)) == 0
     assert department_digest(at(2026, 3, 7, 8, 30)) == 0
-    assert waiting.status == RequestStatus.SUBMITTED
+    # The digest only reads: both requests are still waiting, as the database has them.
+    waiting.refresh_from_db()
+    late.refresh_from_db()
+    assert waiting.status == late.status == RequestStatus.SUBMITTED
+    assert waiting.due_at == at(2026, 3, 4, 0, 0) and late.due_at == at(2026, 3, 2, 0, 0)
 
 
 def test_the_beat_schedule_runs_the_jobs_the_design_names(settings):

@@ -258,14 +258,22 @@ def test_medical_description_and_files_are_for_the_routed_department_only(
     assert seen["description"] == "" and seen["attachments"] == [] and seen["fields_hidden"] is True
     assert "糖尿病" not in admin.get(url(req)).content.decode()
     assert admin.get(download).status_code == 404
-    page = client_for(admin_user)
     from django.test import Client
 
     browser = Client()
     browser.force_login(admin_user)
-    html = browser.get(f"/manage/requests/{req.number}/").content.decode()
-    assert "糖尿病" not in html and "病历.pdf" not in html
-    assert page is not None
+    response = browser.get(f"/manage/requests/{req.number}/")
+    html = response.content.decode()
+    # The admin's page is the request's page (not an error page that would show nothing
+    # anyway), saying why the details are missing, and without them.
+    assert response.status_code == 200 and req.number in html
+    assert "表单内容、诉求说明和附件仅申请人和承办部门可见" in html
+    assert "糖尿病" not in html and "病历.pdf" not in html and "暂无附件" in html
+    # The routed department's page shows both, so the absence above is the rule at work.
+    browser.force_login(wjj)
+    theirs = browser.get(f"/desk/requests/{req.number}/")
+    assert theirs.status_code == 200
+    assert "糖尿病" in theirs.content.decode() and "病历.pdf" in theirs.content.decode()
     assert client_for(wjj).get(url(req)).json()["description"] == "本人患有糖尿病，需定期复诊"
     assert client_for(wjj).get(download).status_code == 200
 

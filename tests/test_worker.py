@@ -6,6 +6,7 @@ these tests need PostgreSQL and Redis: they skip on a laptop without them and fa
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,7 +30,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 ROOT = Path(__file__).resolve().parent.parent
-TEST_REDIS_DB = 12  # a database of its own, flushed by these tests only
+# A database of its own, flushed by these tests only (another number for a second checkout
+# running the suite against the same Redis at the same time).
+TEST_REDIS_DB = int(os.environ.get("TEST_BROKER_REDIS_DB", "12"))
 
 
 def _broker_url() -> str:
@@ -72,10 +75,19 @@ class Worker:
             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
             "--without-heartbeat",
         ]  # fmt: skip
+        since = self.log.stat().st_size if self.log.exists() else 0
         log = self.log.open("a")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
+        # Starting takes seconds on a loaded machine: the deadlines below count from ready.
+        wait_for(
+            lambda: b" ready." in self.log.read_bytes()[since:] or self.process.poll() is not None,
+            timeout=60,
+            what="the worker to start",
+        )
+        assert self.process.poll() is None, self.log.read_text()[-3000:]
+        return since
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -91,12 +103,29 @@ class Worker:
 
 
 def wait_for(check, timeout=40.0, what="condition"):
+    """Poll ``check`` every 0.1 s until it holds; fail naming ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def broker_and_worker_idle(worker, since: int) -> bool:
+    """Nothing left for a worker: no message queued in the test Redis database, none taken and
+    unacknowledged (a killed worker's goes back to the queue after the visibility timeout),
+    and every task the worker received since byte ``since`` of its log has finished."""
+    broker = redis.Redis.from_url(_broker_url())
+    queued = sum(
+        broker.llen(key) for key in broker.scan_iter("celery*") if broker.type(key) == b"list"
+    )
+    if queued or broker.hlen("unacked"):
+        return False
+    log = worker.log.read_bytes()[since:].decode()
+    received = re.findall(r"Task \S+\[([0-9a-f-]+)\] received", log)
+    finished = re.findall(r"Task \S+\[([0-9a-f-]+)\] (?:succeeded|failed|raised|retry)", log)
+    return sorted(received) == sorted(finished)
 
 
 @pytest.fixture
@@ -172,13 +201,20 @@ def test_a_worker_killed_mid_delivery_and_restarted_delivers_exactly_once(
     sms = Delivery.objects.get(channel="sms")
     assert sms.status == "pending" and not SmsOutbox.objects.exists()
 
-    worker.start(SLOW_SMS_SECONDS="0", SLOW_SMS_MARKER="")
+    restarted_at = worker.start(SLOW_SMS_SECONDS="0", SLOW_SMS_MARKER="")
     wait_for(
         lambda: not Delivery.objects.exclude(status="sent").exists(),
         timeout=60,
         what="the restarted worker to finish every delivery",
     )
-    time.sleep(3)  # time for a duplicate to show, if there were one
+    # A duplicate could only come from a message still in the broker (the killed worker's,
+    # redelivered after the visibility timeout) or a task still running: wait until there is
+    # neither, then count.
+    wait_for(
+        lambda: broker_and_worker_idle(worker, restarted_at),
+        timeout=30,
+        what="the broker to be empty and the restarted worker idle",
+    )
     assert SmsOutbox.objects.count() == 1
     assert SmsOutbox.objects.get().delivery_id == sms.pk
     emails = mail_files(tmp_path)
