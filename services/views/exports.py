@@ -13,11 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from cards.views.common import admin_page
 from portal.jobs import GONE_TEXT
-from portal.models import JobStatus
+from portal.models import JobStatus, Role
+from portal.pages import role_page
 from services import dashboard, exports
 
+admin_page = role_page(Role.ADMIN)
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel"}
 BAD_EXPORT = (
     "导出参数有误：请选择导出内容和文件格式；日期格式应为 年-月-日，截止日期不能早于起始日期，"
