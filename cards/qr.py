@@ -121,6 +121,11 @@ def tier_services(tier: str) -> list[str]:
 # statements are written out: building them with the ORM costs the worker several times what
 # the database spends running them. The names are those of QrToken, Card, the user and
 # CardScan; tests/test_card_qr.py runs each statement on SQLite and on PostgreSQL.
+#
+# On PostgreSQL a scan is one statement (SCAN_PG_SQL), so one round trip and, as a statement
+# in autocommit, one commit: the claim, the card, the verdict and the scan row together. Any
+# other database takes the same steps one by one in a transaction (CLAIM_SQL, then CARD_SQL or
+# the token's state, then SCAN_SQL). The same tests run against both.
 
 # The claim, which is also the token's only lookup: an UPDATE … RETURNING that two scans at
 # once cannot both win (the second waits for the first's row lock, then finds used_at set).
@@ -141,14 +146,49 @@ SCAN_SQL = (
     'INSERT INTO "cards_cardscan" ("at", "verifier_id", "card_id", "token_id", "valid", '
     '"reason", "ip") VALUES (%s, %s, %s, %s, %s, %s, %s)'
 )
+# All of it in one statement. Every part sees the database as it was when the statement
+# began, except that the claim waits for a concurrent claim of the same row and then finds it
+# used: so "seen" reads the token as it was (to tell unknown, expired and used apart) and the
+# claim's RETURNING says whether this scan used it up. The verdict is _unclaimed's and
+# _judge_card's (Card.effective_status, CARD_REASONS), in SQL.
+SCAN_PG_SQL = """
+WITH claim AS (
+    UPDATE "cards_qrtoken" SET "used_at" = %(now)s
+    WHERE "jti" = %(jti)s AND "used_at" IS NULL AND "expires_at" > %(now)s
+    RETURNING "id", "card_id"
+), seen AS MATERIALIZED (
+    SELECT t."id" AS token_id, t."card_id", claim."id" IS NOT NULL AS claimed,
+        CASE
+            WHEN t."id" IS NULL THEN 'token_invalid'
+            WHEN claim."id" IS NULL AND t."expires_at" <= %(now)s THEN 'token_expired'
+            WHEN claim."id" IS NULL THEN 'token_used'
+            WHEN c."status" = 'active' AND c."valid_until" < %(today)s THEN 'card_expired'
+            WHEN c."status" = 'active' THEN ''
+            ELSE 'card_' || c."status"
+        END AS reason,
+        c."number", c."tier", c."valid_until", c."photo_id", u."real_name"
+    FROM (SELECT 1) AS one
+    LEFT JOIN "cards_qrtoken" t ON t."jti" = %(jti)s
+    LEFT JOIN claim ON claim."id" = t."id"
+    LEFT JOIN "cards_card" c ON c."id" = claim."card_id"
+    LEFT JOIN "portal_user" u ON u."id" = c."holder_id"
+), logged AS (
+    INSERT INTO "cards_cardscan"
+        ("at", "verifier_id", "card_id", "token_id", "valid", "reason", "ip")
+    SELECT %(now)s, %(verifier)s, "card_id", "token_id", "reason" = '', "reason", %(ip)s
+    FROM seen
+)
+SELECT claimed, reason, card_id, "number", "tier", "valid_until", "photo_id", "real_name"
+FROM seen
+"""
 
 
 def qr_verify(*, token: str, verifier, request=None) -> Verification:
     """Check a token once. Every call is logged as a CardScan, whatever the outcome.
 
     One transaction, so one commit (one flush to disk): the claim, the card with its holder's
-    name, and the scan row. Only a token that could not be claimed is read once more, to say
-    why (unknown, expired, used).
+    name, and the scan row; on PostgreSQL one statement. Elsewhere only a token that could not
+    be claimed is read once more, to say why (unknown, expired, used).
     """
     if verifier.role != Role.VERIFIER:
         raise NotAllowed("只有服务网点核验员可以核验优才卡。")
@@ -159,6 +199,8 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
         jti = None
     if not isinstance(jti, str):  # a forged payload that is no token identifier
         return _logged(Verification(False, TOKEN_INVALID), now, verifier, request)
+    if connection.vendor == "postgresql":
+        return _scan_in_one_statement(jti, now, verifier, request)
     # savepoint=False: at the top level this is the scan's transaction; inside a caller's own
     # transaction it adds no SAVEPOINT round trips (an error there undoes the caller's work too).
     with transaction.atomic(savepoint=False):
@@ -169,6 +211,27 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
             token_id, card_id = claimed
             result = _judge_card(*_card_for_answer(card_id), now)
         return _logged(result, now, verifier, request, card_id=card_id, token_id=token_id)
+
+
+def _scan_in_one_statement(jti: str, now, verifier, request) -> Verification:
+    """The scan on PostgreSQL: SCAN_PG_SQL, one round trip, one commit."""
+    params = {
+        "now": now,
+        "today": timezone.localdate(now),
+        "jti": jti,
+        "verifier": verifier.pk,
+        "ip": connection.ops.adapt_ipaddressfield_value(client_ip(request)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SCAN_PG_SQL, params)
+        claimed, reason, card_id, number, tier, valid_until, photo_id, name = cursor.fetchone()
+    if not claimed:
+        return Verification(False, reason)
+    card = Card(id=card_id, number=number, tier=tier, valid_until=valid_until, photo_id=photo_id)
+    answer = _card_answer(card, name)
+    if reason:
+        return Verification(False, reason, answer)
+    return Verification(True, None, answer, photo_token(card))
 
 
 def _claim(jti: str, now) -> tuple[int, int] | None:
