@@ -106,6 +106,7 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
         sweep_rows=50,
     )
     results = measure(options)
+    assert results.data["recompute_checked"] == 500 and results.data["recompute_mismatched"] == 0
     report = tmp_path / "benchmarks.md"
     write_report(report, results, generated=generated, command="pytest tests/test_bench.py")
 
