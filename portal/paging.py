@@ -7,9 +7,14 @@ so ("10000 条以上") instead of guessing, and its first CAP / per_page pages s
 """
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 CAP = 10_000
+# From this many rows into a list, a page is fetched in two steps (a "late row lookup"): the
+# keys of the page from the index that serves the order (an index-only scan skips the rows
+# before it cheaply), then the page's rows and what they join, by key.
+DEEP = 200
 
 
 class CountedPaginator(Paginator):
@@ -33,3 +38,16 @@ class CountedPaginator(Paginator):
     def count_label(self) -> str:
         """How the page states the count: exact, or "10000 条以上" past the cap."""
         return f"{self.count} 条以上" if self.capped else f"{self.count} 条"
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        if isinstance(rows, QuerySet) and bottom >= DEEP and rows.ordered:
+            keys = list(rows.values_list("pk", flat=True)[bottom:top])
+            found = {row.pk: row for row in rows.filter(pk__in=keys).order_by()}
+            return self._get_page([found[k] for k in keys if k in found], number, self)
+        return self._get_page(rows[bottom:top], number, self)

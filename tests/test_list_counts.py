@@ -112,3 +112,22 @@ def test_the_desk_counts_open_requests_only(work, client, handler):
     tab_counts = [sql for sql in counting if "awaiting_talent" in sql]
     assert len(tab_counts) == 1
     assert "'closed'" not in tab_counts[0] and "'submitted'" in tab_counts[0]
+
+
+def test_a_deep_page_fetches_keys_first_then_its_rows(work, client_for, admin_user, monkeypatch):
+    """Past portal.paging.DEEP rows a page is a key lookup plus a fetch by key: same rows,
+    same order, one more query, whatever the depth."""
+    client = client_for(admin_user)
+    shallow = [
+        r["number"]
+        for r in client.get("/api/v1/service-requests/?page_size=3&page=2").json()["results"]
+    ]
+    monkeypatch.setattr(paging, "DEEP", 1)
+    with CaptureQueriesContext(connection) as queries:
+        deep = [
+            r["number"]
+            for r in client.get("/api/v1/service-requests/?page_size=3&page=2").json()["results"]
+        ]
+    assert deep == shallow and len(deep) == 3
+    keyed = [q["sql"] for q in queries.captured_queries if "services_servicerequest" in q["sql"]]
+    assert any("OFFSET 3" in sql and '"id" AS "pk" FROM' in sql for sql in keyed), keyed
