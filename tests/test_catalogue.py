@@ -103,9 +103,13 @@ def test_deactivating_a_department_withdraws_its_services(api, catalogue, depart
 
 
 def test_the_database_refuses_invalid_tiers_and_time_limits(catalogue):
-    for bad in ({"eligible_tiers": "XYZ"}, {"eligible_tiers": ""}, {"promised_days": 0},
-                {"legal_days": 3, "promised_days": 10}):  # fmt: skip
-        with pytest.raises(IntegrityError), transaction.atomic():
+    for bad, rule in (
+        ({"eligible_tiers": "XYZ"}, "servicetype_tiers_valid"),
+        ({"eligible_tiers": ""}, "servicetype_tiers_valid"),
+        ({"promised_days": 0}, "servicetype_days_positive"),
+        ({"legal_days": 3, "promised_days": 10}, "servicetype_promise_within_legal_limit"),
+    ):
+        with pytest.raises(IntegrityError, match=rule), transaction.atomic():
             ServiceType.objects.filter(code="HOUSING").update(**bad)
 
 

@@ -90,7 +90,7 @@ def test_create_account_refuses_bad_input(departments, args, message):
 def test_a_department_role_without_department_is_refused_by_the_database(db):
     from django.db import IntegrityError
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="user_department_role_has_department"):
         User.objects.create(username="nodept", role=Role.STAFF)
 
 

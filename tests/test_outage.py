@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 import time_machine
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def cache_down(settings):
     settings.CACHES = DEAD_REDIS  # Django rebuilds its cache handlers on this change
     from django.core.cache import cache
 
-    with pytest.raises(Exception):  # noqa: B017 - any client error proves it is down
+    with pytest.raises(redis.exceptions.ConnectionError, match=r"127\.0\.0\.1:1\b"):
         cache.get("probe")
 
 

@@ -120,8 +120,9 @@ def test_auto_close_after_fifteen_days_unrated(talent, handler):
     # An auto-closed request can no longer be rated.
     from portal.errors import InvalidTransition
 
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as refused:
         request_rate(req=unrated, actor=talent, score=1)
+    assert refused.value.status == "closed"
 
 
 @pytest.mark.usefixtures("world")
