@@ -7,6 +7,7 @@ file system under ``var/``, e-mail printed to the console, and secrets generated
 without its secrets, so a generated key can never end up serving real users).
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -140,16 +141,74 @@ else:
             },
         }
     }
+
+# Timeouts, so that a database that accepts the connection and never answers cannot hang the
+# portal. Every process gives up connecting after DB_CONNECT_TIMEOUT seconds (libpq's minimum
+# is 2). A statement is cancelled by PostgreSQL after DB_STATEMENT_TIMEOUT seconds in a process
+# that serves HTTP, and after DB_JOB_STATEMENT_TIMEOUT seconds (0: never) in every other one:
+# the Celery worker and beat (exports, recomputations; Celery's time limits bound them),
+# manage.py commands (migrate, rebuild_rollups, seed_demo, ...) and the benchmark, whose long
+# statements are the point. /healthz/ has shorter limits of its own (portal/health.py).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 30)
+DB_JOB_STATEMENT_TIMEOUT = env_int("DB_JOB_STATEMENT_TIMEOUT", 0)
+
+
+def serves_http(argv: list[str], modules) -> bool:
+    """Does this process answer web requests? A WSGI server (anything that loads config.wsgi:
+    gunicorn, uWSGI, mod_wsgi), ``manage.py runserver``, and the test suite, whose clients
+    drive the pages. Everything else is a job."""
+    return "config.wsgi" in modules or argv[1:2] == ["runserver"] or "pytest" in modules
+
+
+PROCESS_SERVES_HTTP = serves_http(sys.argv, sys.modules)
+
+
+def postgres_timeouts(database: dict, connect: int, statement: int) -> dict:
+    """``database`` with libpq's connect_timeout and a server-side statement_timeout (seconds;
+    0 leaves the server's own setting) added to its OPTIONS; other engines are returned as
+    they are."""
+    if "postgresql" not in database.get("ENGINE", ""):
+        return database
+    options = dict(database.get("OPTIONS") or {})
+    if connect:
+        options["connect_timeout"] = connect
+    if statement:
+        extra = f"-c statement_timeout={statement * 1000}"
+        options["options"] = f"{options['options']} {extra}" if options.get("options") else extra
+    return {**database, "OPTIONS": options}
+
+
+DATABASES["default"] = postgres_timeouts(
+    DATABASES["default"],
+    DB_CONNECT_TIMEOUT,
+    DB_STATEMENT_TIMEOUT if PROCESS_SERVES_HTTP else DB_JOB_STATEMENT_TIMEOUT,
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+
+
+def _env_seconds(name: str, default: float) -> float:
+    value = env_str(name)
+    return float(value) if value else default
+
+
+# Seconds: connecting to Redis (cache and broker), then each cache read/write and each broker
+# socket operation (the worker's blocking reads poll every second, so that one stays longer).
+REDIS_CONNECT_TIMEOUT = _env_seconds("REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_SOCKET_TIMEOUT = _env_seconds("REDIS_SOCKET_TIMEOUT", 1)
+BROKER_SOCKET_TIMEOUT = _env_seconds("BROKER_SOCKET_TIMEOUT", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
 else:
@@ -160,8 +219,8 @@ CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 # (kombu would otherwise retry for ~2 s), a short timeout; the row stays in the database and
 # the periodic retry delivers it later. See portal.delivery.enqueue.
 REDIS_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 0.5,
-    "socket_timeout": 5,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
     "max_retries": 0,
     # A task taken by a worker that died (acks_late) goes back to the queue after this long.
     "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),

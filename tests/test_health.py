@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.db.utils import OperationalError
 
+from portal import health
 from tests.conftest import celery_broker, redis_url
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +44,22 @@ def test_health_with_the_broker_down_is_still_200_and_quick(client, broker):
 
 
 def test_health_with_the_database_down_is_503(client, monkeypatch):
-    def refuse(*args, **kwargs):
+    # The check opens a connection of its own (portal.health), never the request's.
+    def refuse(settings_dict):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(connection, "cursor", refuse)
+    monkeypatch.setattr(health, "check_database", refuse)
     response = client.get("/healthz/")
     assert response.status_code == 503
     assert response.json()["database"] == "down"
+
+
+def test_health_does_not_use_the_request_connection(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the health check used the request's connection")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    assert client.get("/healthz/").json() == {"database": "ok", "broker": "ok"}
 
 
 def test_health_needs_no_login_and_no_session(client):
