@@ -5,14 +5,15 @@ everything it proves is looked up at verification time, so a suspension or revoc
 effect on the very next scan.
 """
 
-import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core import signing
-from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import connection, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from cards.hooks import services_for_tier
@@ -23,8 +24,6 @@ from portal.audit import client_ip
 from portal.errors import InvalidTransition, NotAllowed, NotFound
 from portal.identity import mask_name
 from portal.models import Role
-
-logger = logging.getLogger(__name__)
 
 QR_TTL = timedelta(seconds=120)
 SALT = "cards.qr.v1"
@@ -92,28 +91,29 @@ def _card_answer(card: Card, holder_name: str) -> dict:
 
 
 # The services a tier unlocks change when the catalogue is edited, a few times a year; a scan
-# asks for them hundreds of times a second. Kept in the cache (Redis in production) for this
-# long, so a catalogue edit shows in verification answers within a minute. The card itself is
-# never cached: its status is read at every scan.
+# asks for them hundreds of times a second. Each worker remembers them for this long, so a
+# catalogue edit shows in verification answers within a minute, and a scan spends no round
+# trip on them (a shared cache would cost one, as much as the query). The card itself is never
+# remembered: its status is read at every scan.
 TIER_SERVICES_SECONDS = 60
+_clock = time.monotonic
+_tier_services: dict[str, tuple[float, list[str]]] = {}
 
 
 def tier_services(tier: str) -> list[str]:
-    """``services_for_tier`` through the cache. The cache only saves a query: when it is
-    unreachable the list is read afresh and the scan goes on."""
-    key = f"cards:tier-services:{tier}"
-    try:
-        names = cache.get(key)
-    except Exception:
-        logger.warning("cache unavailable; tier services read without it", exc_info=True)
-        return services_for_tier(tier)
-    if names is None:
-        names = services_for_tier(tier)
-        try:
-            cache.set(key, names, TIER_SERVICES_SECONDS)
-        except Exception:
-            logger.warning("cache unavailable; tier services not cached")
-    return names
+    """``services_for_tier``, remembered by this process for TIER_SERVICES_SECONDS."""
+    now = _clock()
+    remembered = _tier_services.get(tier)
+    if remembered is None or remembered[0] <= now:
+        remembered = _tier_services[tier] = (now + TIER_SERVICES_SECONDS, services_for_tier(tier))
+    return list(remembered[1])
+
+
+@receiver(setting_changed)
+def _forget_tier_services(**kwargs):
+    """Settings change only under tests (each test starts by changing some): each starts with
+    the catalogue it builds, as Django's own per-process caches do."""
+    _tier_services.clear()
 
 
 # --- a scan ---------------------------------------------------------------------------------
