@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),
     },
+    # 02:40 Beijing time: phone numbers and e-mail addresses of old deliveries erased.
+    "erase-delivery-addresses": {
+        "task": "portal.tasks.erase_delivery_addresses",
+        "schedule": crontab(hour=2, minute=40),
+    },
     # Background jobs (big exports): expired files deleted, lost jobs sent again.
     "upkeep-jobs": {"task": "portal.jobs.upkeep_jobs", "schedule": timedelta(minutes=1)},
     "card-expiry": {"task": "cards.tasks.card_expiry", "schedule": crontab(hour=1, minute=10)},
@@ -442,6 +447,10 @@ SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.OutboxSmsBackend")
 # Delivery retries: attempts before a delivery is marked failed, and the backoff in minutes.
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_BACKOFF_MINUTES = [1, 5, 15, 60, 240, 720]
+# Days a sent or failed delivery keeps its (encrypted) phone number or e-mail address; then the
+# daily erase-delivery-addresses task blanks it and records when (PIPL art. 19: no longer
+# than needed).
+DELIVERY_ADDRESS_RETENTION_DAYS = env_int("DELIVERY_ADDRESS_RETENTION_DAYS", 30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security headers -----------------------------------------------------------------------

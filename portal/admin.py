@@ -128,18 +128,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel"]
     list_select_related = ["notification"]
     fields = ["channel", "masked_address", "status", "attempts", "next_attempt_at", "last_error",
-              "sent_at", "created_at"]  # fmt: skip
+              "sent_at", "created_at", "address_erased_at"]  # fmt: skip
     readonly_fields = fields
     actions = ["retry"]
 
     @admin.display(description="地址")
     def masked_address(self, obj):
-        from portal.identity import mask_phone
-
-        if obj.channel == "sms":
-            return mask_phone(obj.address)
-        name, _, domain = obj.address.partition("@")
-        return f"{name[:2]}***@{domain}"
+        return obj.address_masked
 
     def has_add_permission(self, request):
         return False
@@ -151,8 +146,11 @@ class DeliveryAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         from django.utils import timezone
 
-        count = queryset.exclude(status=DeliveryStatus.SENT).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
+        # A delivery whose address was erased (after the retention period) has nowhere to go.
+        count = (
+            queryset.exclude(status=DeliveryStatus.SENT)
+            .filter(address_erased_at=None)
+            .update(status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
         )
         audit_record(action=DeliveryAction.RETRY, actor=request.user, request=request, count=count)
         messages.success(request, f"已重新排队 {count} 条，将在一分钟内发送。")
@@ -174,9 +172,7 @@ class SmsOutboxAdmin(admin.ModelAdmin):
 
     @admin.display(description="手机号码")
     def masked_phone(self, obj):
-        from portal.identity import mask_phone
-
-        return mask_phone(obj.phone)
+        return obj.phone_masked
 
     def has_add_permission(self, request):
         return False

@@ -63,7 +63,8 @@ def code_send(*, user: User, purpose: str, phone: str, ip: str | None = None, **
             user=user,
             purpose=purpose,
             code_hash="",
-            target_encrypted=crypto.encrypt(phone) if purpose == CodePurpose.PHONE_CHANGE else "",
+            # The new number, sealed like every stored phone (portal.crypto).
+            target_encrypted=crypto.seal(phone) if purpose == CodePurpose.PHONE_CHANGE else "",
             created_at=now,
             expires_at=now + timedelta(minutes=settings.VERIFICATION_CODE_MINUTES),
         )
@@ -118,7 +119,7 @@ def code_check(*, user: User, purpose: str, code: str, ip: str | None = None) ->
 
 def code_target(row: VerificationCode) -> str:
     """The phone number a phone-change code was sent to."""
-    return crypto.decrypt(row.target_encrypted) if row.target_encrypted else ""
+    return crypto.unseal(row.target_encrypted)
 
 
 def code_pending(*, user: User, purpose: str) -> bool:

@@ -78,15 +78,16 @@ def password_change(
 
 
 def _accounts_for(*, username: str = "", phone: str = "") -> list[User]:
-    active = User.objects.filter(is_active=True).exclude(phone="")
+    active = User.objects.filter(is_active=True, phone_hash__isnull=False)
     if username:
         return list(active.filter(username__iexact=username.strip())[:1])
     try:
         number = normalize_mobile(phone)
     except ValidationError:
         return []
-    # One phone may serve a family's accounts; each gets its own code (at most a few).
-    return list(active.filter(phone=number)[:3])
+    # One phone may serve a family's accounts; each gets its own code (at most a few). Found
+    # by the keyed hash: the number is stored only encrypted.
+    return list(active.with_phone(number)[:3])
 
 
 def password_reset_request(*, username: str = "", phone: str = "", ip=None) -> None:
@@ -202,7 +203,7 @@ def phone_change_confirm(*, user: User, code: str, ip=None) -> User:
     with transaction.atomic():
         old = user.phone
         user.phone = number
-        user.save(update_fields=["phone"])
+        user.save(update_fields=User.PHONE_FIELDS)
         if old:
             # The old number hears of it: if this was not its holder, they can act at once.
             sms_direct(

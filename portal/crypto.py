@@ -5,6 +5,10 @@ keys in ``settings.FIELD_ENCRYPTION_KEYS``; the first key encrypts, every key de
 can be rotated. Equality lookups ("is this ID number already registered?") use a keyed
 HMAC-SHA256 under a separate key, so the database can enforce uniqueness without ever holding
 the number itself, and a stolen dump cannot be matched against a list of known numbers.
+
+Mobile numbers are kept the same way wherever they are stored (accounts, SMS deliveries and
+the outbox, the new number of a phone change): ``seal``/``unseal`` for the value, and
+``phone_digest`` (one purpose everywhere) where a row must be found by its number.
 """
 
 import hashlib
@@ -48,3 +52,19 @@ def keyed_hash(purpose: str, value: str) -> str:
     """HMAC-SHA256 of ``value``; ``purpose`` separates the hashes of different kinds of data."""
     message = f"{purpose}:{value}".encode()
     return hmac.new(settings.FIELD_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def seal(plaintext: str) -> str:
+    """``encrypt``, except that nothing stays nothing ("" for an empty value)."""
+    return encrypt(plaintext) if plaintext else ""
+
+
+def unseal(token: str) -> str:
+    """``decrypt``, except that "" (nothing stored, or erased) reads as ""."""
+    return decrypt(token) if token else ""
+
+
+def phone_digest(number: str) -> str:
+    """The keyed hash of a normalised mobile number (portal.identity.normalize_mobile), the same
+    for every table that looks rows up by phone."""
+    return keyed_hash("phone", number)

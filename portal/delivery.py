@@ -5,6 +5,9 @@ task for after commit and swallows a broker failure (logged), because the Delive
 already safe in the database and ``deliveries_retry`` (every minute) sends whatever is still
 pending. Sending locks the row and marks it sent in one transaction, so two workers, or a task
 and the retry job, never send the same delivery twice.
+
+Addresses are stored encrypted (``Delivery.address``) and erased once a delivery has been over
+for ``DELIVERY_ADDRESS_RETENTION_DAYS`` (``addresses_erase``, a daily task).
 """
 
 import logging
@@ -16,7 +19,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Channel, Delivery, DeliveryStatus, Notification
+from portal import crypto
+from portal.models import Channel, Delivery, DeliveryStatus, Notification, SmsOutbox
 from portal.sms import get_backend
 
 logger = logging.getLogger("portal.delivery")
@@ -97,7 +101,7 @@ def deliveries_create_bulk(notifications: list[tuple[int, object, bool]]) -> lis
             {
                 "notification_id": notification_id,
                 "channel": channel,
-                "address": address,
+                "address_encrypted": crypto.seal(address),
                 "next_attempt_at": later,
                 "created_at": now,
             }
@@ -117,7 +121,6 @@ def sms_direct(*, phone: str, text: str) -> Delivery:
     other message, so a broker outage delays it by at most the retry interval and never fails
     the web request. The text is stored encrypted and erased once sent.
     """
-    from portal import crypto
     from portal.tasks import send_delivery
 
     delivery = Delivery.objects.create(
@@ -150,8 +153,6 @@ def _email(delivery: Delivery) -> None:
 
 def _sms(delivery: Delivery) -> None:
     if delivery.notification is None:
-        from portal import crypto
-
         text = crypto.decrypt(delivery.text_encrypted)
     else:
         # Short and free of personal data: the details are behind the login.
@@ -190,14 +191,26 @@ def delivery_send(delivery_id: int) -> str:
         return "retry"
 
 
+def _error_text(delivery: Delivery | None, exc: Exception) -> str:
+    """The error as kept and logged, the address masked: a mail server's refusal names the
+    recipient (``SMTPRecipientsRefused``), a gateway's may name the number."""
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        address = delivery.address if delivery is not None else ""
+    except crypto.DecryptionError:  # the very failure being recorded, perhaps
+        return text
+    return text.replace(address, delivery.address_masked) if address else text
+
+
 def _schedule_retry(delivery_id: int, exc: Exception) -> None:
-    logger.warning("delivery %s failed: %s", delivery_id, exc)
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        error = _error_text(delivery, exc)
+        logger.warning("delivery %s failed: %s", delivery_id, error)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return
         delivery.attempts += 1
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        delivery.last_error = error[:1000]
         if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
             delivery.text_encrypted = ""
@@ -231,3 +244,43 @@ def deliveries_retry(limit: int = 500) -> int:
     for delivery_id in due:
         delivery_send(delivery_id)
     return len(due)
+
+
+# Deliveries whose address is erased by one UPDATE: short statements, short row locks.
+ERASE_BATCH = 1000
+
+
+def addresses_erase(now=None, *, batch: int = ERASE_BATCH) -> int:
+    """Erase the address (and its outbox copy) of every delivery that has been over (sent or
+    failed) for ``DELIVERY_ADDRESS_RETENTION_DAYS``, recording when; return how many.
+
+    Idempotent and bounded: each batch is one UPDATE of constants by id in its own transaction
+    (no row can fail it), through the partial index ``delivery_address_kept_idx``; an erased
+    row is never picked again. Pending deliveries keep their address until they are over.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DELIVERY_ADDRESS_RETENTION_DAYS)
+    due = (
+        Delivery.objects.filter(address_erased_at__isnull=True, created_at__lt=cutoff)
+        .exclude(status=DeliveryStatus.PENDING)
+        .exclude(sent_at__gte=cutoff)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    erased = 0
+    while True:
+        with transaction.atomic():
+            ids = list(due[:batch])
+            if not ids:
+                break
+            erased += Delivery.objects.filter(pk__in=ids, address_erased_at__isnull=True).update(
+                address_encrypted="", address_erased_at=now
+            )
+            SmsOutbox.objects.filter(delivery_id__in=ids).update(
+                phone_encrypted="", phone_hash=None
+            )
+        if len(ids) < batch:
+            break
+    if erased:
+        logger.info("erased the addresses of %d deliveries older than %s", erased, cutoff)
+    return erased

@@ -126,6 +126,14 @@ def mask_phone(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
+def mask_email(address: str) -> str:
+    """``li.ming@example.com`` → ``li***@example.com``."""
+    if not address:
+        return ""
+    name, _, domain = address.partition("@")
+    return f"{name[:2]}***@{domain}"
+
+
 def mask_name(name: str) -> str:
     """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: the first character only."""
     name = (name or "").strip()

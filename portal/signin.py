@@ -51,7 +51,11 @@ def _account_for(username: str) -> User | None:
 
 
 def _key(username: str, user: User | None) -> str:
-    return f"user:{user.pk}" if user else f"name:{_normalized(username).lower()}"
+    # An unknown name is counted under its keyed hash, never as typed (see _who): the failure
+    # and lockout rows would otherwise keep whatever phone or ID number was typed in plain.
+    if user:
+        return f"user:{user.pk}"
+    return f"name:{crypto.keyed_hash('login_name', _normalized(username).lower())}"
 
 
 def _who(username: str, user: User | None) -> dict:

@@ -36,9 +36,11 @@ class OutboxSmsBackend:
     even if a worker dies while sending."""
 
     def send(self, delivery, text: str) -> None:
-        SmsOutbox.objects.create(delivery=delivery, phone=delivery.address, text=text)
+        phone = delivery.address
+        # The number is stored encrypted, with its keyed hash (SmsOutbox.phone).
+        SmsOutbox.objects.create(delivery=delivery, phone=phone, text=text)
         # Codes stay out of the log: whoever reads logs must not be able to reset a password.
-        logger.info("SMS to %s: %s", mask_phone(delivery.address), mask_codes(text))
+        logger.info("SMS to %s: %s", mask_phone(phone), mask_codes(text))
 
 
 def get_backend():

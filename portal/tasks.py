@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from portal.delivery import deliveries_retry, deliveries_send, delivery_send
+from portal.delivery import addresses_erase, deliveries_retry, deliveries_send, delivery_send
 from portal.idempotency import keys_purge
 from portal.signin import purge_expired
 
@@ -23,6 +23,13 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
 def retry_deliveries() -> int:
     """Send pending deliveries whose next attempt is due (broker outages, dead workers)."""
     return deliveries_retry()
+
+
+@shared_task
+def erase_delivery_addresses() -> int:
+    """Erase the phone numbers and e-mail addresses of deliveries over for longer than
+    DELIVERY_ADDRESS_RETENTION_DAYS (idempotent, in batches)."""
+    return addresses_erase()
 
 
 @shared_task

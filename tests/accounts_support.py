@@ -20,7 +20,7 @@ def deliver_sms() -> None:
 
 def last_sms(phone: str) -> str:
     deliver_sms()
-    row = SmsOutbox.objects.filter(phone=phone).order_by("-created_at", "-id").first()
+    row = SmsOutbox.objects.to_phone(phone).order_by("-created_at", "-id").first()
     assert row is not None, f"no SMS to {phone}"
     return row.text
 

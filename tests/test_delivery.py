@@ -203,3 +203,100 @@ def test_every_step_of_a_request_succeeds_quickly_with_the_broker_down(
             assert response.status_code in (200, 201), (action, response.content)
             assert took < 2, (action, took)
     assert Delivery.objects.filter(status="pending").count() >= 6  # all kept for the retry job
+
+
+# --- addresses encrypted at rest, erased after the retention period (issue 13 point 5) -------
+def test_addresses_are_stored_encrypted(reachable):
+    from portal import crypto
+
+    notification_create(recipient=reachable, kind="k", title="t", urgent=True)
+    for delivery in Delivery.objects.all():
+        stored = delivery.address_encrypted
+        assert stored and "13800002688" not in stored and "liming" not in stored
+        assert crypto.decrypt(stored) == delivery.address
+    delivery_send(Delivery.objects.get(channel="sms").pk)
+    outbox = SmsOutbox.objects.get()
+    assert "13800002688" not in outbox.phone_encrypted and outbox.phone == "13800002688"
+    assert SmsOutbox.objects.to_phone("13800002688").get() == outbox
+
+
+def _over(recipient, title, *, status, at):
+    with time_machine.travel(at, tick=False):
+        notification = notification_create(recipient=recipient, kind="k", title=title, urgent=True)
+        for delivery in notification.deliveries.all():
+            if status == "sent":
+                assert delivery_send(delivery.pk) == "sent"
+            elif status == "failed":
+                Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=6)
+    return list(notification.deliveries.order_by("channel"))
+
+
+def test_addresses_are_erased_after_the_retention_period(reachable, settings):
+    from portal.delivery import addresses_erase
+    from portal.tasks import erase_delivery_addresses
+
+    assert settings.DELIVERY_ADDRESS_RETENTION_DAYS == 30
+    old_sent = _over(reachable, "旧的已发送", status="sent", at=T0)
+    old_failed = _over(reachable, "旧的发送失败", status="failed", at=T0 + timedelta(hours=1))
+    old_pending = _over(reachable, "旧的待发送", status="pending", at=T0 + timedelta(hours=2))
+    recent = _over(reachable, "近期已发送", status="sent", at=T0 + timedelta(days=20))
+    assert SmsOutbox.objects.count() == 2
+    later = T0 + timedelta(days=31)
+    with time_machine.travel(later, tick=False):
+        # Batches of one: every batch its own UPDATE, and the job goes on to the end.
+        assert addresses_erase(batch=1) == 4
+        assert addresses_erase() == 0  # idempotent: an erased row is never picked again
+        assert erase_delivery_addresses.apply().get() == 0
+    for delivery in old_sent + old_failed:
+        delivery.refresh_from_db()
+        assert delivery.address_encrypted == "" and delivery.address == ""
+        assert delivery.address_erased_at == later and delivery.address_masked == "（已删除）"
+    for delivery in old_pending + recent:
+        delivery.refresh_from_db()
+        assert delivery.address_erased_at is None and delivery.address in {
+            "13800002688",
+            "liming@example.cn",
+        }
+    old_sms = SmsOutbox.objects.get(delivery=old_sent[1])
+    assert old_sms.phone_encrypted == "" and old_sms.phone_hash is None
+    assert old_sms.text  # the text (no personal data) stays for inspection
+    assert SmsOutbox.objects.to_phone("13800002688").get().delivery == recent[1]
+    # The recent ones go once they are 30 days old too; a shorter setting erases sooner.
+    settings.DELIVERY_ADDRESS_RETENTION_DAYS = 7
+    with time_machine.travel(T0 + timedelta(days=28), tick=False):
+        assert addresses_erase() == 2
+    assert not SmsOutbox.objects.exclude(phone_encrypted="").exists()
+
+
+def test_an_erased_delivery_is_shown_as_erased_and_not_requeued(client, admin_user, reachable):
+    from portal.delivery import addresses_erase
+
+    (delivery,) = _over(reachable, "t", status="failed", at=T0)[:1]
+    with time_machine.travel(T0 + timedelta(days=31), tick=False):
+        addresses_erase()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/portal/delivery/{delivery.pk}/change/").content.decode()
+    assert "（已删除）" in page and "li***@" not in page
+    client.post("/admin/portal/delivery/", {"action": "retry", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+
+
+def test_the_erasure_is_in_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["erase-delivery-addresses"]
+    assert entry["task"] == "portal.tasks.erase_delivery_addresses"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {40})
+
+
+def test_an_error_naming_the_address_is_kept_masked(reachable, monkeypatch, caplog):
+    from smtplib import SMTPRecipientsRefused
+
+    def refused(self, *args, **kwargs):
+        raise SMTPRecipientsRefused({"liming@example.cn": (550, b"mailbox unavailable")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
+    delivery = notification_create(recipient=reachable, kind="k", title="t").deliveries.get()
+    assert delivery_send(delivery.pk) == "retry"
+    delivery.refresh_from_db()
+    assert "li***@example.cn" in delivery.last_error and "liming@" not in delivery.last_error
+    assert "liming@" not in caplog.text and "li***@example.cn" in caplog.text

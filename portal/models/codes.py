@@ -22,7 +22,8 @@ class VerificationCode(models.Model):
     )
     purpose = models.CharField("用途", max_length=20, choices=CodePurpose.choices)
     code_hash = models.CharField(max_length=64)
-    # The new phone of a phone change, encrypted like every phone number kept for later.
+    # The new phone of a phone change, encrypted like every stored phone number
+    # (portal.crypto.seal; read by portal.codes.code_target).
     target_encrypted = models.TextField(blank=True)
     created_at = models.DateTimeField("发送时间", default=timezone.now)
     expires_at = models.DateTimeField("失效时间")

@@ -9,8 +9,9 @@ class Scope(models.TextChoices):
 class LoginFailure(models.Model):
     """One failed sign-in, kept for the lockout window only (purged by a periodic task).
 
-    ``username_key`` is the lower-cased name as typed, whether or not such an account
-    exists, so that an unknown name and a wrong password are treated alike.
+    ``username_key`` is ``user:<id>`` for an account, or for a name no account has
+    ``name:`` and the keyed hash of the lower-cased name as typed (people type phone and ID
+    numbers there), so that an unknown name and a wrong password are treated alike.
     """
 
     username_key = models.CharField(max_length=150)

@@ -26,6 +26,13 @@ ADMIN_MANAGED_APPS = {"portal", "cards", "services"}
 
 
 class UserQuerySet(models.QuerySet):
+    def with_phone(self, number: str):
+        """Accounts whose phone is ``number`` (already normalised), found through the keyed
+        hash (index user_phone_hash_idx): the number itself is not in the database."""
+        if not number:
+            return self.none()
+        return self.filter(phone_hash=User.phone_digest(number))
+
     def visible_to(self, user):
         """Accounts a user may look at: admins all of them, everybody else only themselves."""
         if not user.is_authenticated or not user.is_active:
@@ -59,7 +66,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     organization department, an auditor, or a verifier at a partner service point.
 
     The identity document number is stored only encrypted (``id_number_encrypted``) plus a
-    keyed hash (``id_number_hash``) that carries the one-account-per-person constraint.
+    keyed hash (``id_number_hash``) that carries the one-account-per-person constraint. The
+    mobile number likewise (``phone_encrypted``, ``phone_hash`` for password reset by phone);
+    ``user.phone`` reads and sets it in plain, in memory only. Not unique: one phone may serve
+    a family's accounts.
     """
 
     username = models.CharField(
@@ -78,7 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     id_type = models.CharField("证件类型", max_length=16, choices=IdType.choices, blank=True)
     id_number_encrypted = models.TextField("证件号码（密文）", blank=True, editable=False)
     id_number_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    phone = models.CharField("手机号码", max_length=20, blank=True)
+    phone_encrypted = models.TextField("手机号码（密文）", blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     email = models.EmailField("电子邮箱", blank=True)
     is_active = models.BooleanField("有效", default=True)
     # Set on an account made or reset by the talent office: the initial password was shown to
@@ -115,7 +126,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             # Search by a person's exact full name (portal.search.people_named): the request
             # and card lists find an applicant's or holder's rows through this index.
             models.Index(fields=["real_name"], name="user_real_name_idx"),
+            # Password reset by phone (UserQuerySet.with_phone).
+            models.Index(fields=["phone_hash"], name="user_phone_hash_idx"),
         ]
+
+    # What ``save(update_fields=...)`` names when the phone changed.
+    PHONE_FIELDS = ("phone_encrypted", "phone_hash")
 
     def __str__(self):
         return self.username
@@ -139,6 +155,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def id_number_masked(self) -> str:
         return mask_id_number(self.id_number)
+
+    # --- mobile number ----------------------------------------------------------------------
+    @staticmethod
+    def phone_digest(number: str) -> str:
+        return crypto.phone_digest(number)
+
+    def set_phone(self, number: str) -> None:
+        """Store an already normalised mobile number ("" for none): encrypted, plus its keyed
+        hash. Save ``PHONE_FIELDS``."""
+        self.phone_encrypted = crypto.seal(number)
+        self.phone_hash = crypto.phone_digest(number) if number else None
+
+    @property
+    def phone(self) -> str:
+        """The plain number, decrypted in memory: for sending SMS and for an audited reveal;
+        pages, exports and the API show ``phone_masked``."""
+        return crypto.unseal(self.phone_encrypted)
+
+    @phone.setter
+    def phone(self, number: str) -> None:
+        self.set_phone(number or "")
 
     @property
     def phone_masked(self) -> str:

@@ -10,7 +10,7 @@ from portal.models import SmsOutbox
 class Command(BaseCommand):
     help = (
         "显示默认短信后端（发件箱）最近“发出”的短信，每行一条 JSON："
-        '{"at", "phone", "text"}。接入真实短信网关后此处为空。'
+        '{"at", "phone", "text"}，号码打码显示（如 138****2688）。接入真实短信网关后此处为空。'
     )
 
     def add_arguments(self, parser):
@@ -24,11 +24,12 @@ class Command(BaseCommand):
                 phone = normalize_mobile(options["phone"])
             except Exception:  # an operator's typo: match it as typed
                 phone = options["phone"].strip()
-            rows = rows.filter(phone=phone)
+            # Numbers are stored encrypted: found by their keyed hash, shown masked.
+            rows = rows.to_phone(phone)
         for row in rows[: max(1, options["limit"])]:
             line = {
                 "at": timezone.localtime(row.created_at).isoformat(),
-                "phone": row.phone,
+                "phone": row.phone_masked,
                 "text": row.text,
             }
             self.stdout.write(json.dumps(line, ensure_ascii=False))
