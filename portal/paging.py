@@ -28,7 +28,10 @@ class CountedPaginator(Paginator):
     def count(self) -> int:
         if self._given is not None:
             return self._given() if callable(self._given) else self._given
-        counted = self.object_list[: self.cap + 1].count()
+        rows = self.object_list
+        # Counting needs no order (a sorted subquery would sort every matching row first).
+        rows = rows.order_by() if isinstance(rows, QuerySet) else rows
+        counted = rows[: self.cap + 1].count()
         if counted > self.cap:
             self.capped = True
             return self.cap

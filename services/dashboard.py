@@ -136,8 +136,39 @@ def _open(department=None):
     return requests.filter(department=department) if department is not None else requests
 
 
+def backlog(period: Period, now, department=None) -> dict:
+    """Open requests filed by the end of the period, per (department, service type): open,
+    overdue (running deadline passed) and 督办 (escalation instant passed). One grouped
+    index-only scan of servicerequest_open_idx; a page that shows the headline and both
+    tables computes it once and hands it to each (``open_rows=``)."""
+    rows = (
+        _open(department)
+        .filter(submitted_at__lt=period.end)
+        .values("department", "service_type")
+        .annotate(
+            n=Count("id"),
+            overdue=Count("id", filter=Q(due_at__lte=now)),
+            escalated=Count("id", filter=Q(escalate_at__lte=now)),
+        )
+    )
+    return {
+        (row["department"], row["service_type"]): (row["n"], row["overdue"], row["escalated"])
+        for row in rows
+    }
+
+
+def _backlog_by(open_rows: dict, position: int) -> dict:
+    """The backlog summed per department (position 0) or service type (1)."""
+    totals: dict = {}
+    for group, counts in open_rows.items():
+        total = totals.setdefault(group[position], [0, 0, 0])
+        for i, n in enumerate(counts):
+            total[i] += n
+    return totals
+
+
 def summary(
-    period: Period, group_by: str = "department", *, department=None, now=None
+    period: Period, group_by: str = "department", *, department=None, now=None, open_rows=None
 ) -> list[dict]:
     """One row per department or service type, as API.md's /api/v1/sla/summary/: the
     period's counts and sums from the daily rollups (one row per day, department and type),
@@ -146,12 +177,9 @@ def summary(
     by_department = group_by == "department"
     key = "department" if by_department else "service_type"
     sums = _cells(period, department).values(key).annotate(**{c: Sum(c) for c in SUMS})
-    backlog = (
-        _open(department)
-        .filter(submitted_at__lt=period.end)
-        .values(key)
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
-    )
+    if open_rows is None:
+        open_rows = backlog(period, now, department)
+    open_by = _backlog_by(open_rows, 0 if by_department else 1)
     followups = FollowUp.objects.filter(closed_at__isnull=True)
     if department is not None:
         followups = followups.filter(department=department)
@@ -177,10 +205,10 @@ def summary(
         entry["avg_resolve_working_days"] = _mean(row["resolve_days_sum"], row["resolve_days_n"])
         entry["avg_accept_hours"] = _hours(row["accept_wait_us"], row["accepted"])
         entry["bad_ratings"] = row["bad_ratings"]
-    for row in backlog:
-        entry = table.get(row[key])
+    for group, (n, overdue, _escalated) in open_by.items():
+        entry = table.get(group)
         if entry is not None:
-            entry["open"], entry["open_overdue"] = row["n"], row["overdue"]
+            entry["open"], entry["open_overdue"] = n, overdue
     for row in pending:
         entry = table.get(row[followup_key])
         if entry is not None:
@@ -271,7 +299,7 @@ def _add_stint_figures(table: dict, period: Period, now, department=None) -> Non
         entry["handled_on_time"] = row["handled_on_time"]
 
 
-def headline(period: Period, *, department=None, now=None) -> dict:
+def headline(period: Period, *, department=None, now=None, open_rows=None) -> dict:
     """The figures at the top of the dashboard: the period's from the rollups, the backlog
     from the open rows (a few aggregate queries)."""
     now = now or timezone.now()
@@ -282,15 +310,12 @@ def headline(period: Period, *, department=None, now=None) -> dict:
         bad_ratings=Sum("bad_ratings"),
     )
     figures = {name: value or 0 for name, value in sums.items()}
-    figures.update(
-        _open(department)
-        .filter(submitted_at__lt=period.end)
-        .aggregate(
-            open=Count("id"),
-            open_overdue=Count("id", filter=Q(due_at__lte=now)),
-            escalated=Count("id", filter=Q(escalate_at__lte=now)),
-        )
-    )
+    if open_rows is None:
+        open_rows = backlog(period, now, department)
+    counts = open_rows.values()
+    figures["open"] = sum(c[0] for c in counts)
+    figures["open_overdue"] = sum(c[1] for c in counts)
+    figures["escalated"] = sum(c[2] for c in counts)
     figures["on_time_rate"] = _rate(
         figures["resolved_on_time"], figures["resolved"], figures["open_overdue"]
     )

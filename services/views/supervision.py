@@ -147,7 +147,9 @@ def dashboard_page(request):
     except ValueError:
         error, period = PERIOD_ERROR, dashboard.Period.parse(None, None, today=today)
     links = _Links(period)
-    figures = dashboard.headline(period, department=department, now=now)
+    # One scan of the open rows for the headline and both tables.
+    open_rows = dashboard.backlog(period, now, department)
+    figures = dashboard.headline(period, department=department, now=now, open_rows=open_rows)
     # Card reviews are the organization department's own work: shown to admins only.
     reviews = dashboard.card_reviews(period, now=now) if department is None else None
     trend = dashboard.weekly_trend(department=department, now=now)
@@ -166,12 +168,16 @@ def dashboard_page(request):
         "card_reviews_rate": _percent(reviews["on_time_rate"]) if reviews else "",
         "review_limits": review_limits() if reviews else {},
         "by_department": _table(
-            dashboard.summary(period, "department", department=department, now=now),
+            dashboard.summary(
+                period, "department", department=department, now=now, open_rows=open_rows
+            ),
             "department",
             links,
         ),
         "by_service_type": _table(
-            dashboard.summary(period, "service_type", department=department, now=now),
+            dashboard.summary(
+                period, "service_type", department=department, now=now, open_rows=open_rows
+            ),
             "service_type",
             links,
         ),
