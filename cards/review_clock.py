@@ -26,6 +26,8 @@ cards.hooks.working_day_clock (see there for why it is not moved down).
 """
 
 import datetime
+import logging
+from collections.abc import Iterator
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -35,7 +37,9 @@ from cards.models import ApplicationEvent, ApplicationKind, CardApplication, Rev
 from cards.models.applications import REVIEW_OPEN_STATUSES, ApplicationStatus
 from cards.models.review import DEFAULT_REVIEW_DAYS
 from portal import timefmt
+from portal.bulk import save_rows
 
+logger = logging.getLogger("cards.review_clock")
 # The events that pause and resume the clock (written by cards.applications).
 PAUSE, RESUME = "returned", "resubmitted"
 DERIVED = (
@@ -149,25 +153,35 @@ def due_soon_at(due_at: datetime.datetime) -> datetime.datetime:
     return due_at - datetime.timedelta(days=1)
 
 
-def review_recompute_open(changed: datetime.date | None = None, batch_size: int = 200) -> int:
-    """Re-derive the review deadlines of undecided applications after the calendar changed on
-    or after ``changed`` (all of them when None); return how many moved.
-
-    Candidates: a running deadline on or after the changed day, and applications returned in
-    time (no deadline stored; a correction may put their deadline before the return, which
-    makes them overdue). Each batch is locked (FOR UPDATE) and recomputed from the locked
-    rows in its own transaction, so a transition committing meanwhile is never overwritten.
-    """
-    clock = working_day_clock()
+def review_open_candidates(changed: datetime.date | None = None):
+    """Undecided applications whose review deadline a calendar change on or after ``changed``
+    can move (all of them when None): a running deadline on or after the changed day, and
+    applications returned in time (no deadline stored; a correction may put their deadline
+    before the return, which makes them overdue)."""
     candidates = CardApplication.objects.filter(
         status__in=REVIEW_OPEN_STATUSES, review_started_at__isnull=False
     )
     if changed is not None:
-        start = clock.end_of_day(changed - datetime.timedelta(days=1))  # 00:00 of ``changed``
+        start = working_day_clock().end_of_day(changed - datetime.timedelta(days=1))  # 00:00
         candidates = candidates.filter(
             Q(review_due_at__gte=start)
             | Q(status=ApplicationStatus.RETURNED, review_due_at__isnull=True)
         )
+    return candidates
+
+
+def review_recompute_batches(
+    changed: datetime.date | None = None, *, after: int = 0, batch_size: int = 200
+) -> Iterator[tuple[int, int, int, int]]:
+    """Re-derive the review deadlines of undecided applications after the calendar changed on
+    or after ``changed``, in id order from after ``after``, a batch at a time; yield
+    ``(last id, candidates read, moved, failed)`` for each batch once it has committed.
+
+    Each batch is locked (FOR UPDATE) and recomputed from the locked rows in its own
+    transaction, so a transition committing meanwhile is never overwritten. An application
+    that cannot be recomputed is logged, counted and left as it was; the others go on.
+    """
+    candidates, last_pk = review_open_candidates(changed), after
     pauses = Prefetch(
         "events",
         queryset=ApplicationEvent.objects.filter(action__in=(PAUSE, RESUME))
@@ -175,7 +189,6 @@ def review_recompute_open(changed: datetime.date | None = None, batch_size: int 
         .only("application_id", "action", "at"),
         to_attr="review_events",
     )
-    moved, last_pk = 0, 0
     while True:
         ids = list(
             candidates.filter(pk__gt=last_pk)
@@ -183,7 +196,8 @@ def review_recompute_open(changed: datetime.date | None = None, batch_size: int 
             .values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
-            return moved
+            return
+        failed = 0
         with transaction.atomic():
             batch = list(
                 CardApplication.objects.select_for_update(of=("self",))
@@ -191,13 +205,33 @@ def review_recompute_open(changed: datetime.date | None = None, batch_size: int 
                 .prefetch_related(pauses)
                 .order_by("pk")
             )
+            changed, moved = [], set()
             for app in batch:
-                before = {name: getattr(app, name) for name in DERIVED}
-                review_recompute(app)
+                try:
+                    before = {name: getattr(app, name) for name in DERIVED}
+                    review_recompute(app)
+                except Exception:
+                    logger.exception("card application #%s: deadline not recomputed", app.pk)
+                    failed += 1
+                    continue
+                deadlines = (app.review_due_at, app.review_escalate_at)
+                if deadlines != (before["review_due_at"], before["review_escalate_at"]):
+                    moved.add(app.pk)
+                else:  # the sweep keeps its place (levels it has passed are not looked at again)
+                    app.review_next_notice_at = before["review_next_notice_at"]
                 if any(getattr(app, name) != value for name, value in before.items()):
-                    app.save(update_fields=list(DERIVED))
-                    moved += 1
+                    changed.append(app)
+            unsaved = save_rows(
+                CardApplication, changed, list(DERIVED), label=lambda a: f"#{a.pk}", logger=logger
+            )
         last_pk = ids[-1]
+        moved -= {app.pk for app in unsaved}
+        yield last_pk, len(ids), len(moved), failed + len(unsaved)
+
+
+def review_recompute_open(changed: datetime.date | None = None, batch_size: int = 200) -> int:
+    """All batches of ``review_recompute_batches`` at once; return how many moved."""
+    return sum(moved for _, _, moved, _ in review_recompute_batches(changed, batch_size=batch_size))
 
 
 # Written one way by every layer (pages, notices, the API's texts): portal.timefmt.

@@ -8,10 +8,11 @@ without a race: a row another transaction inserted first is simply not returned.
 
 On PostgreSQL the rows travel as one array per column (``unnest``), so a statement has a
 handful of parameters however many rows it writes; elsewhere as ``VALUES`` lists.
-``update_column`` sets one column of many rows to a value each, the same way.
+``update_columns`` sets columns of many rows to a value each, the same way; ``save_rows`` does
+it with a fallback row by row, so one row the database refuses does not stop the others.
 """
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 # Rows per statement; SQLite also caps bind parameters (32,766 from 3.32 on).
 MAX_ROWS = 1_000
@@ -76,30 +77,61 @@ def insert_returning(
     return result
 
 
-def update_column(model, name: str, objs: list) -> None:
-    """Save the attribute ``name`` of every object in ``objs`` (``bulk_update`` for one
-    column); on PostgreSQL in one ``UPDATE … FROM unnest(…)`` per ``MAX_ROWS`` objects."""
+def update_columns(model, names: list[str], objs: list) -> None:
+    """Save the attributes ``names`` of every object in ``objs`` (``bulk_update``); on
+    PostgreSQL in one ``UPDATE … FROM unnest(…)`` per ``MAX_ROWS`` objects, which costs a few
+    parameters instead of a CASE per row and column."""
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, [name])
+        model.objects.bulk_update(objs, names)
         return
     opts = model._meta
-    field, pk = opts.get_field(name), opts.pk
+    pk, fields = opts.pk, [opts.get_field(name) for name in names]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
+    sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields))
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *fields])
+    aliases = ", ".join(["pk"] + [f"c{i}" for i in range(len(fields))])
     sql = (
-        f"UPDATE {table} SET {quote(field.column)} = v.value "  # noqa: S608 (names quoted)
-        f"FROM unnest(%s::{pk.db_type(connection)}[], %s::{field.db_type(connection)}[]) "
-        f"AS v(pk, value) WHERE {table}.{quote(pk.column)} = v.pk"
+        f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({aliases}) "  # noqa: S608
+        f"WHERE {table}.{quote(pk.column)} = v.pk"
     )
     with connection.cursor() as cursor:
         for start in range(0, len(objs), MAX_ROWS):
             chunk = objs[start : start + MAX_ROWS]
-            cursor.execute(
-                sql,
-                [
-                    [pk.get_db_prep_save(obj.pk, connection) for obj in chunk],
-                    [field.get_db_prep_save(getattr(obj, name), connection) for obj in chunk],
-                ],
-            )
+            params = [[pk.get_db_prep_save(obj.pk, connection) for obj in chunk]]
+            params += [
+                [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in chunk]
+                for f in fields
+            ]
+            cursor.execute(sql, params)
+
+
+def update_column(model, name: str, objs: list) -> None:
+    """``update_columns`` for one column."""
+    update_columns(model, [name], objs)
+
+
+def save_rows(model, rows: list, fields: list[str], *, label, logger) -> list:
+    """Save ``fields`` of ``rows`` at once (``update_columns``, in the caller's transaction);
+    should that fail, save them one by one, each in its own savepoint, so one row the
+    database refuses does not keep the others unsaved. Return the rows that could not be
+    saved, each logged by ``label(row)``."""
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            update_columns(model, fields, rows)
+        return []
+    except DatabaseError:
+        logger.warning("saving %s rows at once failed; saving them one by one", len(rows))
+    unsaved = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(update_fields=fields)
+        except DatabaseError:
+            logger.exception("%s %s could not be saved", model._meta.verbose_name, label(row))
+            unsaved.append(row)
+    return unsaved

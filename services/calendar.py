@@ -16,11 +16,10 @@ import filetype
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cards.review_clock import review_recompute_open
 from portal.audit import audit_record
 from services.actions import CalendarAction
-from services.clocks import recompute_open
 from services.models import CalendarDay, DaySource
+from services.recompute import recompute_schedule
 from services.workdays import Calendar
 
 HOLIDAY_NAMES = {
@@ -39,13 +38,6 @@ FIRST_YEAR, LAST_YEAR = 1949, 2200
 WEEKDAY_NAMES = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "工作日", "上班"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "休息日", "休息", "放假"}
-
-
-def _recompute_deadlines(changed: datetime.date) -> None:
-    """Deadlines are derived from the calendar: after a change, those of open requests and of
-    undecided card applications (审核时限) follow it, batch by batch under row locks."""
-    recompute_open(changed=changed)
-    review_recompute_open(changed=changed)
 
 
 def official_years() -> range:
@@ -104,7 +96,14 @@ def calendar_sync(*, year: int, actor=None, overwrite_admin: bool = False) -> in
             update_fields=["is_workday", "note", "source"],
         )
         audit_record(action=CalendarAction.SYNC, actor=actor, year=year, days=len(rows))
-    _recompute_deadlines(changed=datetime.date(year, 1, 1))
+        # Deadlines are derived from the calendar: those of open requests and undecided card
+        # applications follow it, recomputed in the background after commit.
+        recompute_schedule(
+            reason=f"载入 {year} 年国务院放假安排",
+            first_day=datetime.date(year, 1, 1),
+            last_day=datetime.date(year, 12, 31),
+            actor=actor,
+        )
     return len(rows)
 
 
@@ -232,6 +231,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
         )
         for day, workday, note in rows
     ]
+    first, last = min(r[0] for r in rows), max(r[0] for r in rows)
     with transaction.atomic():
         CalendarDay.objects.bulk_create(
             objects,
@@ -244,10 +244,15 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
             actor=actor,
             request=request,
             days=len(objects),
-            first=str(min(r[0] for r in rows)),
-            last=str(max(r[0] for r in rows)),
+            first=str(first),
+            last=str(last),
         )
-    _recompute_deadlines(changed=min(r[0] for r in rows))
+        recompute_schedule(
+            reason=f"导入放假安排 {first} 至 {last}（{len(objects)} 天）",
+            first_day=first,
+            last_day=last,
+            actor=actor,
+        )
     return len(objects)
 
 
@@ -274,9 +279,13 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
             after=is_workday,
             note=entry.note,
         )
-    # Open deadlines follow the corrected calendar (deadlines are derived, see clocks),
-    # after the change has committed, batch by batch under row locks.
-    _recompute_deadlines(changed=day)
+        # Open deadlines follow the corrected calendar (deadlines are derived, see clocks):
+        # recomputed in the background after commit, batch by batch under row locks.
+        recompute_schedule(
+            reason=f"将 {day} 设为{'工作日' if is_workday else '休息日'}",
+            first_day=day,
+            actor=actor,
+        )
     return entry
 
 

@@ -12,8 +12,14 @@ same function serves a transition and a correction of the calendar.
 """
 
 import datetime
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models import Q
+
+from portal.bulk import save_rows
 from services.models import OPEN_STATUSES, RequestStatus, ServiceRequest
 from services.workdays import (
     SHANGHAI,
@@ -24,6 +30,7 @@ from services.workdays import (
 )
 
 ESCALATE_AFTER_DAYS = 2
+logger = logging.getLogger("services.clocks")
 
 
 @dataclass
@@ -122,17 +129,9 @@ def due_soon_at(due_at: datetime.datetime) -> datetime.datetime:
     return due_at - datetime.timedelta(days=1)
 
 
-def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) -> int:
-    """Re-derive the deadlines of open requests after the calendar changed on or after
-    ``changed`` (all open requests when None); return how many moved.
-
-    Each batch is locked (FOR UPDATE) and recomputed from the locked rows, in its own
-    transaction, so a transition committing meanwhile is never overwritten with stale values;
-    only requests with a deadline on or after the changed day can be affected.
-    """
-    from django.db import transaction
-    from django.db.models import Q
-
+def open_candidates(changed: datetime.date | None = None):
+    """Open requests whose deadlines a calendar change on or after ``changed`` can move (all
+    open requests when None): only those with a deadline on or after the changed day."""
     candidates = ServiceRequest.objects.open()
     if changed is not None:
         start = datetime.datetime.combine(changed, datetime.time.min, tzinfo=SHANGHAI)
@@ -141,7 +140,37 @@ def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) 
             | Q(resolve_due_at__gte=start)
             | Q(promised_due_at__gte=start)
         )
-    moved, last_pk = 0, 0
+    return candidates
+
+
+# The deadline columns: a recomputation "moved" a request when one of them changed.
+DEADLINES = ("accept_due_at", "promised_due_at", "resolve_due_at", "due_at", "escalate_at")
+
+
+@dataclass(frozen=True)
+class RecomputeBatch:
+    """One batch of a recomputation, committed: the last id done (resume after it), the
+    candidates it read, how many had a deadline moved, how many could not be recomputed."""
+
+    last_pk: int
+    seen: int
+    moved: int
+    failed: int
+
+
+def recompute_batches(
+    changed: datetime.date | None = None, *, after: int = 0, batch_size: int = 200
+) -> Iterator[RecomputeBatch]:
+    """Re-derive the deadlines of open requests after the calendar changed on or after
+    ``changed``, in id order from after ``after``, a batch at a time; yield each batch once it
+    has committed (stopping between two batches leaves nothing half done).
+
+    Each batch is locked (FOR UPDATE) and recomputed from the locked rows, in its own
+    transaction, so a transition committing meanwhile is never overwritten with stale values.
+    A request that cannot be recomputed is logged with its number, counted and left as it
+    was; the others go on.
+    """
+    candidates, last_pk = open_candidates(changed), after
     while True:
         ids = list(
             candidates.filter(pk__gt=last_pk)
@@ -149,7 +178,8 @@ def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) 
             .values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
-            return moved
+            return
+        failed = 0
         with transaction.atomic():
             batch = list(
                 ServiceRequest.objects.select_for_update(of=("self",))
@@ -158,13 +188,37 @@ def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) 
                 .prefetch_related("pauses")
                 .order_by("pk")
             )
+            changed, moved = [], set()
             for req in batch:
-                before = {name: getattr(req, name) for name in DERIVED}
-                recompute(req)
+                try:
+                    before = {name: getattr(req, name) for name in DERIVED}
+                    recompute(req)
+                except Exception:
+                    logger.exception("request %s: deadlines not recomputed", req.number)
+                    failed += 1
+                    continue
+                if any(getattr(req, name) != before[name] for name in DEADLINES):
+                    moved.add(req.pk)
+                if (req.due_at, req.escalate_at) == (before["due_at"], before["escalate_at"]):
+                    # The running clock did not move: the sweep keeps its place (levels it
+                    # has passed are not looked at again).
+                    req.next_notice_at = before["next_notice_at"]
                 if any(getattr(req, name) != value for name, value in before.items()):
-                    req.save(update_fields=list(DERIVED))
-                    moved += 1
+                    changed.append(req)
+            unsaved = save_rows(
+                ServiceRequest, changed, list(DERIVED), label=lambda r: r.number, logger=logger
+            )
         last_pk = ids[-1]
+        moved -= {req.pk for req in unsaved}
+        yield RecomputeBatch(last_pk, len(ids), len(moved), failed + len(unsaved))
+
+
+def recompute_open(changed: datetime.date | None = None, batch_size: int = 200) -> int:
+    """Re-derive the deadlines of open requests after the calendar changed on or after
+    ``changed`` (all open requests when None), all batches at once; return how many deadlines
+    moved.
+    The calendar pages do this in the background (services.recompute)."""
+    return sum(b.moved for b in recompute_batches(changed, batch_size=batch_size))
 
 
 def sla(req: ServiceRequest, now: datetime.datetime) -> dict:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from services import periodic
+from services import periodic, recompute
 from services.supervision import sla_sweep as run_sla_sweep
 
 
@@ -34,3 +34,15 @@ def followups_overdue() -> int:
 def department_digest() -> int:
     """The 08:30 digest for each department (working days)."""
     return periodic.department_digest()
+
+
+@shared_task
+def calendar_recompute(recompute_id: int) -> str:
+    """Recompute open deadlines after a calendar change (a slice; it enqueues the next)."""
+    return recompute.recompute_run(recompute_id)
+
+
+@shared_task
+def calendar_recomputes_retry() -> int:
+    """Run calendar recomputations still pending (a lost publish, a dead worker, a failure)."""
+    return recompute.recomputes_retry()

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from services.views import calendar_upkeep, catalogue, desk, exports, manage, supervision, talent
+from services.views import (
+    calendar_recompute,
+    calendar_upkeep,
+    catalogue,
+    desk,
+    exports,
+    manage,
+    supervision,
+    talent,
+)
 
 app_name = "services"
 
@@ -49,6 +58,11 @@ urlpatterns = [
         name="supervision-action",
     ),
     path("manage/calendar/", supervision.calendar_view, name="calendar"),
+    path(
+        "manage/calendar/recomputes/<int:pk>/",
+        calendar_recompute.calendar_recompute_status,
+        name="calendar-recompute",
+    ),
     # Calendar upkeep (admins): the State Council's arrangement as CSV, and one day's page.
     path("manage/calendar/import/", calendar_upkeep.calendar_upload, name="calendar-import"),
     path("manage/calendar/days/<str:day>/", calendar_upkeep.calendar_day, name="calendar-day"),

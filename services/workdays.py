@@ -11,6 +11,8 @@ Example: accepted Friday 2026-02-13 + 5 working days → 02-14 (a make-up Saturd
 """
 
 import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,21 @@ from services.models import CalendarDay
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ONE_DAY = datetime.timedelta(days=1)
+# The whole calendar table, read once, while a calendar_snapshot block runs.
+_snapshot: ContextVar[dict | None] = ContextVar("calendar_snapshot", default=None)
+
+
+@contextmanager
+def calendar_snapshot():
+    """Inside the block every ``Calendar.load`` answers from one read of the whole calendar
+    table (a row per day of the years loaded: a few thousand), instead of a query each: for
+    recomputing many deadlines at once (services.recompute, a batch at a time). The answers
+    are the same as the table's at the time of the read."""
+    token = _snapshot.set(dict(CalendarDay.objects.values_list("date", "is_workday")))
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,9 @@ class Calendar:
 
     @classmethod
     def load(cls, first: datetime.date, last: datetime.date) -> "Calendar":
+        snapshot = _snapshot.get()
+        if snapshot is not None:
+            return cls(snapshot)  # answers for [first, last] exactly as a read of them would
         rows = CalendarDay.objects.filter(date__range=(first, last)).values_list(
             "date", "is_workday"
         )

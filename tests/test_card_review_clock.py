@@ -20,6 +20,7 @@ from services.calendar import calendar_set_day, calendar_sync
 from services.supervision import sla_sweep
 from tests.cards_support import approved, draft, submitted, upload
 from tests.factories import TalentFactory, UserFactory
+from tests.recompute_support import run_recomputes
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -110,6 +111,7 @@ def test_the_limit_is_data_and_copied_at_submission(talent, other_talent, admin_
     )
     # A calendar correction recomputes with the limit each was submitted under.
     calendar_set_day(day=at(2026, 3, 4).date(), is_workday=False, note="停电", actor=admin_user)
+    run_recomputes()
     assert fresh(first).review_due_at == at(2026, 3, 18, 0, 0)
     assert fresh(second).review_due_at == at(2026, 3, 7, 0, 0)
     assert (fresh(first).review_days, fresh(second).review_days) == (10, 3)

@@ -22,6 +22,7 @@ from services.workflow import (
     request_supply_info,
     request_transfer,
 )
+from tests.recompute_support import run_recomputes
 from tests.requests_support import file_housing, give_card
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +151,9 @@ def test_a_calendar_correction_moves_open_deadlines(talent, card, admin_user):
         calendar_set_day(
             day=at(2026, 3, 5, 0, 0).date(), is_workday=False, note="停工", actor=admin_user
         )
+    # The change answers at once; the deadlines follow when the background task has run.
+    assert fresh(req).accept_due_at == at(2026, 3, 6, 0, 0)
+    run_recomputes()
     assert fresh(req).accept_due_at == at(2026, 3, 7, 0, 0)  # end of Friday 03-06
 
 
@@ -268,6 +272,7 @@ def test_a_catalogue_change_does_not_move_running_deadlines(talent, card, handle
             day=at(2026, 3, 20, 0, 0).date(), is_workday=True, note="x", actor=admin_user
         )
     # Recomputed (the calendar changed) with the limits the request was filed under: 15 days.
+    run_recomputes()
     assert fresh(req).resolve_due_at == at(2026, 3, 24, 0, 0)
     with time_machine.travel(at(2026, 3, 3, 9, 0), tick=False):
         newer = file_housing(talent)
@@ -300,6 +305,7 @@ def test_a_calendar_change_never_overwrites_a_transition_committed_meanwhile(
         try:
             locked.wait(5)
             calendar_set_day(day=timezone_today(), is_workday=False, note="x", actor=admin_user)
+            run_recomputes()  # what the worker does next, locking each batch
         finally:
             connection.close()
 

@@ -15,6 +15,7 @@ from services.models import SlaNotice
 from services.seed import seed_service_types
 from services.supervision import sla_sweep
 from services.workflow import request_accept, request_ask_info, request_assign, request_supply_info
+from tests.recompute_support import run_recomputes
 from tests.requests_support import file_housing, give_card
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,7 @@ def test_a_moved_deadline_is_supervised_again(talent, admin_user):
         calendar_set_day(
             day=at(2026, 3, 5, 0, 0).date(), is_workday=False, note="停工", actor=admin_user
         )
+        run_recomputes()
     assert sweep(at(2026, 3, 5, 12, 0)) == []  # no longer due today
     assert sweep(at(2026, 3, 6, 0, 0))[0][0] == "sla_due_soon"  # the new due day
 

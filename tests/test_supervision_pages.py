@@ -31,6 +31,7 @@ from services.models import RequestComment, ServiceRequest
 from services.seed import seed_service_types
 from services.workflow import request_accept, request_assign, request_resolve, request_transfer
 from tests.factories import TalentFactory
+from tests.recompute_support import run_recomputes
 from tests.requests_support import file_housing, give_card
 
 pytestmark = pytest.mark.django_db
@@ -402,7 +403,8 @@ def test_an_admin_changes_a_day_and_open_deadlines_move(client, admin_user, tale
             follow=True,
         )
     page = response.content.decode()
-    assert "已将 2026-03-03 设为休息日（临时休息），未办结申请的期限已按新日历重新计算" in page
+    assert "已将 2026-03-03 设为休息日（临时休息），未办结申请的期限正在按新日历重新计算" in page
+    run_recomputes()
     req.refresh_from_db()
     assert req.accept_due_at == at(2026, 3, 5, 0, 0)  # one working day later
     cell = re.search(r'<td class="([^"]+)" data-date="2026-03-03"', page).group(1)

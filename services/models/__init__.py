@@ -1,6 +1,6 @@
 """Models of the green-channel layer."""
 
-from services.models.calendar import CalendarDay, DaySource
+from services.models.calendar import CalendarDay, CalendarRecompute, DaySource, RecomputeStatus
 from services.models.catalogue import Datatype, Sensitivity, ServiceType
 from services.models.requests import (
     OPEN_STATUSES,
@@ -21,6 +21,7 @@ from services.models.supervision import Clock, Level, SlaNotice
 __all__ = [
     "OPEN_STATUSES",
     "CalendarDay",
+    "CalendarRecompute",
     "Clock",
     "Datatype",
     "DaySource",
@@ -28,6 +29,7 @@ __all__ = [
     "FollowUp",
     "Level",
     "Rating",
+    "RecomputeStatus",
     "RequestAttachment",
     "RequestComment",
     "RequestDay",

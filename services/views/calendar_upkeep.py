@@ -3,8 +3,9 @@
 - the State Council's arrangement (each November for the next year) uploaded as CSV in the
   format ``manage.py import_calendar`` takes (``date,is_workday,note``): first a preview of
   what would change, every bad line named by its number, nothing saved; then apply, which is
-  one audited domain call (services.calendar.calendar_import) that recomputes the deadlines
-  of open requests, as a single-day edit does;
+  one audited domain call (services.calendar.calendar_import) that schedules the
+  recomputation of open deadlines, as a single-day edit does (its progress is shown on the
+  calendar page, services.views.calendar_recompute);
 - a page per day, reached from the month grids, to correct that day
   (services.calendar.calendar_set_day).
 
@@ -38,6 +39,7 @@ from services.calendar import (
     read_calendar_csv,
 )
 from services.models import CalendarDay, DaySource
+from services.views.calendar_recompute import RECOMPUTING
 from services.views.supervision import CalendarDayForm, _forget_banner
 
 admin_only = role_page(Role.ADMIN)
@@ -136,9 +138,7 @@ def calendar_upload(request):
         _forget_banner(timezone.localdate())
         first, last = min(r.date for r in rows), max(r.date for r in rows)
         messages.success(
-            request,
-            f"已导入 {count} 天（{first:%Y-%m-%d} 至 {last:%Y-%m-%d}），"
-            "未办结申请的期限已按新日历重新计算。",
+            request, f"已导入 {count} 天（{first:%Y-%m-%d} 至 {last:%Y-%m-%d}），{RECOMPUTING}"
         )
         return redirect(_calendar_url(first))
     preview = calendar_import_preview(rows)
@@ -187,7 +187,7 @@ def calendar_day(request, day: str):
         note = f"（{saved.note}）" if saved.note else ""
         messages.success(
             request,
-            f"已将 {date:%Y-%m-%d} 设为{kind}{note}，未办结申请的期限已按新日历重新计算。",
+            f"已将 {date:%Y-%m-%d} 设为{kind}{note}，{RECOMPUTING}",
         )
         return redirect(_calendar_url(date))
     return render(

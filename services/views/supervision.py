@@ -28,6 +28,7 @@ from services import charts, dashboard
 from services.calendar import calendar_set_day, year_days
 from services.forms import StaffCommentForm, TransferForm
 from services.models import ServiceRequest
+from services.views.calendar_recompute import RECOMPUTING, recomputes_context
 from services.views.common import PAGE_SIZE
 from services.views.exports import export_buttons
 from services.views.handling import allowed_actions, handling_action
@@ -373,7 +374,8 @@ def _year(value, today: datetime.date) -> tuple[int, str]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def calendar_view(request):
     """工作日历: the year's working and rest days, unverified ranges marked; admins correct
-    a day here (deadlines of open requests are recomputed by calendar_set_day)."""
+    a day here (calendar_set_day schedules the recomputation of open deadlines, whose progress
+    this page shows)."""
     admin = request.user.role == Role.ADMIN
     today = timezone.localdate()
     form = CalendarDayForm(initial={"is_workday": "1"}) if admin else None
@@ -395,8 +397,7 @@ def calendar_view(request):
             note = f"（{entry.note}）" if entry.note else ""
             messages.success(
                 request,
-                f"已将 {entry.date:%Y-%m-%d} 设为{kind}{note}，"
-                "未办结申请的期限已按新日历重新计算。",
+                f"已将 {entry.date:%Y-%m-%d} 设为{kind}{note}，{RECOMPUTING}",
             )
             return redirect(f"{reverse('services:calendar')}?year={entry.date.year}")
         # Shown again with its errors: 200, as the portal's other forms (a 4xx document
@@ -416,6 +417,7 @@ def calendar_view(request):
             "unverified_days": sum(not d["verified"] for d in days),
             "form": form,
             "is_admin": admin,
+            "recomputes": recomputes_context(),
         },
     )
 

@@ -48,6 +48,7 @@ from services.workflow import request_accept, request_resolve
 from tests.e2e.support import fits, menu, message, press, snap
 from tests.e2e.test_journeys import fill_registration, sign_in
 from tests.factories import TalentFactory, UserFactory, resident_id
+from tests.recompute_support import run_recomputes
 from tests.requests_support import file_housing, give_card
 
 # reset_sequences: the same ids in every run, so the screenshots do not drift.
@@ -403,8 +404,20 @@ def test_g_the_admin_uploads_the_holiday_arrangement_and_edits_days(
 
     # Applied: back on 2027's calendar, 元旦 and 春节 are holidays, the Saturday a working day.
     press(page, "确认导入 7 天")
-    message(page, "已导入 7 天（2027-01-01 至 2027-02-09），未办结申请的期限已按新日历重新计算。")
+    message(
+        page,
+        "已导入 7 天（2027-01-01 至 2027-02-09），"
+        "未办结申请的期限正在按新日历重新计算，进度见工作日历页面。",
+    )
     assert params(page) == {"year": "2027"}
+    # The deadlines follow in the background: a bar on the page follows the recomputation
+    # (static/js/calendar-recompute.js) until it is done.
+    recomputing = page.locator(".recompute-progress").first
+    expect(recomputing).to_contain_text("已排队，即将重新计算在办申请的期限…")
+    expect(recomputing).to_contain_text("导入放假安排 2027-01-01 至 2027-02-09（7 天）")
+    run_recomputes()  # what the worker does
+    expect(recomputing).to_contain_text("期限已按新日历重新计算（")
+    expect(recomputing.locator("progress")).to_have_attribute("value", "100")
     expect(page.locator(".calendar-warning")).to_contain_text("本年有 358 天未核实")
     new_year = day_cell(page, "2027-01-01")
     expect(new_year).to_have_class(re.compile(r"\bholiday\b"))
@@ -431,7 +444,11 @@ def test_g_the_admin_uploads_the_holiday_arrangement_and_edits_days(
     page.fill("#id_note", "清明节")
     snap(screen, "23-calendar-day")
     press(page, "保存")
-    message(page, "已将 2027-04-05 设为休息日（清明节），未办结申请的期限已按新日历重新计算。")
+    message(
+        page,
+        "已将 2027-04-05 设为休息日（清明节），"
+        "未办结申请的期限正在按新日历重新计算，进度见工作日历页面。",
+    )
     assert params(page) == {"year": "2027"}
     expect(day_cell(page, "2027-04-05")).to_have_class(re.compile(r"\bholiday\b"))
     expect(page.locator("#m4 ul.day-notes")).to_contain_text("4月5日 清明节")

@@ -1,9 +1,11 @@
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from services.calendar import calendar_import, parse_calendar_csv
+from services.recompute import recomputes_retry
 
 
 class Command(BaseCommand):
@@ -24,3 +26,6 @@ class Command(BaseCommand):
             raise CommandError("文件不是 UTF-8 编码，请另存为 UTF-8 后重试。") from None
         count = calendar_import(rows=rows)
         self.stdout.write(self.style.SUCCESS(f"已导入 {count} 天（{rows[0][0]} 起）。"))
+        # At the shell the deadlines follow at once (not left to a worker).
+        recomputes_retry(grace=timedelta(0), seconds=None)
+        self.stdout.write("未办结申请的期限已按新日历重新计算。")

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from services.calendar import calendar_sync, official_years
+from services.recompute import recomputes_retry
 
 
 class Command(BaseCommand):
@@ -23,3 +26,7 @@ class Command(BaseCommand):
                 raise CommandError(exc.messages[0]) from None
             self.stdout.write(f"{year} 年：写入 {days} 天。")
         self.stdout.write(f"chinese-calendar 已知年份：{known.start}–{known.stop - 1}。")
+        # At the shell the deadlines follow at once (a worker that took the task meanwhile
+        # holds it, and this leaves it to the worker).
+        recomputes_retry(grace=timedelta(0), seconds=None)
+        self.stdout.write("未办结申请的期限已按新日历重新计算。")
