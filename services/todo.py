@@ -1,7 +1,7 @@
 """待办: the requests that wait for a handler's action now, counted for the header
 (registered with portal.todo from ServicesConfig.ready)."""
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from portal.models import Role
@@ -26,8 +26,12 @@ def todo_filter(user) -> Q:
 def todo_count(user) -> int:
     """One COUNT over the department's rows in the two statuses, served by the partial index
     on open rows, servicerequest_open_idx (department, status, due_at, …)."""
+    # Counted as a filtered aggregate over the department's rows in the two statuses, so the
+    # planner reads them in one index-only range scan instead of OR-ing bitmaps of the
+    # assignee index (which covers the whole history).
     two = (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED)
-    return ServiceRequest.objects.visible_to(user).filter(todo_filter(user), status__in=two).count()
+    rows = ServiceRequest.objects.visible_to(user).filter(status__in=two).order_by()
+    return rows.aggregate(n=Count("id", filter=todo_filter(user)))["n"]
 
 
 def desk_todo(user):

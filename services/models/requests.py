@@ -172,8 +172,8 @@ class ServiceRequest(models.Model):
                 name="servicerequest_resolve_due_idx",
             ),
             # The open rows, for the desk's tabs (department, status, nearest deadline first)
-            # and their counts, and the dashboard's backlog figures (index-only scans: every
-            # column they read is in the index). Only open requests are in it.
+            # and their counts, the 待办 count and the dashboard's backlog figures (index-only
+            # scans: every column they read is in the index). Only open requests are in it.
             models.Index(
                 fields=[
                     "department",
@@ -183,6 +183,7 @@ class ServiceRequest(models.Model):
                     "id",
                     "service_type",
                     "escalate_at",
+                    "assignee",
                 ],
                 condition=Q(status__in=["submitted", "accepted", "awaiting_talent"]),
                 name="servicerequest_open_idx",
