@@ -286,7 +286,6 @@ def test_a_page_fails_instead_of_waiting_forever_on_a_silent_database(tmp_path, 
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_statement_past_the_timeout_is_cancelled_with_a_clear_error():
-    started = time.monotonic()
     with (
         pytest.raises(OperationalError, match="statement timeout"),
         transaction.atomic(),
@@ -294,8 +293,8 @@ def test_a_statement_past_the_timeout_is_cancelled_with_a_clear_error():
     ):
         cursor.execute("SET LOCAL statement_timeout = 200")
         cursor.execute("SELECT pg_sleep(5)")
-    # pg_sleep(5) ends by itself: had the timeout not fired, the error above would be missing.
-    assert time.monotonic() - started < 5
+    # pg_sleep(5) ends by itself without an error: the error above is the timeout firing (no
+    # stopwatch needed, which a loaded machine could fail).
     with connection.cursor() as cursor:  # the connection is usable after it
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)

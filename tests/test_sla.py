@@ -1,12 +1,13 @@
 """SLA clocks at exact instants, with the State Council's 2026 arrangements as test data."""
 
 import threading
-from datetime import datetime
+import time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.errors import InvalidTransition
 from services.calendar import calendar_set_day, calendar_sync
@@ -215,6 +216,110 @@ def test_two_handlers_accepting_at_once_exactly_one_wins(talent, card, handler, 
     assert fresh(req).events.filter(action="accepted").count() == 1
 
 
+# --- row locks, with the interleaving forced ----------------------------------------------------
+# A thread takes the request's row (a transition in an open transaction) and holds it until told;
+# the other party runs meanwhile. The main thread waits until PostgreSQL reports that party as
+# waiting for a lock, then lets the first commit. With its FOR UPDATE the second party reads the
+# committed row once it may; without it, it reads the stale row at once and whatever it writes
+# after the first commits is wrong: the outcomes asserted below differ (checked by removing the
+# select_for_update in services.workflow._lock and services.clocks.recompute_batches).
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def lock_wait(pid: int) -> str | None:
+    """The statement backend ``pid`` is blocked in, waiting for a lock (None if it is not)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row[1] if row and row[0] == "Lock" else None
+
+
+class Holding(threading.Thread):
+    """Run ``work`` in a transaction and keep it open (its row locks held) until ``release``."""
+
+    def __init__(self, work):
+        super().__init__()
+        self.work, self.error = work, None
+        self.held, self.release = threading.Event(), threading.Event()
+
+    def run(self):
+        try:
+            with transaction.atomic():
+                self.work()
+                self.held.set()
+                assert self.release.wait(60), "never released"
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+        finally:
+            connection.close()
+
+
+class Meanwhile(threading.Thread):
+    """Run ``work`` on a connection of its own, remembering its backend pid and outcome."""
+
+    def __init__(self, work):
+        super().__init__()
+        self.work, self.pid, self.result, self.error = work, None, None, None
+
+    def run(self):
+        try:
+            self.pid = backend_pid()
+            self.result = self.work()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            connection.close()
+
+
+def interleave(first, second, *, timeout=30.0):
+    """``first`` takes the row and holds it; ``second`` runs and must block on a lock; then
+    ``first`` commits and ``second`` finishes. Returns ``second``'s thread (result, error)."""
+    holder = Holding(first)
+    holder.start()
+    try:
+        assert holder.held.wait(timeout), (
+            f"the first transaction never took the row: {holder.error!r}"
+        )
+        other = Meanwhile(second)
+        other.start()
+        deadline, blocked = time.monotonic() + timeout, None
+        while time.monotonic() < deadline and other.is_alive():
+            blocked = other.pid and lock_wait(other.pid)
+            if blocked:
+                break
+            time.sleep(0.05)
+        assert blocked, (
+            "the second party did not wait for the row the first holds "
+            f"(finished: {not other.is_alive()}, outcome {other.result!r}, {other.error!r})"
+        )
+    finally:
+        holder.release.set()
+        holder.join(timeout)
+    other.join(timeout)
+    assert not other.is_alive(), "the second party was still blocked after the first committed"
+    assert holder.error is None, holder.error
+    return other
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_accept_waits_for_the_first_and_then_finds_it_accepted(
+    talent, card, handler, lead
+):
+    req = file_housing(talent)
+    second = interleave(
+        lambda: request_accept(req=req, actor=handler),
+        lambda: request_accept(req=req, actor=lead),
+    )
+    assert isinstance(second.error, InvalidTransition), second.error
+    assert second.error.status == "accepted"
+    req = fresh(req)
+    assert req.assignee == handler and req.events.filter(action="accepted").count() == 1
+
+
 def test_the_queue_query_count_does_not_grow(
     client_for, talent, card, handler, django_assert_max_num_queries
 ):
@@ -285,43 +390,19 @@ def test_a_calendar_change_never_overwrites_a_transition_committed_meanwhile(
     talent, card, handler, admin_user
 ):
     """The recompute locks each batch: a transition holding the row makes it wait, and it
-    recomputes from the committed row (before the fix it wrote stale deadlines back)."""
-    from django.db import transaction
-
-    req = file_housing(talent)
-    locked = threading.Event()
-    release = threading.Event()
-
-    def accept_slowly():
-        try:
-            with transaction.atomic():
-                request_accept(req=req, actor=handler)
-                locked.set()
-                release.wait(5)
-        finally:
-            connection.close()
-
-    def change_calendar():
-        try:
-            locked.wait(5)
-            calendar_set_day(day=timezone_today(), is_workday=False, note="x", actor=admin_user)
-            run_recomputes()  # what the worker does next, locking each batch
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=accept_slowly), threading.Thread(target=change_calendar)]
-    for t in threads:
-        t.start()
-    locked.wait(5)
-    release.set()
-    for t in threads:
-        t.join()
+    recomputes from the committed row (without the lock it wrote the stale row's deadlines
+    over the transition's: no resolve deadline on an accepted request)."""
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False):
+        req = file_housing(talent)
+        run_recomputes()  # the ones the calendar's loading left
+        # Tuesday 03-10 becomes a day off; the deadlines follow when the recompute runs.
+        calendar_set_day(day=date(2026, 3, 10), is_workday=False, note="停工", actor=admin_user)
+        recompute = interleave(
+            lambda: request_accept(req=req, actor=handler),
+            run_recomputes,
+        )
+    assert recompute.error is None and recompute.result == 1, (recompute.result, recompute.error)
     req = fresh(req)
     assert req.status == "accepted"
-    assert req.resolve_due_at is not None and req.due_at == req.resolve_due_at
-
-
-def timezone_today():
-    from django.utils import timezone
-
-    return timezone.localdate()
+    # 15 working days from Monday 03-02 without 03-10: end of Tuesday 03-24.
+    assert req.resolve_due_at == at(2026, 3, 25, 0, 0) and req.due_at == req.resolve_due_at
