@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.retry_deliveries",
         "schedule": timedelta(minutes=1),
     },
+    # Deadline recomputations after a calendar change whose task was lost or failed.
+    "calendar-recomputes-retry": {
+        "task": "services.tasks.calendar_recomputes_retry",
+        "schedule": timedelta(minutes=1),
+    },
     "purge-login-throttle": {
         "task": "portal.tasks.purge_login_throttle",
         "schedule": timedelta(hours=1),

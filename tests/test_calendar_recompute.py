@@ -331,3 +331,11 @@ def test_after_the_last_attempt_the_page_says_it_stopped(client, talent, admin_u
     client.force_login(admin_user)
     html = client.get("/manage/calendar/?year=2026").content.decode()
     assert "重新计算期限多次出错，已停止，请联系系统管理员。" in html
+
+
+def test_the_retry_job_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["calendar-recomputes-retry"]
+    assert entry == {
+        "task": "services.tasks.calendar_recomputes_retry",
+        "schedule": timedelta(minutes=1),
+    }
