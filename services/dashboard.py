@@ -60,6 +60,10 @@ BAD_SCORE = 2
 BUCKETS = [(0, 1), (2, 3), (4, 5), (6, 10), (11, 15), (16, 20), (21, None)]
 
 
+# The years a period may fall in (those of the working-day calendar, services.api.calendar).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 @dataclass(frozen=True)
 class Period:
     first: datetime.date
@@ -81,10 +85,16 @@ class Period:
 
     @classmethod
     def parse(cls, first: str | None, last: str | None, today: datetime.date | None = None):
-        """From ``?from=&to=`` (YYYY-MM-DD); defaults: the month so far. Raises ValueError."""
+        """From ``?from=&to=`` (YYYY-MM-DD); defaults: the month so far. Raises ValueError.
+
+        Years 1900 to 2200 only (the calendar's): at the ends of Python's dates the period's
+        bounds in Beijing time cannot be written (0001-01-01 00:00 +08:00 is before UTC's
+        first day; the day after 9999-12-31 does not exist)."""
         today = today or timezone.localdate()
         start = datetime.date.fromisoformat(first) if first else today.replace(day=1)
         end = datetime.date.fromisoformat(last) if last else today
+        if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+            raise ValueError("year out of range")
         if end < start:
             raise ValueError("to before from")
         if (end - start).days > 3660:

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -25,8 +25,18 @@ from cards.models import (
     Tier,
 )
 from cards.search import card_search
+from portal.api.downloads import FileNegotiation
 from portal.api.idempotency import idempotent
 from portal.api.permissions import role_permission
+from portal.api.responses import (
+    CONFLICT,
+    FIELD_ERRORS,
+    UPLOAD_TYPES,
+    conflict,
+    error,
+    field_errors,
+    file_download,
+)
 from portal.models import Role
 from portal.uploads import serve_upload
 
@@ -36,7 +46,9 @@ IsVerifier = role_permission(Role.VERIFIER)
 TalentOrAdmin = role_permission(Role.TALENT, Role.ADMIN)
 
 TAG = ["cards"]
-CONFLICT = OpenApiResponse(description="状态不允许此操作：{detail, code, status}")
+INLINE = OpenApiParameter(
+    "inline", str, enum=["1"], description="1：在浏览器中直接显示（默认作为附件下载）"
+)
 
 
 def visible_applications(user):
@@ -95,7 +107,14 @@ class ApplicationListCreate(generics.ListAPIView):
     @extend_schema(
         summary="新建申请（草稿）",
         request=s.ApplicationInput,
-        responses={201: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        responses={
+            201: s.ApplicationOutput,
+            400: FIELD_ERRORS,
+            403: error("只有人才账户可以申请优才卡"),
+            409: conflict(
+                "已有一份未办结的申请：code 为 open_application_exists，id 为该申请的编号"
+            ),
+        },
         tags=TAG,
     )
     @idempotent
@@ -141,7 +160,11 @@ class DocumentUpload(APIView):
         "PHOTO_MAX_BYTES（默认5 MB）；保存的是去除全部元数据（EXIF 等）后重新编码的图片，"
         "并替换该申请原有的证件照。",
         request={"multipart/form-data": s.DocumentInput},
-        responses={201: s.DocumentOutput, 400: None, 409: CONFLICT},
+        responses={
+            201: s.DocumentOutput,
+            400: field_errors("文件缺失、类型不符、过大或已损坏，或材料种类不正确"),
+            409: CONFLICT,
+        },
         tags=TAG,
     )
     @idempotent
@@ -159,13 +182,17 @@ class DocumentUpload(APIView):
 
 class DocumentDetail(APIView):
     permission_classes = [TalentOrAdmin]
+    content_negotiation_class = FileNegotiation  # Accept: application/pdf gets the file
 
     def _document(self, request, pk, doc_pk) -> ApplicationDocument:
         app = application_for(request, pk)
         return get_object_or_404(app.documents, pk=doc_pk)
 
     @extend_schema(
-        summary="下载证明材料", responses={(200, "application/octet-stream"): bytes}, tags=TAG
+        summary="下载证明材料",
+        parameters=[INLINE],
+        responses=file_download(UPLOAD_TYPES, "材料文件（PDF、JPEG 或 PNG）"),
+        tags=TAG,
     )
     def get(self, request, pk: int, doc_pk: int):
         document = self._document(request, pk, doc_pk)
@@ -176,7 +203,11 @@ class DocumentDetail(APIView):
             inline=request.query_params.get("inline") == "1",
         )
 
-    @extend_schema(summary="删除证明材料", responses={204: None, 409: CONFLICT}, tags=TAG)
+    @extend_schema(
+        summary="删除证明材料",
+        responses={204: OpenApiResponse(description="已删除"), 409: CONFLICT},
+        tags=TAG,
+    )
     def delete(self, request, pk: int, doc_pk: int):
         document = self._document(request, pk, doc_pk)
         apps.application_remove_document(document=document, actor=request.user, request=request)
@@ -189,7 +220,11 @@ class ApplicationSubmit(APIView):
     @extend_schema(
         summary="提交申请（退回补正后重新提交须填写说明或在退回后上传过材料）",
         request=s.SubmitInput,
-        responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+        responses={
+            200: s.ApplicationOutput,
+            400: field_errors("缺少证明材料（逐项列出所缺材料种类），或重新提交时未作说明"),
+            409: CONFLICT,
+        },
         tags=TAG,
     )
     def post(self, request, pk: int):
@@ -212,7 +247,7 @@ def review_action(func, input_class, summary: str):
         @extend_schema(
             summary=summary,
             request=input_class,
-            responses={200: s.ApplicationOutput, 400: None, 409: CONFLICT},
+            responses={200: s.ApplicationOutput, 400: FIELD_ERRORS, 409: CONFLICT},
             tags=TAG,
         )
         def post(self, request, pk: int):
@@ -236,7 +271,11 @@ application_reject = review_action(apps.application_reject, s.ReasonInput, "不�
 class CardMine(APIView):
     permission_classes = [IsTalent]
 
-    @extend_schema(summary="我的优才卡", responses={200: s.CardOutput, 404: None}, tags=TAG)
+    @extend_schema(
+        summary="我的优才卡",
+        responses={200: s.CardOutput, 404: error("您还没有优才卡")},
+        tags=TAG,
+    )
     def get(self, request):
         card = (
             Card.objects.visible_to(request.user)
@@ -255,7 +294,11 @@ class CardMineQr(APIView):
     @extend_schema(
         summary="获取核验二维码令牌（120秒有效，一次有效）",
         request=None,
-        responses={200: s.QrOutput, 404: None, 409: CONFLICT},
+        responses={
+            200: s.QrOutput,
+            404: error("您还没有优才卡"),
+            409: conflict("优才卡未处于有效状态（暂停、注销或过期），不能出示二维码"),
+        },
         tags=TAG,
     )
     def post(self, request):
@@ -327,7 +370,7 @@ def card_action(func, input_class, summary: str):
         @extend_schema(
             summary=summary,
             request=input_class,
-            responses={200: s.CardAdminOutput, 400: None, 404: None, 409: CONFLICT},
+            responses={200: s.CardAdminOutput, 400: FIELD_ERRORS, 409: CONFLICT},
             tags=TAG,
         )
         def post(self, request, number: str):

@@ -3,11 +3,12 @@
 list of who read their details."""
 
 from django.utils.cache import add_never_cache_headers
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from portal.api.permissions import role_permission
+from portal.api.responses import NOT_FOUND, error, field_errors, throttled
 from portal.models import AccessLog, Role
 from portal.reveal import access_log_for
 
@@ -27,10 +28,10 @@ class RevealOutput(serializers.Serializer):
 
 # The documented answers of every reveal endpoint besides 200.
 REVEAL_ERRORS = {
-    400: OpenApiResponse(description="查看目的缺失或少于 4 个字：{purpose: [...]}"),
-    403: OpenApiResponse(description="可以看到该对象，但无权查看完整信息"),
-    404: OpenApiResponse(description="对象不存在或对调用者不可见"),
-    429: OpenApiResponse(description="已达当日查看上限 REVEAL_DAILY_LIMIT：{detail, code}"),
+    400: field_errors("查看目的缺失或少于 4 个字：{purpose: [...]}"),
+    403: error("可以看到该对象，但无权查看完整信息（或账户须先修改初始密码等）"),
+    404: NOT_FOUND,
+    429: throttled("已达当日查看上限 REVEAL_DAILY_LIMIT（code: rate_limited）"),
 }
 
 
@@ -64,7 +65,7 @@ class AccessLogOutput(serializers.ModelSerializer):
 
 @extend_schema(
     summary="我的个人信息查看记录（谁在何时因何查看了我的完整信息）",
-    responses={200: AccessLogOutput(many=True), 403: None},
+    responses={200: AccessLogOutput(many=True), 403: error("只有人才本人可以查看")},
     tags=["accounts"],
 )
 class AccessLogList(generics.ListAPIView):

@@ -4,7 +4,7 @@ from django.contrib.auth import logout as session_logout
 from django.contrib.auth.signals import user_logged_out
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,16 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import account_register
+from portal.api.responses import FIELD_ERRORS, LOCKED_OUT, field_errors, throttled
 from portal.audit import client_ip
 from portal.credentials import email_update
 from portal.gate import OTP_SETUP_REQUIRED, PASSWORD_CHANGE_REQUIRED, gate_reason
 from portal.identity import IdType
 from portal.models import Role
 from portal.signin import signin_attempt
-
-ERROR = inline_serializer(
-    "Error", {"detail": serializers.CharField(), "code": serializers.CharField()}
-)
 
 
 class DepartmentRefSerializer(serializers.Serializer):
@@ -111,8 +108,8 @@ class RegisterView(APIView):
         request=RegisterInput,
         responses={
             201: RegisterOutput,
-            400: OpenApiResponse(description="字段 → 错误信息列表"),
-            429: OpenApiResponse(ERROR, description="注册过于频繁"),
+            400: FIELD_ERRORS,
+            429: throttled("注册过于频繁（同一地址，code: rate_limited）"),
         },
         tags=["accounts"],
     )
@@ -133,11 +130,11 @@ class TokenView(APIView):
         request=TokenInput,
         responses={
             200: TokenOutput,
-            400: OpenApiResponse(
-                description="用户名或密码错误（不区分用户是否存在）；已开启双因素认证而未提供或"
+            400: field_errors(
+                "用户名或密码错误（不区分用户是否存在）；已开启双因素认证而未提供或"
                 "提供了错误的动态验证码时 `code: otp_required`"
             ),
-            429: OpenApiResponse(ERROR, description="失败次数过多，暂停登录"),
+            429: LOCKED_OUT,
         },
         tags=["accounts"],
     )
@@ -170,7 +167,10 @@ class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="退出登录（令牌立即失效）", request=None, responses={204: None}, tags=["accounts"]
+        summary="退出登录（令牌立即失效）",
+        request=None,
+        responses={204: OpenApiResponse(description="已退出")},
+        tags=["accounts"],
     )
     def post(self, request):
         if isinstance(request.auth, AuthToken):
@@ -199,7 +199,7 @@ class MeView(APIView):
     @extend_schema(
         summary="修改电子邮箱（姓名、证件号码、角色、部门在此只读）",
         request=MeInput,
-        responses={200: MeOutput, 400: OpenApiResponse(description="字段 → 错误信息列表")},
+        responses={200: MeOutput, 400: FIELD_ERRORS},
         tags=["accounts"],
     )
     def patch(self, request):

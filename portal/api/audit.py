@@ -2,7 +2,7 @@
 /api/v1/audit-events/)."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
 from portal.api.permissions import IsAuditor
@@ -54,19 +54,34 @@ class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_username", lookup_expr="iexact")
     action = django_filters.CharFilter(method=filter_action)
     # Dates are whole days in Asia/Shanghai: from 2026-02-01 to 2026-02-28 includes the 28th.
-    to = django_filters.DateFilter(field_name="at", lookup_expr="date__lte")
+    to = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", help_text="截止日期 YYYY-MM-DD（含当天）"
+    )
 
     class Meta:
         model = AuditEvent
         fields = ["actor", "action"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        # "from" is a Python keyword, so the filter is declared here rather than as an attribute.
-        self.filters["from"] = django_filters.DateFilter(field_name="at", lookup_expr="date__gte")
+
+# "from" is a Python keyword, so that filter joins the declared ones here: every instance
+# copies base_filters, and the schema reads them from there too.
+AuditEventFilter.base_filters["from"] = django_filters.DateFilter(
+    field_name="at", lookup_expr="date__gte", help_text="起始日期 YYYY-MM-DD（含当天）"
+)
 
 
-@extend_schema(summary="审计日志（审计员）", tags=["audit"])
+@extend_schema(
+    summary="审计日志（审计员）",
+    parameters=[
+        OpenApiParameter(
+            "action",
+            str,
+            description="事件代码，如 auth.login；以 . 结尾时为一组，如 service_request.",
+        ),
+        OpenApiParameter("actor", str, description="操作人用户名（不区分大小写）"),
+    ],
+    tags=["audit"],
+)
 class AuditEventList(generics.ListAPIView):
     permission_classes = [IsAuditor]
     serializer_class = AuditEventOutput

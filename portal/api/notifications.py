@@ -2,7 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +36,10 @@ class NotificationList(generics.ListAPIView):
 
 class NotificationRead(APIView):
     @extend_schema(
-        summary="标记为已读", request=None, responses={204: None}, tags=["notifications"]
+        summary="标记为已读",
+        request=None,
+        responses={204: OpenApiResponse(description="已标为已读")},
+        tags=["notifications"],
     )
     def post(self, request, pk: int):
         notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
@@ -49,7 +52,7 @@ class NotificationReadAll(APIView):
         summary="全部标为已读",
         description="把本人所有未读站内消息标为已读（已读的保留原已读时间）。",
         request=None,
-        responses={204: None},
+        responses={204: OpenApiResponse(description="已全部标为已读")},
         tags=["notifications"],
     )
     def post(self, request):

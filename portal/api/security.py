@@ -3,13 +3,14 @@ sign-in (API.md "Accounts for daily use"). Thin views over portal.credentials an
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.responses import FIELD_ERRORS, LOCKED_OUT, error, field_errors, throttled
 from portal.audit import client_ip
 from portal.credentials import (
     password_change,
@@ -19,11 +20,6 @@ from portal.credentials import (
     phone_change_request,
 )
 from portal.otp import otp_begin, otp_confirm, otp_disable
-
-FIELD_ERRORS = OpenApiResponse(description="字段 → 错误信息列表")
-ERROR = inline_serializer(
-    "SecurityError", {"detail": serializers.CharField(), "code": serializers.CharField()}
-)
 
 
 class ResetInput(serializers.Serializer):
@@ -87,7 +83,10 @@ class PasswordResetView(APIView):
         description="无论账户是否存在都回答 202。验证码 6 位，10 分钟内有效，可试 5 次，"
         "每个账户每小时最多 5 个。",
         request=ResetInput,
-        responses={202: None, 400: FIELD_ERRORS},
+        responses={
+            202: OpenApiResponse(description="已受理（无论账户是否存在）"),
+            400: FIELD_ERRORS,
+        },
         tags=["accounts"],
     )
     def post(self, request):
@@ -110,7 +109,11 @@ class PasswordResetConfirmView(APIView):
         summary="找回密码：凭验证码设置新密码",
         description="成功后该账户的全部令牌与会话失效。验证码错误与过期回答同一信息。",
         request=ResetConfirmInput,
-        responses={204: None, 400: FIELD_ERRORS},
+        responses={
+            204: OpenApiResponse(description="密码已重设"),
+            400: FIELD_ERRORS,
+            429: throttled("同一地址尝试过多（每小时 30 次，code: rate_limited）"),
+        },
         tags=["accounts"],
     )
     def post(self, request):
@@ -128,7 +131,11 @@ class PasswordChangeView(APIView):
         summary="修改密码",
         description="成功后本账户的其他令牌全部失效（当前令牌保留）。",
         request=PasswordInput,
-        responses={204: None, 400: FIELD_ERRORS},
+        responses={
+            204: OpenApiResponse(description="密码已修改"),
+            400: FIELD_ERRORS,
+            429: LOCKED_OUT,
+        },
         tags=["accounts"],
     )
     def post(self, request):
@@ -151,9 +158,9 @@ class PhoneChangeView(APIView):
         description="须再次提供登录密码（错误次数计入登录锁定）；更换成功后原号码会收到通知短信。",
         request=PhoneInput,
         responses={
-            202: None,
+            202: OpenApiResponse(description="验证码已发往新号码"),
             400: FIELD_ERRORS,
-            429: OpenApiResponse(ERROR, description="密码错误次数过多，已锁定"),
+            429: LOCKED_OUT,
         },
         tags=["accounts"],
     )
@@ -194,8 +201,8 @@ class OtpView(APIView):
         responses={
             200: OtpBeginOutput,
             400: FIELD_ERRORS,
-            403: OpenApiResponse(ERROR, description="已开启"),
-            429: OpenApiResponse(ERROR, description="密码错误次数过多，已锁定"),
+            403: error("已开启双因素认证（须先关闭），或账户须先修改初始密码"),
+            429: LOCKED_OUT,
         },
         tags=["accounts"],
     )
@@ -211,9 +218,9 @@ class OtpView(APIView):
         summary="双因素认证：关闭（须提供动态验证码或恢复码）",
         request=CodeInput,
         responses={
-            204: None,
-            400: OpenApiResponse(description="动态验证码不正确（code: otp_required）"),
-            403: OpenApiResponse(ERROR, description="该角色必须使用双因素认证"),
+            204: OpenApiResponse(description="已关闭"),
+            400: field_errors("动态验证码不正确（code: otp_required）"),
+            403: error("该角色必须使用双因素认证，不能关闭"),
         },
         tags=["accounts"],
     )
@@ -231,8 +238,9 @@ class OtpConfirmView(APIView):
         summary="双因素认证：提交第一个动态验证码以开启",
         request=CodeInput,
         responses={
-            204: None,
-            400: OpenApiResponse(description="动态验证码不正确（code: otp_required）"),
+            204: OpenApiResponse(description="已开启"),
+            400: field_errors("动态验证码不正确（code: otp_required）"),
+            403: error("尚未获取身份验证器密钥（先调用 POST /me/otp/）"),
         },
         tags=["accounts"],
     )

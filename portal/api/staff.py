@@ -1,7 +1,7 @@
 """Accounts managed by the talent office (API.md "Accounts for daily use": /accounts/)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from portal.api.accounts import DepartmentRefSerializer
 from portal.api.pagination import PageNumberPagination
 from portal.api.permissions import IsAdmin
+from portal.api.responses import FIELD_ERRORS
 from portal.audit import client_ip
 from portal.models import Role
 from portal.staff import (
@@ -21,7 +22,6 @@ from portal.staff import (
 )
 
 ROLE_CHOICES = [(role.value, role.label) for role in MANAGED_ROLES]
-FIELD_ERRORS = OpenApiResponse(description="字段 → 错误信息列表")
 
 
 class AccountOutput(serializers.Serializer):
@@ -67,22 +67,21 @@ class PasswordOutput(serializers.Serializer):
 
 class AccountList(APIView):
     permission_classes = [IsAdmin]
+    pagination_class = PageNumberPagination  # documented as the paginated list it answers
 
     @extend_schema(
         summary="工作人员账户列表",
         parameters=[
-            OpenApiParameter("role", enum=[r.value for r in MANAGED_ROLES]),
-            OpenApiParameter("department", description="部门代码"),
-            OpenApiParameter("is_active", enum=["true", "false"]),
-            OpenApiParameter("q", description="用户名或姓名"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("role", str, enum=[r.value for r in MANAGED_ROLES]),
+            OpenApiParameter("department", str, description="部门代码"),
+            OpenApiParameter("is_active", str, enum=["true", "false"]),
+            OpenApiParameter("q", str, description="用户名或姓名（包含即可）"),
         ],
         responses={200: AccountOutput(many=True)},
         tags=["accounts"],
     )
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             accounts_filtered(request.user, request.query_params), request, view=self
         )

@@ -3,6 +3,7 @@
 import datetime
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -34,13 +35,14 @@ class CalendarYear(APIView):
 
     @extend_schema(
         summary="全年工作日历（未核实的日期按周一至周五推算）",
-        parameters=[OpenApiParameter("year", int, description="年份，默认今年")],
+        parameters=[OpenApiParameter("year", int, description="年份（1900–2200），默认今年")],
         responses={200: DayOutput(many=True)},
         tags=["calendar"],
     )
     def get(self, request):
         raw = request.query_params.get("year") or str(timezone.localdate().year)
-        if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        if not (raw.isascii() and raw.isdigit()) or not 1900 <= int(raw) <= 2200:
             raise ValidationError({"year": ["年份应为 1900 至 2200 之间的整数。"]})
         return Response(DayOutput(year_days(int(raw)), many=True).data)
 
@@ -50,6 +52,11 @@ class CalendarDayUpdate(APIView):
 
     @extend_schema(
         summary="修改某一天是否为工作日（重新计算未办结事项的期限）",
+        parameters=[
+            OpenApiParameter(
+                "day", OpenApiTypes.DATE, OpenApiParameter.PATH, description="日期 YYYY-MM-DD"
+            )
+        ],
         request=DayInput,
         responses={200: DayOutput},
         tags=["calendar"],

@@ -6,18 +6,23 @@ job's life, the file). A job is seen by the admin who started it, nobody else (4
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.downloads import FileNegotiation
 from portal.api.permissions import IsAdmin
+from portal.api.responses import EXPORT_TYPES, conflict, error, field_errors, file_download
 from portal.jobs import JobFileGone, JobNotReady, job_download
 from portal.models import Job, JobStatus
 from services import dashboard, exports
 
 TAG = ["exports"]
-PERIOD_ERROR = "日期格式应为 年-月-日（如 2026-03-01），截止日期不能早于起始日期，期间不超过十年。"
+PERIOD_ERROR = (
+    "日期格式应为 年-月-日（如 2026-03-01），年份在 1900 至 2200 之间，"
+    "截止日期不能早于起始日期，期间不超过十年。"
+)
 
 
 class ExportInput(serializers.Serializer):
@@ -127,11 +132,7 @@ class ExportCreate(APIView):
     @extend_schema(
         summary="发起后台导出（大数据量，带进度）",
         request=ExportInput,
-        responses={
-            202: ExportCreated,
-            400: OpenApiResponse(description="参数错误（中文说明）"),
-            403: None,
-        },
+        responses={202: ExportCreated, 400: field_errors("参数错误（中文说明）")},
         tags=TAG,
     )
     def post(self, request):
@@ -154,7 +155,7 @@ class ExportCreate(APIView):
 class ExportDetail(APIView):
     @extend_schema(
         summary="后台导出的状态与进度",
-        responses={200: ExportOutput, 404: None},
+        responses={200: ExportOutput, 404: error("不存在，或不是调用者发起的导出")},
         tags=TAG,
     )
     def get(self, request, pk: int):
@@ -163,13 +164,15 @@ class ExportDetail(APIView):
 
 
 class ExportDownload(APIView):
+    content_negotiation_class = FileNegotiation  # Accept: text/csv gets the file
+
     @extend_schema(
         summary="下载后台导出的文件（证件号码等已脱敏）",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(description="文件"),
-            404: None,
-            409: OpenApiResponse(description="尚未完成：{detail, code, status}"),
-            410: OpenApiResponse(description="文件已过期删除（保留24小时）"),
+            **file_download(EXPORT_TYPES, "CSV 或 XLSX 文件，作为附件下载；证件号码等已脱敏"),
+            404: error("不存在，或不是调用者发起的导出"),
+            409: conflict("尚未完成：{detail, code: not_ready, status}"),
+            410: error("文件已过期删除（保留24小时，code: expired）"),
         },
         tags=TAG,
     )

@@ -5,14 +5,28 @@ from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.accounts import DepartmentRefSerializer
+from portal.api.downloads import FileNegotiation
 from portal.api.idempotency import idempotent
 from portal.api.permissions import role_permission
+from portal.api.responses import (
+    CONFLICT,
+    FIELD_ERRORS,
+    UPLOAD_TYPES,
+    error,
+    field_errors,
+    file_download,
+)
 from portal.models import Role
 from portal.uploads import serve_upload
 from services import conversation, dashboard, feedback, filing, workflow
@@ -29,7 +43,6 @@ from services.permissions import allowed
 from services.search import request_search
 
 TAG = ["service-requests"]
-CONFLICT = OpenApiResponse(description="状态不允许此操作：{detail, code, status}")
 # Roles that ever touch requests; the rest (auditor, verifier) get 403 on every endpoint.
 RequestRoles = role_permission(Role.TALENT, Role.STAFF, Role.LEAD, Role.ADMIN)
 
@@ -129,7 +142,16 @@ class RequestListCreate(generics.ListAPIView):
     @extend_schema(
         summary="服务申请列表",
         parameters=[
-            OpenApiParameter("ordering", str, enum=["due"], description="due：按最近期限排序"),
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=["due"],
+                description="due：按最近期限排序（无期限的在后）；默认按提交时间从新到旧",
+            ),
+            OpenApiParameter("assignee", str, description="经办人用户名；me 表示调用者本人承办的"),
+            OpenApiParameter("department", str, description="当前承办部门代码"),
+            OpenApiParameter("service_type", str, description="服务事项代码"),
+            OpenApiParameter("overdue", bool, description="true：只列已超期的；false：未超期的"),
         ],
         tags=TAG,
     )
@@ -139,7 +161,11 @@ class RequestListCreate(generics.ListAPIView):
     @extend_schema(
         summary="提交服务申请",
         request=s.FileInput,
-        responses={201: s.RequestOutput, 400: None, 403: None},
+        responses={
+            201: s.RequestOutput,
+            400: field_errors("事项不存在或已停用、表单字段不正确，或敏感事项未勾选同意"),
+            403: error("只有持有效且等级符合的优才卡的人才可以申请"),
+        },
         tags=TAG,
     )
     @idempotent
@@ -158,7 +184,24 @@ class RequestDetail(APIView):
         return render(request, number)
 
 
-def action_view(func, input_class, summary: str, argument_names=()):
+class TransferredOutput(serializers.Serializer):
+    """The answer to a transfer by a handler of the department that gave the request away
+    (they may no longer read it)."""
+
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=RequestStatus.choices)
+    department = DepartmentRefSerializer(help_text="新的承办部门")
+    detail = serializers.CharField(help_text="如“已转至…，本部门不再承办此申请。”")
+
+
+TRANSFER_RESULT = PolymorphicProxySerializer(
+    component_name="TransferResult",
+    serializers=[s.RequestOutput, TransferredOutput],
+    resource_type_field_name=None,
+)
+
+
+def action_view(func, input_class, summary: str, argument_names=(), result=s.RequestOutput):
     """One thin view per command: parse the input, call the domain function, answer with the
     request as the caller now sees it."""
 
@@ -168,7 +211,12 @@ def action_view(func, input_class, summary: str, argument_names=()):
         @extend_schema(
             summary=summary,
             request=input_class,
-            responses={200: s.RequestOutput, 400: None, 403: None, 404: None, 409: CONFLICT},
+            responses={
+                200: result,
+                400: FIELD_ERRORS,
+                403: error("调用者不是该操作的办理人（或角色无权办理）"),
+                409: CONFLICT,
+            },
             tags=TAG,
         )
         def post(self, request, number: str):
@@ -208,7 +256,13 @@ supply_info = action_view(
 )
 resolve = action_view(workflow.request_resolve, s.NoteInput, "办结", ["note"])
 reject = action_view(workflow.request_reject, s.ReasonInput, "不予办理", ["reason"])
-transfer = action_view(workflow.request_transfer, s.TransferInput, "转办", ["department", "reason"])
+transfer = action_view(
+    workflow.request_transfer,
+    s.TransferInput,
+    "转办",
+    ["department", "reason"],
+    result=TRANSFER_RESULT,
+)
 withdraw = action_view(workflow.request_withdraw, s.OptionalReasonInput, "撤回", ["reason"])
 rate = action_view(feedback.request_rate, s.RateInput, "评价（好差评）", ["score", "comment"])
 
@@ -219,7 +273,11 @@ class FollowUpClose(APIView):
     @extend_schema(
         summary="办结差评回访",
         request=s.NoteInput,
-        responses={200: s.RequestOutput, 404: None, 409: CONFLICT},
+        responses={
+            200: s.RequestOutput,
+            404: error("申请不存在、不可见，或没有待回访事项"),
+            409: CONFLICT,
+        },
         tags=TAG,
     )
     def post(self, request, number: str):
@@ -241,7 +299,7 @@ class CommentCreate(APIView):
     @extend_schema(
         summary="留言（internal 为内部备注，申请人不可见）",
         request=s.CommentInput,
-        responses={201: s.RequestCommentOutput, 400: None, 409: CONFLICT},
+        responses={201: s.RequestCommentOutput, 400: FIELD_ERRORS, 409: CONFLICT},
         tags=TAG,
     )
     @idempotent
@@ -262,7 +320,11 @@ class AttachmentCreate(APIView):
     @extend_schema(
         summary="上传附件（PDF/JPG/PNG）",
         request={"multipart/form-data": s.AttachmentInput},
-        responses={201: s.RequestAttachmentOutput, 400: None, 409: CONFLICT},
+        responses={
+            201: s.RequestAttachmentOutput,
+            400: field_errors("文件缺失、类型不符、过大或已损坏"),
+            409: CONFLICT,
+        },
         tags=TAG,
     )
     @idempotent
@@ -276,10 +338,16 @@ class AttachmentCreate(APIView):
 
 class AttachmentDownload(APIView):
     permission_classes = [RequestRoles]
+    content_negotiation_class = FileNegotiation  # Accept: application/pdf gets the file
 
     @extend_schema(
         summary="下载附件（与申请相同的可见范围）",
-        responses={(200, "application/octet-stream"): bytes},
+        parameters=[
+            OpenApiParameter(
+                "inline", str, enum=["1"], description="1：在浏览器中直接显示（默认作为附件下载）"
+            )
+        ],
+        responses=file_download(UPLOAD_TYPES, "附件文件（PDF、JPEG 或 PNG）"),
         tags=TAG,
     )
     def get(self, request, pk: int):

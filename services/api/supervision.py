@@ -1,25 +1,32 @@
 """Supervision API (API.md "Supervision"): summary, overdue list, export."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.downloads import FileNegotiation
 from portal.api.permissions import role_permission
+from portal.api.responses import EXPORT_TYPES, field_errors, file_download
 from portal.audit import audit_record
 from portal.models import Role
 from services import dashboard, exports
 from services.actions import SlaAction
+from services.api.exports import PERIOD_ERROR
 from services.api.serializers import RequestSummary
 from services.models import ServiceRequest
 
 TAG = ["supervision"]
 PERIOD = [
-    OpenApiParameter("from", str, description="起始日期 YYYY-MM-DD，默认本月1日"),
-    OpenApiParameter("to", str, description="截止日期 YYYY-MM-DD（含），默认今天"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="起始日期 YYYY-MM-DD，默认本月1日"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="截止日期 YYYY-MM-DD（含），默认今天"),
 ]
+PERIOD_ERRORS = field_errors(
+    "日期格式不正确、年份不在 1900 至 2200 之间、截止日期早于起始日期，或期间超过十年"
+)
 
 
 def period_from(request) -> dashboard.Period:
@@ -28,9 +35,7 @@ def period_from(request) -> dashboard.Period:
             request.query_params.get("from"), request.query_params.get("to")
         )
     except ValueError:
-        raise ValidationError(
-            {"from": ["日期格式应为 年-月-日（如 2026-03-01），且截止日期不早于起始日期。"]}
-        ) from None
+        raise ValidationError({"from": [PERIOD_ERROR]}) from None
 
 
 def scope(user):
@@ -71,15 +76,17 @@ class CardReviewFigures(serializers.Serializer):
 
 
 class SummaryOutput(serializers.Serializer):
-    to_date = serializers.DateField(source="to")
+    from_ = serializers.DateField(help_text="起始日期")
+    to = serializers.DateField(help_text="截止日期（含）")
     rows = SummaryRow(many=True)
     card_reviews = CardReviewFigures(
         allow_null=True, help_text="优才卡审核（仅组织部人才办可见，部门负责人为空）"
     )
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        return {"from": instance["from"].isoformat(), "to": data.pop("to_date"), **data}
+    def get_fields(self):
+        # "from" is a Python keyword: declared as from_, written as "from" (first, as in API.md).
+        fields = super().get_fields()
+        return {"from": fields.pop("from_"), **fields}
 
 
 class SlaSummary(APIView):
@@ -89,9 +96,14 @@ class SlaSummary(APIView):
         summary="时限督查汇总（按部门或事项）",
         parameters=[
             *PERIOD,
-            OpenApiParameter("group_by", str, enum=["department", "service_type"]),
+            OpenApiParameter(
+                "group_by",
+                str,
+                enum=["department", "service_type"],
+                description="按部门（默认）或按服务事项汇总",
+            ),
         ],
-        responses={200: SummaryOutput},
+        responses={200: SummaryOutput, 400: PERIOD_ERRORS},
         tags=TAG,
     )
     def get(self, request):
@@ -136,15 +148,30 @@ class SlaExport(APIView):
     are better exported with POST /api/v1/exports/, which shows progress."""
 
     permission_classes = [role_permission(Role.ADMIN)]
+    content_negotiation_class = FileNegotiation  # Accept: text/csv gets the file
 
     @extend_schema(
         summary="导出（CSV 或 XLSX，证件号码等已脱敏；流式输出，数据量大时建议使用后台导出）",
         parameters=[
             *PERIOD,
-            OpenApiParameter("format", str, enum=["csv", "xlsx"]),
-            OpenApiParameter("kind", str, enum=["requests", "summary"], description="CSV 的内容"),
+            OpenApiParameter(
+                "format", str, enum=["csv", "xlsx"], description="文件格式，默认 xlsx"
+            ),
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=["requests", "summary"],
+                description="CSV 的内容：requests 申请明细（默认）、summary 按部门汇总；"
+                "XLSX 总是包含明细和两张汇总表",
+            ),
         ],
-        responses={(200, "application/octet-stream"): OpenApiResponse(description="文件")},
+        responses={
+            **file_download(
+                EXPORT_TYPES,
+                "CSV（UTF-8，带 BOM）或 XLSX 文件，作为附件下载；证件号码等已脱敏",
+            ),
+            400: PERIOD_ERRORS,
+        },
         tags=TAG,
     )
     def get(self, request):
