@@ -19,7 +19,16 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from portal.models import Department
-from services.dashboard import BAD_SCORE, BUCKETS, Period, _hours, _mean, _rate
+from services.dashboard import (
+    BAD_SCORE,
+    BUCKETS,
+    Period,
+    _empty_row,
+    _hours,
+    _kept,
+    _mean,
+    _rate,
+)
 from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
@@ -120,40 +129,7 @@ def summary(
             entry["resolved_on_time"], entry["resolved"], entry["open_overdue"]
         )
         rows.append(entry)
-    # Groups with nothing at all in the period stay in the table for a department, but a
-    # service-type table lists only the types that are offered or had activity; for a lead,
-    # the types their department offers, and any other type that reached it (a transfer).
-    counts = ("total", "resolved", "open", "bad_ratings", "followups_open")
-    kept = []
-    for row, group in zip(rows, groups, strict=True):
-        busy = any(row[field] for field in counts)
-        if by_department:
-            kept.append(row)
-        elif department is not None:
-            if group.department_id == department.pk or busy:
-                kept.append(row)
-        elif row["active"] or busy:
-            kept.append(row)
-    return kept
-
-
-def _empty_row(group) -> dict:
-    return {
-        "key": group.code,
-        "name": group.name,
-        "active": group.is_active,
-        "total": 0,
-        "resolved": 0,
-        "resolved_on_time": 0,
-        "open": 0,
-        "open_overdue": 0,
-        "on_time_rate": None,
-        "avg_accept_hours": None,
-        "avg_resolve_working_days": None,
-        "bad_ratings": 0,
-        "followups_open": 0,
-        "followups_overdue": 0,
-    }
+    return _kept(rows, groups, by_department, department)
 
 
 def _add_stint_figures(table: dict, stints, period: Period, now) -> None:
