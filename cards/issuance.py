@@ -63,9 +63,10 @@ def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> 
     )
 
 
+@transaction.atomic
 def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
-    """Issue a new card to ``holder`` (called by application_approve, inside its transaction),
-    showing ``photo`` (the application's 证件照 document).
+    """Issue a new card to ``holder`` (called by application_approve, inside its transaction;
+    atomic on its own too), showing ``photo`` (the application's 证件照 document).
 
     A previous card past its end date is marked expired first, so it no longer counts as the
     holder's live card.
@@ -109,6 +110,7 @@ def _set_photo(card: Card, photo, fields: list[str]) -> None:
         fields.append("photo")
 
 
+@transaction.atomic
 def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
     """Extend ``card`` by 3 years from its end date (or from today if it has ended), with the
     renewal's ``photo``."""
@@ -135,6 +137,7 @@ def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Car
     return card
 
 
+@transaction.atomic
 def card_change(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
     """Record an approved change (new employer); the tier and photo may change, the validity
     does not."""
