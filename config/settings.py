@@ -271,6 +271,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_login_throttle",
         "schedule": timedelta(hours=1),
     },
+    "purge-expired-tokens": {
+        "task": "portal.tasks.purge_expired_tokens",
+        "schedule": timedelta(hours=1),
+    },
     "purge-idempotency-keys": {
         "task": "portal.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=1),

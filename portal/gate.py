@@ -13,10 +13,19 @@ through); the API by the authentication classes below (403 with ``code``), becau
 authenticates tokens inside the view, after every middleware has run.
 """
 
+import binascii
+from hmac import compare_digest
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
+from knox.models import AuthToken
+from knox.settings import CONSTANTS, knox_settings
+from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 
@@ -116,7 +125,34 @@ def _check(request, user, *, session_verified):
 
 
 class GatedTokenAuthentication(TokenAuthentication):
-    """knox tokens, held at the gate like page sessions."""
+    """knox tokens, held at the gate like page sessions.
+
+    One query per request: the token with its user. knox itself also reads all of the user's
+    tokens on every request, to delete the expired ones among them; here an expired token is
+    refused (and deleted) when it is presented, and the others are deleted hourly
+    (portal.tasks.purge_expired_tokens).
+    """
+
+    def authenticate_credentials(self, token: bytes):
+        failed = exceptions.AuthenticationFailed(_("Invalid token."))
+        try:
+            token = token.decode("utf-8")
+            digest = hash_token(token)
+        except (UnicodeDecodeError, TypeError, binascii.Error):
+            raise failed from None
+        candidates = AuthToken.objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
+        for auth_token in candidates.select_related("user"):
+            if not compare_digest(digest, auth_token.digest):
+                continue
+            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+                username = auth_token.user.get_username()
+                auth_token.delete()
+                token_expired.send(sender=type(self), username=username, source="auth_token")
+                raise failed
+            if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                self.renew_token(auth_token)
+            return self.validate_user(auth_token)
+        raise failed
 
     def authenticate(self, request):
         result = super().authenticate(request)

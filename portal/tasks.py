@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from portal.credentials import tokens_purge_expired
 from portal.delivery import addresses_erase, deliveries_retry, deliveries_send, delivery_send
 from portal.idempotency import keys_purge
 from portal.signin import purge_expired
@@ -36,6 +37,12 @@ def erase_delivery_addresses() -> int:
 def purge_login_throttle() -> int:
     """Delete sign-in failures older than the lockout window and lockouts that have ended."""
     return purge_expired()
+
+
+@shared_task
+def purge_expired_tokens() -> int:
+    """Delete API tokens past their expiry (idempotent)."""
+    return tokens_purge_expired()
 
 
 @shared_task
