@@ -10,7 +10,7 @@ from django.core import signing
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
-from cards.models import CardScan
+from cards.models import Card, CardScan
 from cards.qr import SALT
 from services.seed import seed_service_types
 from tests.cards_support import approved
@@ -250,10 +250,11 @@ def test_a_scan_claims_the_token_in_one_statement_and_writes_one_scan_row(
         answer = verify(checker, token)
     assert answer["valid"] is True and answer["card"]["photo_url"]
     statements = _sql(queries)
-    # Sign-in (knox: the token with its user, the user's other tokens), then the scan; the
-    # tier's services come from the cache. Nothing else: no session, no notification.
-    sign_in, scan = statements[:2], statements[2:]
-    assert all("knox_authtoken" in s for s in sign_in), statements
+    # Sign-in (one statement: the token with its user), then the scan; the tier's services
+    # come from the cache. Nothing else: no session, no notification.
+    sign_in, scan = statements[0], statements[1:]
+    assert "knox_authtoken" in sign_in and "portal_user" in sign_in, statements
+    assert not any("knox_authtoken" in s for s in scan), statements
     if _on_postgresql():
         assert len(scan) == 1 and _is_the_scan_statement(scan[0]), statements
         return
@@ -449,3 +450,37 @@ def test_the_scan_statements_name_every_column_of_the_log_and_the_models_tables(
     assert f'"{QrToken._meta.db_table}"' in qr_module.CLAIM_SQL
     assert f'"{Card._meta.db_table}"' in qr_module.CARD_SQL
     assert f'"{User._meta.db_table}"' in qr_module.CARD_SQL
+
+
+# --- the body: the hot path takes a plain token, VerifyInput answers everything else --------
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "该字段是必填项。"),
+        ({"token": None}, "该字段不能为 null。"),
+        ({"token": ["a"]}, "不是有效的字符串。"),
+        ({"token": "x" * 501}, "请确保这个字段不能超过 500 个字符。"),
+        ({"token": "ab\x00cd"}, "不允许是用空字符串。"),  # DRF's own wording
+    ],
+)
+def test_a_body_the_serializer_refuses_is_a_400_and_logs_no_scan(
+    client_for, verifier, body, message
+):
+    response = client_for(verifier).post("/api/v1/cards/verify/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["token"] == [message]
+    assert not CardScan.objects.exists()
+
+
+def test_a_token_with_spaces_around_it_verifies(holder, client_for, talent, verifier):
+    token = qr(client_for(talent))["token"]
+    answer = verify(client_for(verifier), f"  {token}\n")
+    assert answer["valid"] is True
+    card = Card.objects.get(number=holder["number"])
+    assert answer["card"]["valid_until"] == card.valid_until.isoformat()
+
+
+def test_a_number_is_taken_as_text_and_is_no_token(client_for, verifier):
+    answer = verify(client_for(verifier), 12345)
+    assert (answer["valid"], answer["reason"], answer["card"]) == (False, "token_invalid", None)
+    assert CardScan.objects.get().reason == "token_invalid"
