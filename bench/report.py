@@ -77,7 +77,7 @@ def _paths_table(results: Results) -> list[str]:
     lines = [
         "## Latency per path",
         "",
-        "p50 and p95 of sequential requests over HTTP to gunicorn (2 sync workers, DEBUG off), "
+        "p50 and p95 of sequential requests over HTTP to gunicorn (2 workers, DEBUG off), "
         "warm; *n* is the number of timed requests (a path stops early after the per-path "
         "budget). Queries: one request made in-process against the same database "
         "(CaptureQueriesContext), session and token look-ups included.",
@@ -103,24 +103,32 @@ def _other_table(results: Results) -> list[str]:
         "| what | figures | target | meets |",
         "|---|---|---|---|",
     ]
-    qr = results.qr
-    if qr and "rps" in qr:
-        ok = qr["rps"] >= QR_RPS_TARGET and qr.get("p99", 1e9) <= QR_P99_TARGET
-        lines.append(
-            f"| QR verification `POST /api/v1/cards/verify/` ({qr['tool']}, one fresh "
-            f"single-use token per scan) | {qr['rps']:,.0f} req/s, p50 {_ms(qr.get('p50'))} ms, "
-            f"p99 {_ms(qr.get('p99'))} ms; {int(qr.get('valid', 0)):,} of "
-            f"{int(qr.get('answered', 0)):,} answered valid; {qr.get('queries', '—')} queries "
-            f"per scan (in-process) | ≥ {QR_RPS_TARGET:.0f} req/s, "
-            f"p99 ≤ {QR_P99_TARGET:.0f} ms | {_verdict(ok)} |"
-        )
-    elif qr:
-        lines.append(
-            f"| QR verification | failed: {_text(qr.get('error', '?'))} "
-            "| ≥ 300 req/s, p99 ≤ 50 ms | — |"
-        )
-    else:
+    runs = results.qr
+    if not runs:
         lines.append("| QR verification | not run | ≥ 300 req/s, p99 ≤ 50 ms | — |")
+    for number, qr in enumerate(runs):
+        # The target is judged on the first run (two connections per worker); the others
+        # show the throughput at saturation, where latency is mostly queueing.
+        target = (
+            f"≥ {QR_RPS_TARGET:.0f} req/s, p99 ≤ {QR_P99_TARGET:.0f} ms"
+            if number == 0
+            else "(saturation: throughput only)"
+        )
+        if "rps" in qr:
+            ok = qr["rps"] >= QR_RPS_TARGET and qr.get("p99", 1e9) <= QR_P99_TARGET
+            lines.append(
+                f"| QR verification `POST /api/v1/cards/verify/` ({qr['tool']}, one fresh "
+                f"single-use token per scan) | {qr['rps']:,.0f} req/s, p50 "
+                f"{_ms(qr.get('p50'))} ms, p99 {_ms(qr.get('p99'))} ms; "
+                f"{int(qr.get('valid', 0)):,} of {int(qr.get('answered', 0)):,} answered "
+                f"valid; {qr.get('queries', '—')} queries per scan (in-process) | {target} | "
+                f"{_verdict(ok) if number == 0 else '—'} |"
+            )
+        else:
+            lines.append(
+                f"| QR verification, {qr.get('connections', '?')} connections | failed: "
+                f"{_text(qr.get('error', '?'))} | {target} | — |"
+            )
     for e in results.exports:
         if "error" in e:
             figures = _text(e["error"]) + f"; worker peak RSS {e['peak_rss_mb']:,.0f} MB"
@@ -226,7 +234,8 @@ def write_report(path: Path, results: Results, *, generated=None, command: str) 
         + ", ".join(f"{x:.1f}" for x in m.get("load_end", m["load_start"]))
         + f" (on {m['nproc']} CPUs: above {m['nproc']} means other work shared the machine "
         "and the latencies include its queueing).",
-        "- Server: gunicorn, 2 sync workers, `DEBUG=0` and the production settings, except "
+        "- Server: gunicorn with `config/gunicorn.py` (threaded workers, 4 threads each) and "
+        "2 workers, `DEBUG=0` and the production settings, except "
         "plain HTTP on 127.0.0.1 (no TLS redirect, no secure cookies) and no TOTP requirement "
         "(the benchmark signs its personas in with sessions and tokens it creates).",
         f"- BENCH_N = {results.data['requests']:,}.",
