@@ -4,8 +4,9 @@ Environment: BENCH_N (requests, default 1,000,000), BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/bazhou_bench; recreated by ``generate``), BENCH_REDIS_URL
 (default redis://127.0.0.1:6379/12, skipped when unreachable), BENCH_ITERATIONS (timed
 requests per path, default 30), BENCH_BUDGET (seconds per path before it stops early, default
-60), BENCH_EXPORT_TIMEOUT (seconds, default 600), BENCH_QR_SECONDS (default 20),
-BENCH_QR_CONNECTIONS (default 16), BENCH_REPORT (default docs/benchmarks.md).
+60), BENCH_EXPORT_TIMEOUT (seconds, default 900), BENCH_QR_SECONDS (default 20),
+BENCH_QR_CONNECTIONS (comma-separated runs, default 4,16; the first is judged against the
+target), BENCH_REPORT (default docs/benchmarks.md).
 """
 
 import argparse

@@ -71,7 +71,7 @@ class Options:
     iterations: int = 30
     warmup: int = 3
     budget: float = 60.0
-    export_timeout: float = 600.0
+    export_timeout: float = 900.0
     qr_seconds: int = 20
     qr_connections: tuple = (4, 16)
     qr: bool = True
@@ -87,7 +87,7 @@ class Options:
             iterations=int(get("BENCH_ITERATIONS", "30")),
             warmup=int(get("BENCH_WARMUP", "3")),
             budget=float(get("BENCH_BUDGET", "60")),
-            export_timeout=float(get("BENCH_EXPORT_TIMEOUT", "600")),
+            export_timeout=float(get("BENCH_EXPORT_TIMEOUT", "900")),
             qr_seconds=int(get("BENCH_QR_SECONDS", "20")),
             qr_connections=tuple(
                 int(n) for n in get("BENCH_QR_CONNECTIONS", "4,16").split(",") if n.strip()
