@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from portal.tasks import purge_expired_tokens
 from tests.factories import PASSWORD
@@ -72,3 +73,23 @@ def test_the_purge_is_in_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-tokens"]
     assert entry["task"] == "portal.tasks.purge_expired_tokens"
     assert entry["schedule"] == timedelta(hours=1)
+
+
+def _values(obj):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_the_written_out_query_loads_what_the_orm_loads(api, talent):
+    from portal.gate import tokens_with_users
+
+    talent.last_login = timezone.now() - timedelta(days=2)
+    talent.save()
+    token = sign_in(api, "talent")
+    key = token[: CONSTANTS.TOKEN_KEY_LENGTH]
+    [loaded] = tokens_with_users(key)
+    [expected] = AuthToken.objects.filter(token_key=key).select_related("user")
+    assert _values(loaded) == _values(expected)
+    assert _values(loaded.user) == _values(expected.user)
+    assert loaded.user.last_login.tzinfo is not None  # converted, as the ORM converts
+    assert loaded._state.adding is False and loaded.user._state.db == expected.user._state.db
+    assert tokens_with_users("nosuchkey") == []
