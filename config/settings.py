@@ -122,8 +122,11 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
+        # Persistent connections, checked before each request's first query: opening one
+        # costs a request tens of milliseconds, and with threaded workers every thread holds
+        # its own, so a short lifetime shows up as regular slow requests.
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
         )
     }
 else:
