@@ -266,6 +266,7 @@ class Server:
             try:
                 status, _, _ = http_get(self.port, "/healthz/", {}, timeout=5)
                 if status == 200 and len(self.workers()) >= self.options.workers:
+                    self._warm_threads()
                     return self
             except OSError:
                 pass
@@ -274,6 +275,22 @@ class Server:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"gunicorn did not start (see {self.options.var_dir}/gunicorn.log)")
+
+    def _warm_threads(self, rounds: int = 3, parallel: int = 16) -> None:
+        """Keep every worker thread busy at once a few times (/healthz/ reads the database),
+        so each has opened its database connection before anything is timed: a connection
+        is kept DB_CONN_MAX_AGE seconds, and opening one is no part of a warm request."""
+
+        def hit():
+            with contextlib.suppress(OSError):
+                http_get(self.port, "/healthz/", {}, timeout=30)
+
+        for _ in range(rounds):
+            threads = [threading.Thread(target=hit) for _ in range(parallel)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
 
     def workers(self) -> list[int]:
         if self.process is None:
