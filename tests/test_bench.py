@@ -102,7 +102,8 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
         warmup=1,
         budget=5,
         export_timeout=120,
-        qr=False,
+        qr_seconds=1,
+        qr_connections=(2,),
         sweep_rows=50,
     )
     results = measure(options)
@@ -118,10 +119,17 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
             assert path.status == 200, (path.url, path.status, path.note)
     assert all(e.get("status") == 200 for e in results.exports), results.exports
     assert results.sweep["left"] == 0 and results.sweep["rows"] == 50
+    # QR verification under load (wrk, or the Python load generator without it): every scan
+    # of a fresh single-use token answered valid, with the sign-in and the scan statement.
+    [qr] = results.qr
+    assert qr["connections"] == 2 and qr["rps"] > 0, qr
+    assert qr["answered"] > 0 and qr["valid"] == qr["answered"], qr
+    assert qr["queries"] <= 3, qr
     assert results.plans and all("Execution Time" in plan.plan for plan in results.plans)
 
     text = report.read_text()
     for heading in ("## Data set", "## Latency per path", "## Plans of the hot queries"):
         assert heading in text
     assert "| staff request list (API) |" in text and "| SLA sweep" in text
+    assert "| QR verification `POST /api/v1/cards/verify/` (" in text
     assert f"{N:,} requests" in text
