@@ -32,8 +32,7 @@ from cards.permissions import APPLICATIONS
 from cards.photos import photo_check
 from cards.review_clock import review_recompute, review_start, review_stop
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
-from portal.models import Role
+from portal.errors import InvalidTransition
 from portal.notify import notification_create
 from portal.uploads import check_upload, delete_upload, stored_upload
 
@@ -47,11 +46,6 @@ _MAX_LENGTHS = {
     "education": 30,
     "professional_title": 60,
 }
-
-
-def _require_role(actor, role: str, message: str) -> None:
-    if actor is None or not actor.is_authenticated or actor.role != role:
-        raise NotAllowed(message)
 
 
 def _lock(application: CardApplication) -> CardApplication:
@@ -141,7 +135,7 @@ def _check_kind(talent, kind: str) -> tuple[str, object]:
 def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None, **data):
     """Open a draft application. A talent has one open application at most (constraint
     ``cardapplication_one_open_per_talent``): a second one is a 409 naming the first."""
-    _require_role(talent, Role.TALENT, "只有人才账户可以申请优才卡。")
+    APPLICATIONS.require(talent, "create", talent)
     existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
     if existing:
         raise InvalidTransition(

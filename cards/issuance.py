@@ -16,8 +16,7 @@ from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
 from cards.models.cards import LIVE_STATUSES
 from cards.permissions import CARDS
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
-from portal.models import Role
+from portal.errors import InvalidTransition
 from portal.notify import notification_create
 
 VALID_YEARS = 3
@@ -45,11 +44,6 @@ def card_number_next(year: int) -> str:
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"BZYC-{year}-{sequence.last:06d}"
-
-
-def _require_admin(actor) -> None:
-    if actor is None or actor.role != Role.ADMIN:
-        raise NotAllowed("只有组织部人才办可以管理优才卡。")
 
 
 def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> None:

@@ -18,6 +18,11 @@ def _applicant(user, app: CardApplication) -> bool:
     return active(user) and user.role == Role.TALENT and user.pk == app.talent_id
 
 
+def _for_themselves(user, person) -> bool:
+    """A talent applying for their own card (``person``: who the application is for)."""
+    return active(user) and user.role == Role.TALENT and user.pk == person.pk
+
+
 CARD_RULES = {
     "suspend": Rule(
         _admin,
@@ -43,6 +48,8 @@ CARDS = Table(CARD_RULES, noun="优才卡")
 REVIEWER = "只有组织部人才办可以审核申请。"
 SUBMITTED = (ApplicationStatus.SUBMITTED,)
 APPLICATION_RULES = {
+    # ``obj`` is the person the application is for (there is no application yet).
+    "create": Rule(_for_themselves, None, "只有人才账户可以申请优才卡。"),
     "edit": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以修改申请。", "修改"),
     "add_document": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以上传材料。", "修改"),
     "remove_document": Rule(_applicant, EDITABLE_STATUSES, "只有申请人可以删除材料。", "修改"),

@@ -26,6 +26,7 @@ from services.models import (
     ServiceRequest,
     ServiceType,
 )
+from services.permissions import require_who
 from services.workdays import local_date
 
 MAX_STRING = 200
@@ -147,11 +148,12 @@ def request_file(
 ) -> ServiceRequest:
     """File a request: an active card of an eligible tier, valid fields, and for medical or
     minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department."""
-    if talent.role != Role.TALENT:
-        raise NotAllowed("只有持卡人才可以提交绿色通道服务申请。")
     service = (
         ServiceType.objects.active().select_related("department").filter(code=service_type).first()
     )
+    # Who may file (services.permissions ``file``) before whether the type exists: a refusal
+    # for the person tells them nothing about the catalogue.
+    require_who(talent, "file", service)
     if service is None:
         raise ValidationError({"service_type": ["服务事项不存在或已停止受理。"]})
     card = live_card(talent)

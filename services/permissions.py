@@ -47,6 +47,14 @@ def _owner_or_handler(user, req: ServiceRequest) -> bool:
     return is_owner(user, req) or is_handler(user, req)
 
 
+def _admin(user, req) -> bool:
+    return active(user) and user.role == Role.ADMIN
+
+
+def _talent(user, service) -> bool:
+    return active(user) and user.role == Role.TALENT
+
+
 def _sees_sensitive(user, req: ServiceRequest) -> bool:
     """Medical and minors' details: the talent and the routed department only (DESIGN.md);
     other types' details whoever may see the request."""
@@ -97,6 +105,20 @@ RULES: dict[str, Rule] = {
     "see_sensitive": Rule(
         _sees_sensitive, None, "医疗、未成年人等敏感信息仅申请人和承办部门可见。"
     ),
+    # The handling side's own notes: internal comments and the follow-up of a bad rating
+    # (the talent reads only that a call-back is coming: services.feedback.followup_promise).
+    "see_internal": Rule(is_handler, None, "内部备注和回访整改情况仅承办部门和组织部人才办可见。"),
+    # Transferring from the 督办 list is the organization department's instrument; a lead
+    # comments there and transfers from the department's desk (``transfer``).
+    "supervise_transfer": Rule(
+        _admin,
+        (S.SUBMITTED, S.ACCEPTED),
+        "只有组织部人才办可以在督办清单中转办；部门负责人请在办件工作台转办。",
+        "转办",
+    ),
+    # ``obj`` is the service type filed under (the card and its tier are the domain's checks:
+    # services.filing.request_file).
+    "file": Rule(_talent, None, "只有持卡人才可以提交绿色通道服务申请。"),
 }
 
 

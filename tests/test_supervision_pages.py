@@ -122,7 +122,9 @@ def test_only_admins_change_the_calendar_or_transfer(client, request, persona, r
         f"/manage/supervision/{number}/transfer/",
         {"transfer-department": "JYJ", "transfer-reason": "应由教育局办理"},
     )
-    assert transfer.status_code == 404
+    # The list does not exist for the talent, staff and the auditor; a lead, who reads it, is
+    # refused by the table (test_a_lead_is_refused_a_transfer_from_the_list_with_the_reason).
+    assert transfer.status_code == (302 if persona == "lead" else 404)
     assert ServiceRequest.objects.get(number=number).department.code == "ZJJ"
 
 
@@ -351,6 +353,59 @@ def test_a_lead_comments_from_the_list_but_cannot_transfer(client, lead, request
     assert response.status_code == 302 and response.url == "/manage/supervision/"
     note = RequestComment.objects.get(request__number=number)
     assert note.body == "请今日内受理" and note.internal and note.author == lead
+
+
+def test_a_lead_is_refused_a_transfer_from_the_list_with_the_reason(client, lead, requests_):
+    """The list's transfer is services.permissions' ``supervise_transfer`` (the organization
+    department): the lead may transfer the request from the desk (``transfer``), not here,
+    and is told so."""
+    from services import permissions
+
+    req = requests_["A"]
+    assert permissions.allowed(lead, "transfer", req)
+    assert not permissions.allowed(lead, "supervise_transfer", req)
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(lead)
+        response = client.post(
+            f"/manage/supervision/{req.number}/transfer/?page=1",
+            {"transfer-department": "JYJ", "transfer-reason": "应由教育局办理"},
+        )
+        assert response.status_code == 302 and response.url == "/manage/supervision/?page=1"
+        back = client.get(response.url).content.decode()
+    assert "只有组织部人才办可以在督办清单中转办；部门负责人请在办件工作台转办。" in back
+    req.refresh_from_db()
+    assert req.department.code == "ZJJ"
+    assert not req.events.filter(action="transferred").exists()
+
+
+def test_the_admins_transfer_from_the_list_follows_the_tables_states(
+    client, admin_user, handler, requests_
+):
+    """The list's transfer asks the table for the state too: a request waiting for the
+    talent's 补正 cannot be transferred, and the refusal says why."""
+    from services import permissions
+    from services.workflow import request_ask_info
+
+    a, b = requests_["A"], requests_["B"]
+    with time_machine.travel(NOW, tick=False):
+        request_ask_info(
+            req=request_accept(req=a, actor=handler), actor=handler, items=["补充劳动合同"]
+        )
+    a.refresh_from_db()
+    assert not permissions.allowed(admin_user, "supervise_transfer", a)
+    assert permissions.allowed(admin_user, "supervise_transfer", b)
+    html = html_of(get(client, admin_user, "/manage/supervision/"))
+    assert f'action="/manage/supervision/{b.number}/transfer/"' in html
+    assert f'action="/manage/supervision/{a.number}/transfer/"' not in html
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(
+            f"/manage/supervision/{a.number}/transfer/",
+            {"transfer-department": "JYJ", "transfer-reason": "属教育局职责"},
+        )
+        back = client.get(response.url).content.decode()
+    assert response.url == "/manage/supervision/"
+    assert "申请当前为“待补正”状态，不能转办。" in back
+    assert ServiceRequest.objects.get(pk=a.pk).department.code == "ZJJ"
 
 
 def test_a_lead_cannot_act_on_another_departments_request(client, other_handler, departments):

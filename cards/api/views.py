@@ -24,6 +24,7 @@ from cards.models import (
     Criterion,
     Tier,
 )
+from cards.permissions import APPLICATIONS
 from cards.search import card_search
 from portal.api.downloads import FileNegotiation
 from portal.api.idempotency import idempotent
@@ -119,8 +120,8 @@ class ApplicationListCreate(generics.ListAPIView):
     )
     @idempotent
     def post(self, request):
-        if request.user.role != Role.TALENT:
-            self.permission_denied(request, message="只有人才账户可以申请优才卡。")
+        # Who may apply (cards.permissions), before the input is read.
+        APPLICATIONS.require(request.user, "create", request.user)
         data = s.ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
         app = apps.application_create(talent=request.user, request=request, **data.validated_data)

@@ -316,7 +316,6 @@ def render_application(
     context = {
         "app": app,
         "editable": editable,
-        "is_owner": request.user.role == Role.TALENT,
         "criteria": labelled(app.criteria.all()),
         "checklist": checklist,
         "documents": documents,

@@ -39,7 +39,7 @@ from services.models import (
     RequestStatus,
     ServiceRequest,
 )
-from services.permissions import allowed
+from services.permissions import FOLLOWUPS, allowed
 from services.search import request_search
 
 TAG = ["service-requests"]
@@ -268,13 +268,14 @@ rate = action_view(feedback.request_rate, s.RateInput, "评价（好差评）", 
 
 
 class FollowUpClose(APIView):
-    permission_classes = [role_permission(Role.LEAD, Role.ADMIN)]
+    permission_classes = [RequestRoles]
 
     @extend_schema(
         summary="办结差评回访",
         request=s.NoteInput,
         responses={
             200: s.RequestOutput,
+            403: error("只有部门负责人或组织部人才办可以办结回访"),
             404: error("申请不存在、不可见，或没有待回访事项"),
             409: CONFLICT,
         },
@@ -285,6 +286,8 @@ class FollowUpClose(APIView):
         followup = getattr(req, "followup", None)
         if followup is None:
             return Response({"detail": "该申请没有待回访事项。"}, status=status.HTTP_404_NOT_FOUND)
+        # Who may close it: the follow-ups' table (services.permissions), before the input.
+        FOLLOWUPS.require_who(request.user, "close", followup)
         data = s.NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
         feedback.followup_close(

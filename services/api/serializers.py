@@ -7,7 +7,6 @@ from rest_framework import serializers
 from portal.api.accounts import DepartmentRefSerializer
 from portal.api.inputs import NoteInput, ReasonInput  # noqa: F401  (used by the views as s.*)
 from portal.identity import mask_name, mask_phone
-from portal.models import Role
 from portal.pages import actor_label
 from services.actions import request_event_label
 from services.clocks import sla
@@ -209,7 +208,7 @@ class RequestOutput(RequestSummary):
 
     def get_comments(self, obj) -> RequestCommentOutput(many=True):
         comments = obj.comments.all()
-        if self.viewer.role == Role.TALENT:
+        if not allowed(self.viewer, "see_internal", obj):
             comments = [c for c in comments if not c.internal]
         return RequestCommentOutput(comments, many=True).data
 
@@ -219,7 +218,7 @@ class RequestOutput(RequestSummary):
 
     def get_followup(self, obj) -> FollowUpOutput(allow_null=True):
         followup = getattr(obj, "followup", None)
-        if followup is None or self.viewer.role == Role.TALENT:
+        if followup is None or not allowed(self.viewer, "see_internal", obj):
             return None
         return FollowUpOutput(followup).data
 

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 from cards.models import Tier
 from portal.home import HomeItem
 from services.models import Datatype, Sensitivity, ServiceType
+from services.permissions import allowed
 
 SENSITIVITY_NOTICES = {
     Sensitivity.MEDICAL: (
@@ -76,6 +77,8 @@ def catalogue(request):
     for service in services:
         service.tiers_text = tiers_text(service.eligible_tiers)
         service.limits = _limits(service)
+        # 我要申请: for visitors (who sign in first) and whoever services.permissions lets file.
+        service.may_file = allowed(request.user, "file", service)
     return render(request, "services/catalogue.html", {"services": services})
 
 
@@ -96,5 +99,6 @@ def guide(request, code: str):
             "materials": materials(service),
             "fields": fields(service),
             "sensitivity_notice": SENSITIVITY_NOTICES.get(service.sensitivity, ""),
+            "may_file": allowed(request.user, "file", service),
         },
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -44,23 +44,28 @@ def visible_requests(user):
 
 def request_for(request, number: str, *, detail: bool = False) -> ServiceRequest:
     """The request ``number`` if the user may see it, else 404. ``detail`` also loads the
-    timeline, comments (a talent's without the internal notes), attachments and rating."""
+    timeline, comments (without the internal notes for whoever may not see them),
+    attachments and rating."""
     queryset = visible_requests(request.user)
-    if detail:
-        comments = RequestComment.objects.select_related("author__department")
-        if request.user.role == Role.TALENT:
-            # Internal notes never reach a talent: not even into the page's context.
-            comments = comments.filter(internal=False)
-        queryset = queryset.prefetch_related(
+    if not detail:
+        return get_object_or_404(queryset, number=number)
+    req = get_object_or_404(
+        queryset.prefetch_related(
             Prefetch("events", queryset=RequestEvent.objects.select_related("actor__department")),
-            Prefetch("comments", queryset=comments),
             Prefetch(
                 "attachments",
                 queryset=RequestAttachment.objects.select_related("uploaded_by__department"),
             ),
             "rating",
-        )
-    return get_object_or_404(queryset, number=number)
+        ),
+        number=number,
+    )
+    comments = RequestComment.objects.select_related("author__department")
+    if not allowed(request.user, "see_internal", req):
+        # Internal notes never reach the talent: not even into the page's context.
+        comments = comments.filter(internal=False)
+    prefetch_related_objects([req], Prefetch("comments", queryset=comments))
+    return req
 
 
 # --- domain errors --------------------------------------------------------------------------

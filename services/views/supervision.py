@@ -22,14 +22,15 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cards.review_clock import review_limits
 from cards.views.common import role_page
+from portal.errors import DomainError
 from portal.identity import mask_name
 from portal.models import Department, Role
-from services import charts, dashboard
+from services import charts, dashboard, permissions
 from services.calendar import calendar_set_day, year_days
 from services.forms import StaffCommentForm, TransferForm
 from services.models import ServiceRequest
 from services.views.calendar_recompute import RECOMPUTING, recomputes_context
-from services.views.common import PAGE_SIZE
+from services.views.common import PAGE_SIZE, request_for
 from services.views.exports import export_buttons
 from services.views.handling import allowed_actions, handling_action
 
@@ -229,7 +230,7 @@ def supervision_list(request):
     )
     rows = dashboard.with_working_days_overdue(page.object_list, now=now)
     admin = user.role == Role.ADMIN
-    departments = list(Department.objects.active().order_by("code")) if admin else []
+    departments = None  # read once, when the table first offers a transfer
     action_query = _back_query(
         {
             "page": str(page.number) if page.number > 1 else "",
@@ -240,15 +241,17 @@ def supervision_list(request):
         req.talent_name_masked = mask_name(req.talent.real_name)
         allowed = allowed_actions(user, req, None)
         prefix = f"r{req.pk}_%s"
-        req.transfer_form = (
-            TransferForm(
+        req.transfer_form = None
+        # Transfers from this list: what services.permissions allows (the organization
+        # department; a lead transfers from the desk).
+        if permissions.allowed(user, "supervise_transfer", req):
+            if departments is None:
+                departments = list(Department.objects.active().order_by("code"))
+            req.transfer_form = TransferForm(
                 prefix="transfer",
                 auto_id=prefix,
                 departments=[d for d in departments if d.pk != req.department_id],
             )
-            if admin and allowed["transfer"]
-            else None
-        )
         req.comment_form = (
             StaffCommentForm(prefix="comment", auto_id=prefix, initial={"internal": True})
             if allowed["comment"]
@@ -277,18 +280,27 @@ def supervision_list(request):
 @supervisor_page
 @require_POST
 def supervision_action(request, number: str, action: str):
-    """Transfer (admins) or comment from the 督办 list through the request's own handling
-    action (same form, same domain call, same messages), then back to the list. A form with
-    errors shows the request's page with them, as the handling action does."""
-    admin = request.user.role == Role.ADMIN
-    if action not in ("transfer", "comment") or (action == "transfer" and not admin):
+    """Transfer (admins: services.permissions ``supervise_transfer``) or comment from the 督办
+    list through the request's own handling action (same form, same domain call, same
+    messages), then back to the list. A transfer the table refuses is refused with its reason
+    on the list. A form with errors shows the request's page with them, as the handling action
+    does."""
+    if action not in ("transfer", "comment"):
         raise Http404
     _scope(request.user)
+    back = _back_query(request.GET)
+    to_list = reverse("services:supervision") + (f"?{back}" if back else "")
+    if action == "transfer":
+        try:
+            permissions.require(request.user, "supervise_transfer", request_for(request, number))
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+            return redirect(to_list)
+    admin = request.user.role == Role.ADMIN
     response = handling_action(request, number, action, "manage" if admin else "desk")
     if response.status_code != 302:
         return response
-    back = _back_query(request.GET)
-    return redirect(reverse("services:supervision") + (f"?{back}" if back else ""))
+    return redirect(to_list)
 
 
 # --- calendar -------------------------------------------------------------------------------

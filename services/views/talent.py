@@ -22,7 +22,7 @@ from services.forms import (
     SupplyInfoForm,
     WithdrawForm,
 )
-from services.models import OPEN_STATUSES, RequestStatus, ServiceType
+from services.models import RequestStatus, ServiceType
 from services.permissions import allowed
 from services.views.catalogue import SENSITIVITY_NOTICES, materials, tiers_text
 from services.views.common import (
@@ -123,7 +123,6 @@ def render_request(
 ):
     """The talent's request page (also re-rendered with a form's errors after a POST)."""
     user = request.user
-    can_rate = req.status == RequestStatus.RESOLVED and getattr(req, "rating", None) is None
     followup = feedback.pending_followup(req, user)
     asked = asked_items(req) if req.status == RequestStatus.AWAITING_TALENT else None
     context = {
@@ -139,13 +138,13 @@ def render_request(
         # After a bad rating: the lead will call back, and by when (until they have).
         "followup_promise": feedback.followup_promise(followup) if followup else "",
         "upload_limit": upload_limit_label(),
-        # What the talent may do now (the domain functions decide; these only pick forms).
-        # The talent's side of the table: a talent who may comment is its applicant.
+        # What the talent may do now: exactly what services.permissions allows (the domain
+        # functions ask the same table before acting; these only pick the forms).
         "can_comment": allowed(user, "comment", req),
         "can_attach": allowed(user, "attach", req),
-        "can_supply": req.status == RequestStatus.AWAITING_TALENT,
-        "can_withdraw": req.status in OPEN_STATUSES,
-        "can_rate": can_rate,
+        "can_supply": allowed(user, "supply_info", req),
+        "can_withdraw": allowed(user, "withdraw", req),
+        "can_rate": allowed(user, "rate", req),
         "comment_form": comment_form or CommentForm(prefix="comment"),
         "attachment_form": attachment_form or AttachmentForm(prefix="attach"),
         "supply_form": supply_form
