@@ -4,7 +4,7 @@ from django.contrib import admin
 from cards.actions import CriterionAction, ReviewLimitAction
 from cards.models import Card, CardScan, Criterion, DocumentKind, ReviewLimit
 from cards.qr import REASON_LABELS
-from portal.audit import audit_record
+from portal.audit import audit_record, client_ip
 
 
 class CriterionForm(forms.ModelForm):
@@ -53,7 +53,7 @@ class CriterionAdmin(admin.ModelAdmin):
             action=CriterionAction.CHANGE if change else CriterionAction.CREATE,
             actor=request.user,
             obj=obj,
-            request=request,
+            ip=client_ip(request),
             fields=list(form.changed_data),
         )
 
@@ -83,7 +83,7 @@ class ReviewLimitAdmin(admin.ModelAdmin):
             action=ReviewLimitAction.CHANGE,
             actor=request.user,
             obj=obj,
-            request=request,
+            ip=client_ip(request),
             application_kind=obj.kind,
             working_days=obj.working_days,
         )

@@ -132,7 +132,7 @@ def _check_kind(talent, kind: str) -> tuple[str, object]:
     return kind, card
 
 
-def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None, **data):
+def application_create(*, talent, kind: str = ApplicationKind.NEW, ip: str | None = None, **data):
     """Open a draft application. A talent has one open application at most (constraint
     ``cardapplication_one_open_per_talent``): a second one is a 409 naming the first."""
     APPLICATIONS.require(talent, "create", talent)
@@ -159,9 +159,7 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None,
             app = CardApplication.objects.create(talent=talent, kind=kind, card=card, **cleaned)
             app.criteria.set(criteria)
             _event(app, talent, Step.CREATED, "")
-            audit_record(
-                action=CardApplicationAction.CREATE, actor=talent, obj=app, request=request
-            )
+            audit_record(action=CardApplicationAction.CREATE, actor=talent, obj=app, ip=ip)
     except IntegrityError:
         existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
         raise InvalidTransition(
@@ -173,7 +171,7 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, request=None,
     return app
 
 
-def application_update(*, application, actor, request=None, **data) -> CardApplication:
+def application_update(*, application, actor, ip: str | None = None, **data) -> CardApplication:
     """Change the draft or returned application's fields and criteria (owner only)."""
     APPLICATIONS.require_who(actor, "edit", application)
     errors: dict = {}
@@ -195,7 +193,7 @@ def application_update(*, application, actor, request=None, **data) -> CardAppli
             action=CardApplicationAction.UPDATE,
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             fields=changed,
         )
     return app
@@ -219,7 +217,7 @@ def _check_document(kind: str, upload, field: str = "file"):
         raise ValidationError({field: exc.messages}) from None
 
 
-def _store_document(app, *, kind: str, checked, storage_name: str, actor, request, field="file"):
+def _store_document(app, *, kind: str, checked, storage_name: str, actor, ip, field="file"):
     """The row of a stored evidence file, on the locked application ``app``.
 
     After a return, a document of the same kind the reviewer saw is superseded by the new
@@ -268,7 +266,7 @@ def _store_document(app, *, kind: str, checked, storage_name: str, actor, reques
         action=CardApplicationAction.DOCUMENT_ADD,
         actor=actor,
         obj=app,
-        request=request,
+        ip=ip,
         kind=kind,
         size=checked.size,
         replaced=len(deleted),
@@ -277,7 +275,7 @@ def _store_document(app, *, kind: str, checked, storage_name: str, actor, reques
     return document
 
 
-def application_add_document(*, application, actor, kind: str, upload, request=None):
+def application_add_document(*, application, actor, kind: str, upload, ip: str | None = None):
     """Attach an evidence file (PDF/JPEG/PNG judged by content, size-limited). A new photo
     replaces the previous one; after a return a new file of a kind the reviewer saw
     supersedes it (``_store_document``)."""
@@ -294,12 +292,14 @@ def application_add_document(*, application, actor, kind: str, upload, request=N
         app = _lock(application)
         APPLICATIONS.require(actor, "add_document", app)
         document = _store_document(
-            app, kind=kind, checked=checked, storage_name=storage_name, actor=actor, request=request
+            app, kind=kind, checked=checked, storage_name=storage_name, actor=actor, ip=ip
         )
     return document
 
 
-def application_remove_document(*, document: ApplicationDocument, actor, request=None) -> None:
+def application_remove_document(
+    *, document: ApplicationDocument, actor, ip: str | None = None
+) -> None:
     """Remove an evidence file while the application can still be changed — one the reviewer
     has not seen yet. What the reviewer saw stays on record: it is replaced by uploading a
     new file of its kind. Removing a replacement puts back what it replaced (or hands it to
@@ -335,7 +335,7 @@ def application_remove_document(*, document: ApplicationDocument, actor, request
             action=CardApplicationAction.DOCUMENT_REMOVE,
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             kind=document.kind,
         )
         transaction.on_commit(lambda: delete_upload(storage_name))
@@ -381,7 +381,7 @@ def _uploads_checked(uploads) -> list[tuple]:
 
 
 def application_submit(
-    *, application, actor, note: str = "", items=(), uploads=(), request=None
+    *, application, actor, note: str = "", items=(), uploads=(), ip: str | None = None
 ) -> CardApplication:
     """Submit, or resubmit after a return. Refused with a 400 naming every missing item.
 
@@ -415,7 +415,7 @@ def application_submit(
                 checked=one,
                 storage_name=name,
                 actor=actor,
-                request=request,
+                ip=ip,
                 field=f"files.{kind}",
             )
         errors: dict = {}
@@ -462,13 +462,13 @@ def application_submit(
             ),
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             files=len(checked),
         )
     return app
 
 
-def application_return(*, application, actor, items, note: str = "", request=None):
+def application_return(*, application, actor, items, note: str = "", ip: str | None = None):
     """Return for correction, listing every item at once (一次告知)."""
     APPLICATIONS.require_who(actor, "return", application)
     items = [" ".join(str(item).split()) for item in (items or []) if str(item).strip()]
@@ -497,7 +497,7 @@ def application_return(*, application, actor, items, note: str = "", request=Non
             action=CardApplicationAction.RETURN,
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             items=len(items),
         )
         _notify_talent(
@@ -510,7 +510,13 @@ def application_return(*, application, actor, items, note: str = "", request=Non
 
 
 def application_approve(
-    *, application, actor, tier: str | None = None, note: str = "", accepted=None, request=None
+    *,
+    application,
+    actor,
+    tier: str | None = None,
+    note: str = "",
+    accepted=None,
+    ip: str | None = None,
 ):
     """Approve: the tier is the highest among the accepted criteria (就高原则); another tier
     only with a written reason (manual equivalence, 相当于X类).
@@ -537,7 +543,7 @@ def application_approve(
             )
         tier = tier or highest
         photo = app.documents.current().filter(kind=DocumentKind.PHOTO).first()
-        given = {"tier": tier, "photo": photo, "actor": actor, "request": request}
+        given = {"tier": tier, "photo": photo, "actor": actor, "ip": ip}
         try:
             if app.kind == ApplicationKind.NEW:
                 card = card_issue(holder=app.talent, **given)
@@ -562,7 +568,7 @@ def application_approve(
             action=CardApplicationAction.APPROVE,
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             tier=tier,
             highest=highest,
             card=card.number,
@@ -577,7 +583,7 @@ def application_approve(
     return app
 
 
-def application_reject(*, application, actor, reason: str, request=None):
+def application_reject(*, application, actor, reason: str, ip: str | None = None):
     """Reject for good (不予认定), with the reason the talent will read."""
     APPLICATIONS.require_who(actor, "reject", application)
     reason = (reason or "").strip()
@@ -596,7 +602,7 @@ def application_reject(*, application, actor, reason: str, request=None):
             action=CardApplicationAction.REJECT,
             actor=actor,
             obj=app,
-            request=request,
+            ip=ip,
             on_time=app.reviewed_on_time,
         )
         _notify_talent(app, "application_rejected", "您的优才卡申请未予认定", f"理由：{reason}")

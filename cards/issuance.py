@@ -58,7 +58,7 @@ def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> 
 
 
 @transaction.atomic
-def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
+def card_issue(*, holder, tier: str, actor, photo=None, ip: str | None = None) -> Card:
     """Issue a new card to ``holder`` (called by application_approve, inside its transaction;
     atomic on its own too), showing ``photo`` (the application's 证件照 document).
 
@@ -92,7 +92,7 @@ def card_issue(*, holder, tier: str, actor, photo=None, request=None) -> Card:
         "",
         note=f"{card.get_tier_display()}，有效期至 {card.valid_until}",
     )
-    audit_record(action=CardAction.ISSUE, actor=actor, obj=card, request=request, tier=tier)
+    audit_record(action=CardAction.ISSUE, actor=actor, obj=card, ip=ip, tier=tier)
     return card
 
 
@@ -105,7 +105,7 @@ def _set_photo(card: Card, photo, fields: list[str]) -> None:
 
 
 @transaction.atomic
-def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
+def card_renew(*, card: Card, tier: str, actor, photo=None, ip: str | None = None) -> Card:
     """Extend ``card`` by 3 years from its end date (or from today if it has ended), with the
     renewal's ``photo``."""
     card = Card.objects.select_for_update().get(pk=card.pk)
@@ -127,12 +127,12 @@ def card_renew(*, card: Card, tier: str, actor, photo=None, request=None) -> Car
         card.status,
         note=f"有效期由 {old_end} 延至 {card.valid_until}",
     )
-    audit_record(action=CardAction.RENEW, actor=actor, obj=card, request=request, tier=tier)
+    audit_record(action=CardAction.RENEW, actor=actor, obj=card, ip=ip, tier=tier)
     return card
 
 
 @transaction.atomic
-def card_change(*, card: Card, tier: str, actor, photo=None, request=None) -> Card:
+def card_change(*, card: Card, tier: str, actor, photo=None, ip: str | None = None) -> Card:
     """Record an approved change (new employer); the tier and photo may change, the validity
     does not."""
     card = Card.objects.select_for_update().get(pk=card.pk)
@@ -144,7 +144,7 @@ def card_change(*, card: Card, tier: str, actor, photo=None, request=None) -> Ca
     _set_photo(card, photo, fields)
     card.save(update_fields=fields)
     _event(card, actor, CardEventAction.CHANGED, card.status, note=f"层次 {old_tier} → {tier}")
-    audit_record(action=CardAction.CHANGE, actor=actor, obj=card, request=request, tier=tier)
+    audit_record(action=CardAction.CHANGE, actor=actor, obj=card, ip=ip, tier=tier)
     return card
 
 
@@ -160,7 +160,7 @@ def _set_status(
     action: CardAction,
     step: CardEventAction,
     reason: str,
-    request,
+    ip,
 ) -> Card:
     """A change of status the table allows (cards.permissions: suspend, reinstate, revoke)."""
     CARDS.require_who(actor, verb, card)
@@ -172,7 +172,7 @@ def _set_status(
         card.status_reason = reason
         card.save(update_fields=["status", "status_reason"])
         _event(card, actor, step, previous, note=reason)
-        audit_record(action=action, actor=actor, obj=card, request=request, reason=reason)
+        audit_record(action=action, actor=actor, obj=card, ip=ip, reason=reason)
         notification_create(
             recipient=card.holder,
             kind=f"card_{step.value}",
@@ -193,7 +193,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def card_suspend(*, card: Card, actor, reason: str, request=None) -> Card:
+def card_suspend(*, card: Card, actor, reason: str, ip: str | None = None) -> Card:
     """Suspend an active card; verification answers card_suspended from this moment."""
     CARDS.require_who(actor, "suspend", card)
     return _set_status(
@@ -204,11 +204,11 @@ def card_suspend(*, card: Card, actor, reason: str, request=None) -> Card:
         action=CardAction.SUSPENDED,
         step=CardEventAction.SUSPENDED,
         reason=_reason(reason),
-        request=request,
+        ip=ip,
     )
 
 
-def card_revoke(*, card: Card, actor, reason: str, request=None) -> Card:
+def card_revoke(*, card: Card, actor, reason: str, ip: str | None = None) -> Card:
     """Revoke a card for good (final); verification answers card_revoked from this moment."""
     CARDS.require_who(actor, "revoke", card)
     return _set_status(
@@ -219,11 +219,11 @@ def card_revoke(*, card: Card, actor, reason: str, request=None) -> Card:
         action=CardAction.REVOKED,
         step=CardEventAction.REVOKED,
         reason=_reason(reason),
-        request=request,
+        ip=ip,
     )
 
 
-def card_reinstate(*, card: Card, actor, note: str = "", request=None) -> Card:
+def card_reinstate(*, card: Card, actor, note: str = "", ip: str | None = None) -> Card:
     """Lift a suspension (from ``suspended`` only)."""
     return _set_status(
         card=card,
@@ -233,7 +233,7 @@ def card_reinstate(*, card: Card, actor, note: str = "", request=None) -> Card:
         action=CardAction.REINSTATED,
         step=CardEventAction.REINSTATED,
         reason=(note or "").strip(),
-        request=request,
+        ip=ip,
     )
 
 

@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from portal import ratelimit
-from portal.audit import AccountAction, audit_record, client_ip
+from portal.audit import AccountAction, audit_record
 from portal.errors import RateLimited
 from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
@@ -98,7 +98,7 @@ def registration_check(
     id_type: str = IdType.RESIDENT,
     email: str = "",
     consent: bool | None = False,
-    request=None,
+    ip: str | None = None,
 ) -> User:
     """Validate a registration; return the unsaved user or raise ValidationError listing
     every invalid field at once (field → messages). ``consent`` is the person's agreement to
@@ -110,9 +110,8 @@ def registration_check(
     Rate-limited per address (RateLimited, 429), pages and API alike: the answers say whether
     an ID number or a username is taken, so they must not be harvested at speed.
     """
-    ip = client_ip(request) or "unknown"
     if not ratelimit.allow(
-        f"register:{ip}", limit=settings.REGISTER_RATE_LIMIT, window_seconds=3600
+        f"register:{ip or 'unknown'}", limit=settings.REGISTER_RATE_LIMIT, window_seconds=3600
     ):
         raise RateLimited("注册尝试过于频繁，请一小时后再试。")
     errors: dict[str, list[str]] = {}
@@ -137,14 +136,14 @@ def registration_check(
     return user
 
 
-def account_register(*, request=None, **fields) -> User:
+def account_register(*, ip: str | None = None, **fields) -> User:
     """Register a talent (fields as ``registration_check``) and record which version of
     《个人信息处理规则》 they agreed to.
 
     One account per identity document: checked for a friendly message, and enforced by the
     constraint on ``id_number_hash`` for two registrations racing each other.
     """
-    user = registration_check(request=request, **fields)
+    user = registration_check(ip=ip, **fields)
     try:
         with transaction.atomic():
             user.save()
@@ -152,7 +151,7 @@ def account_register(*, request=None, **fields) -> User:
                 action=AccountAction.REGISTER,
                 actor=user,
                 obj=user,
-                request=request,
+                ip=ip,
                 id_type=user.id_type,
                 id_number_masked=user.id_number_masked,
             )

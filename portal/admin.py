@@ -6,7 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from portal.audit import DeliveryAction, DepartmentAction, audit_record
+from portal.audit import DeliveryAction, DepartmentAction, audit_record, client_ip
 from portal.models import Delivery, DeliveryStatus, Department, SmsOutbox, User
 
 # Roles, not groups, say who may do what (portal.staff); API tokens end with a password change
@@ -33,7 +33,7 @@ class DepartmentAdmin(admin.ModelAdmin):
             action=DepartmentAction.CHANGE if change else DepartmentAction.CREATE,
             actor=request.user,
             obj=obj,
-            request=request,
+            ip=client_ip(request),
             fields=list(form.changed_data),
         )
 
@@ -53,7 +53,7 @@ class DepartmentAdmin(admin.ModelAdmin):
                 action=DepartmentAction.ACTIVATE if active else DepartmentAction.DEACTIVATE,
                 actor=request.user,
                 obj=department,
-                request=request,
+                ip=client_ip(request),
             )
         messages.success(request, "已更新。")
 
@@ -152,7 +152,9 @@ class DeliveryAdmin(admin.ModelAdmin):
             .filter(address_erased_at=None)
             .update(status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
         )
-        audit_record(action=DeliveryAction.RETRY, actor=request.user, request=request, count=count)
+        audit_record(
+            action=DeliveryAction.RETRY, actor=request.user, ip=client_ip(request), count=count
+        )
         messages.success(request, f"已重新排队 {count} 条，将在一分钟内发送。")
 
 

@@ -165,15 +165,16 @@ def audit_record(
     obj=None,
     object_type: str = "",
     object_id: str = "",
-    request=None,
     ip: str | None = None,
     **detail,
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the change it records, so
     the change and its trail commit or roll back together.
 
-    ``action`` is a member of an AuditAction enum (TypeError otherwise). ``detail`` must
-    never carry a personal identifier in clear: pass masked values.
+    ``action`` is a member of an AuditAction enum (TypeError otherwise). ``ip`` is the
+    caller's address: views and API views pass ``client_ip(request)`` to the domain function,
+    which passes it on (no HTTP request below the views). ``detail`` must never carry a
+    personal identifier in clear: pass masked values.
     """
     if not isinstance(action, AuditAction):
         raise TypeError(f"audit_record: action {action!r} is not a member of an AuditAction enum.")
@@ -188,6 +189,6 @@ def audit_record(
         action=action.value,
         object_type=object_type,
         object_id=object_id,
-        ip=ip or client_ip(request),
+        ip=ip or None,
         detail=detail,
     )

@@ -7,7 +7,7 @@ pages, the API, the Django admin's logout link) leaves the same trail.
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from portal.audit import AuthAction, audit_record
+from portal.audit import AuthAction, audit_record, client_ip
 
 
 @receiver(user_logged_out, dispatch_uid="portal.audit_logout")
@@ -15,4 +15,4 @@ def audit_logout(sender, request, user, **kwargs):
     if user is None:  # an anonymous session being flushed
         return
     via = getattr(request, "logout_via", "session") if request is not None else "session"
-    audit_record(action=AuthAction.LOGOUT, actor=user, obj=user, request=request, via=via)
+    audit_record(action=AuthAction.LOGOUT, actor=user, obj=user, ip=client_ip(request), via=via)

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import crypto
-from portal.audit import AccountAction, AuthAction, audit_record, client_ip
+from portal.audit import AccountAction, AuthAction, audit_record
 from portal.errors import BadCredentials, LoginLocked, OtpRequired
 from portal.models import LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
@@ -99,7 +99,9 @@ def _lock(scope: str, value: str, now) -> LoginLockout:
     return lock
 
 
-def signin_attempt(*, request, username: str, password: str, otp: str | None = None) -> User:
+def signin_attempt(
+    *, username: str, password: str, otp: str | None = None, ip: str | None = None
+) -> User:
     """Check a username and password (and, for an account with two-factor sign-in on, the
     code from its authenticator or a recovery code); return the user, or raise LoginLocked /
     BadCredentials / OtpRequired.
@@ -107,9 +109,10 @@ def signin_attempt(*, request, username: str, password: str, otp: str | None = N
     A right password without a code raises OtpRequired and counts as no failure (the page
     then asks for the code: ``signin_second_factor``); a wrong code counts like a wrong
     password. Does not start a session or issue a token: the page and the API each do their own.
+    ``ip`` is the caller's address (portal.audit.client_ip): counted for the per-address lock
+    and written into the audit trail.
     """
     now = timezone.now()
-    ip = client_ip(request)
     account = _account_for(username)
     key = _key(username, account)
     who = _who(username, account)
@@ -136,7 +139,7 @@ def signin_attempt(*, request, username: str, password: str, otp: str | None = N
 
     # ModelBackend hashes the password even for an unknown username, so the answer takes
     # as long either way; it also refuses inactive accounts.
-    user = authenticate(request, username=username, password=password)
+    user = authenticate(None, username=username, password=password)
     if user is None:
         with transaction.atomic():
             audit_record(action=AuthAction.LOGIN_FAILED, ip=ip, **who)
@@ -203,11 +206,10 @@ def _guarded(*, user: User, ip, check, failed_action) -> bool:
     return result
 
 
-def signin_second_factor(*, request, user: User, code: str):
+def signin_second_factor(*, user: User, code: str, ip: str | None = None):
     """The page's second step, after ``signin_attempt`` raised OtpRequired for ``user``:
     return the device that accepted ``code`` (the caller passes it to django_otp.login), or
     raise OtpRequired / LoginLocked. Wrong codes count towards the account's lockout."""
-    ip = client_ip(request)
     device = _guarded(
         user=user,
         ip=ip,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.audit import audit_record
+from portal.audit import audit_record, client_ip
 from services.actions import ServiceTypeAction
 from services.calendar import calendar_set_day
 from services.models import CalendarDay, ServiceType
@@ -28,7 +28,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
             is_workday=obj.is_workday,
             note=obj.note,
             actor=request.user,
-            request=request,
+            ip=client_ip(request),
         )
 
 
@@ -71,6 +71,6 @@ class ServiceTypeAdmin(admin.ModelAdmin):
             action=ServiceTypeAction.CHANGE if change else ServiceTypeAction.CREATE,
             actor=request.user,
             obj=obj,
-            request=request,
+            ip=client_ip(request),
             fields=list(form.changed_data),
         )

@@ -223,7 +223,7 @@ def calendar_import_preview(rows: list[CsvRow]) -> list[dict]:
     return preview
 
 
-def calendar_import(*, rows, actor=None, request=None) -> int:
+def calendar_import(*, rows, actor=None, ip: str | None = None) -> int:
     """Write the given days (from parse_calendar_csv) as admin-imported; return how many."""
     objects = [
         CalendarDay(
@@ -242,7 +242,7 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
         audit_record(
             action=CalendarAction.IMPORT,
             actor=actor,
-            request=request,
+            ip=ip,
             days=len(objects),
             first=str(first),
             last=str(last),
@@ -256,7 +256,9 @@ def calendar_import(*, rows, actor=None, request=None) -> int:
     return len(objects)
 
 
-def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, request=None):
+def calendar_set_day(
+    *, day: datetime.date, is_workday: bool, note: str, actor, ip: str | None = None
+):
     """An admin's correction of one day."""
     with transaction.atomic():
         previous = CalendarDay.objects.filter(date=day).first()
@@ -272,7 +274,7 @@ def calendar_set_day(*, day: datetime.date, is_workday: bool, note: str, actor, 
         audit_record(
             action=CalendarAction.CHANGE,
             actor=actor,
-            request=request,
+            ip=ip,
             object_type="services.calendarday",
             object_id=str(day),
             before=previous.is_workday if previous else None,

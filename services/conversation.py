@@ -21,7 +21,7 @@ from services.permissions import require, require_who
 # resolved one; files only while it is being worked (services.permissions: comment, attach).
 
 
-def request_comment(*, req, actor, body: str, internal: bool = False, request=None):
+def request_comment(*, req, actor, body: str, internal: bool = False, ip: str | None = None):
     """A message from the talent or the handling side. ``internal`` notes are the handling
     side's only and never reach the talent (API, pages, notifications)."""
     body = (body or "").strip()
@@ -42,7 +42,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
             action=ServiceRequestAction.COMMENT,
             actor=actor,
             obj=req,
-            request=request,
+            ip=ip,
             internal=comment.internal,
         )
         if comment.internal:
@@ -68,7 +68,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, request=No
     return comment
 
 
-def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
+def request_attach(*, req, actor, upload, ip: str | None = None) -> RequestAttachment:
     """Attach a file (PDF, JPEG or PNG by content; size-limited) while the request is open."""
     require_who(actor, "attach", req)
     checked = attachments_check([upload], field="file")
@@ -83,7 +83,7 @@ def request_attach(*, req, actor, upload, request=None) -> RequestAttachment:
             action=ServiceRequestAction.ATTACH,
             actor=actor,
             obj=req,
-            request=request,
+            ip=ip,
             size=attachment.size,
         )
     return attachment

@@ -272,7 +272,7 @@ def export_jobs(user):
     return Job.objects.visible_to(user).filter(kind__in=KINDS)
 
 
-def export_start(*, user, kind: str, fmt: str, period: Period, request=None) -> Job:
+def export_start(*, user, kind: str, fmt: str, period: Period, ip: str | None = None) -> Job:
     """Queue a background export for an admin and write its audit event, in one
     transaction; the worker is told after commit."""
     if kind not in KINDS or fmt not in FORMATS:
@@ -284,7 +284,7 @@ def export_start(*, user, kind: str, fmt: str, period: Period, request=None) -> 
             action=SlaAction.EXPORT_START,
             actor=user,
             obj=job,
-            request=request,
+            ip=ip,
             format=fmt,
             kind=kind,
             period=f"{period.first}..{period.last}",
@@ -292,13 +292,13 @@ def export_start(*, user, kind: str, fmt: str, period: Period, request=None) -> 
     return job
 
 
-def export_downloaded(*, user, job: Job, request=None) -> None:
+def export_downloaded(*, user, job: Job, ip: str | None = None) -> None:
     """The audit event of a background export's file leaving the portal."""
     audit_record(
         action=SlaAction.EXPORT_DOWNLOAD,
         actor=user,
         obj=job,
-        request=request,
+        ip=ip,
         format=job.params.get("format", ""),
         kind=job.kind,
         period=f"{job.params.get('from')}..{job.params.get('to')}",

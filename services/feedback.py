@@ -19,7 +19,9 @@ SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满
 BAD_SCORE = 2
 
 
-def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", request=None) -> Rating:
+def request_rate(
+    *, req: ServiceRequest, actor, score, comment: str = "", ip: str | None = None
+) -> Rating:
     """Rate once, owner only, after ``resolved``; the request is then closed.
 
     A score of 2 or less opens a follow-up (回访整改) for the department's lead, due in
@@ -50,9 +52,7 @@ def request_rate(*, req: ServiceRequest, actor, score, comment: str = "", reques
             to_status=req.status,
             note=f"{score}星 {SCORE_LABELS[score]}" + (f"：{comment}" if comment else ""),
         )
-        audit_record(
-            action=ServiceRequestAction.RATE, actor=actor, obj=req, request=request, score=score
-        )
+        audit_record(action=ServiceRequestAction.RATE, actor=actor, obj=req, ip=ip, score=score)
         if score <= BAD_SCORE:
             _open_followup(req, now)
     return rating
@@ -87,7 +87,7 @@ def _open_followup(req: ServiceRequest, now) -> FollowUp:
     return followup
 
 
-def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> FollowUp:
+def followup_close(*, followup: FollowUp, actor, note: str, ip: str | None = None) -> FollowUp:
     """Close a follow-up with what was done: the department's lead, or an admin."""
     note = (note or "").strip()
     if not note:
@@ -115,6 +115,6 @@ def followup_close(*, followup: FollowUp, actor, note: str, request=None) -> Fol
             action=ServiceRequestAction.FOLLOWUP_CLOSE,
             actor=actor,
             obj=followup.request,
-            request=request,
+            ip=ip,
         )
     return followup

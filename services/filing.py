@@ -144,7 +144,7 @@ def request_file(
     fields=None,
     description: str = "",
     consent: bool = False,
-    request=None,
+    ip: str | None = None,
 ) -> ServiceRequest:
     """File a request: an active card of an eligible tier, valid fields, and for medical or
     minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department."""
@@ -213,7 +213,7 @@ def request_file(
             action=ServiceRequestAction.FILE,
             actor=talent,
             obj=req,
-            request=request,
+            ip=ip,
             number=req.number,
             service_type=service.code,
             consent=bool(req.consent_at),

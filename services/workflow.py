@@ -83,12 +83,12 @@ def _event(req, actor, action, from_status, note="", items=()) -> None:
     )
 
 
-def _audit(req, actor, action, request, **detail) -> None:
+def _audit(req, actor, action, ip, **detail) -> None:
     audit_record(
         action=action,
         actor=actor,
         obj=req,
-        request=request,
+        ip=ip,
         number=req.number,
         **detail,
     )
@@ -106,7 +106,7 @@ def _tell_talent(req: ServiceRequest, kind: str, title: str, body: str = "") -> 
     )
 
 
-def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceRequest:
+def request_accept(*, req: ServiceRequest, actor, ip: str | None = None) -> ServiceRequest:
     """受理: staff or lead of the current department. The caller becomes the assignee unless
     one is set. Stops the accept clock (verdict frozen) and starts the resolve clock."""
     with transaction.atomic():
@@ -120,12 +120,14 @@ def request_accept(*, req: ServiceRequest, actor, request=None) -> ServiceReques
         _save(req, "status", "accepted_at", "accepted_on_time", "assignee")
         _current_stint(req, accepted_on_time=req.accepted_on_time)
         _event(req, actor, Step.ACCEPTED, S.SUBMITTED)
-        _audit(req, actor, Act.ACCEPT, request, on_time=req.accepted_on_time)
+        _audit(req, actor, Act.ACCEPT, ip, on_time=req.accepted_on_time)
         _tell_talent(req, "request_accepted", "已受理", f"承办部门：{req.department.name}")
     return req
 
 
-def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -> ServiceRequest:
+def request_assign(
+    *, req: ServiceRequest, actor, assignee: str, ip: str | None = None
+) -> ServiceRequest:
     """指派经办人: the department's lead or an admin names a handler of that department."""
     with transaction.atomic():
         req = _lock(req)
@@ -141,7 +143,7 @@ def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -
         req.assignee = person
         req.save(update_fields=["assignee"])
         _event(req, actor, Step.ASSIGNED, req.status, note=person.display_name)
-        _audit(req, actor, Act.ASSIGN, request, assignee=person.username)
+        _audit(req, actor, Act.ASSIGN, ip, assignee=person.username)
         notification_create(
             recipient=person,
             kind="request_assigned",
@@ -151,7 +153,7 @@ def request_assign(*, req: ServiceRequest, actor, assignee: str, request=None) -
     return req
 
 
-def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", request=None):
+def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", ip: str | None = None):
     """要求补正: list every item at once; the resolve clock pauses until the talent answers."""
     items = [" ".join(str(i).split()) for i in (items or []) if str(i).strip()]
     if not items:
@@ -169,7 +171,7 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", reque
         req.status = S.AWAITING_TALENT
         _save(req, "status")
         _event(req, actor, Step.INFO_REQUESTED, S.ACCEPTED, note=note, items=items)
-        _audit(req, actor, Act.REQUEST_INFO, request, items=len(items))
+        _audit(req, actor, Act.REQUEST_INFO, ip, items=len(items))
         _tell_talent(
             req,
             "request_info_requested",
@@ -186,7 +188,7 @@ def asked_items(req: ServiceRequest) -> list[str]:
 
 
 def request_supply_info(
-    *, req: ServiceRequest, actor, note: str = "", items=(), uploads=(), request=None
+    *, req: ServiceRequest, actor, note: str = "", items=(), uploads=(), ip: str | None = None
 ):
     """补正: the talent answers what was asked — a note, files, or both — and the clock
     resumes: every open deadline moves later by the working days the pause lasted.
@@ -234,7 +236,7 @@ def request_supply_info(
         # The ticked items in the order they were asked.
         supplied = [item for item in asked if item in ticked]
         _event(req, actor, Step.INFO_SUPPLIED, S.AWAITING_TALENT, note=note, items=supplied)
-        _audit(req, actor, Act.SUPPLY_INFO, request, files=len(added), items=len(supplied))
+        _audit(req, actor, Act.SUPPLY_INFO, ip, files=len(added), items=len(supplied))
         recipient = req.assignee
         if recipient is not None:
             notification_create(
@@ -248,7 +250,9 @@ def request_supply_info(
     return req
 
 
-def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> ServiceRequest:
+def request_resolve(
+    *, req: ServiceRequest, actor, note: str, ip: str | None = None
+) -> ServiceRequest:
     """办结, with a note telling the talent the outcome. The resolve verdict is frozen."""
     note = _text(note, "note", "请填写办理结果。")
     with transaction.atomic():
@@ -262,12 +266,14 @@ def request_resolve(*, req: ServiceRequest, actor, note: str, request=None) -> S
         _save(req, "status", "resolved_at", "resolved_on_time", "handling_working_days")
         _current_stint(req, left_at=now)
         _event(req, actor, Step.RESOLVED, S.ACCEPTED, note=note)
-        _audit(req, actor, Act.RESOLVE, request, on_time=req.resolved_on_time)
+        _audit(req, actor, Act.RESOLVE, ip, on_time=req.resolved_on_time)
         _tell_talent(req, "request_resolved", "已办结，欢迎评价", note)
     return req
 
 
-def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> ServiceRequest:
+def request_reject(
+    *, req: ServiceRequest, actor, reason: str, ip: str | None = None
+) -> ServiceRequest:
     """不予办理 (final), with the reason. Stops whichever clock runs and freezes its verdict."""
     reason = _text(reason, "reason", "请填写不予办理的理由。")
     with transaction.atomic():
@@ -286,13 +292,13 @@ def request_reject(*, req: ServiceRequest, actor, reason: str, request=None) -> 
         _save(req, "status", "rejected_at", "accepted_on_time", "resolved_on_time")
         _current_stint(req, left_at=now)
         _event(req, actor, Step.REJECTED, previous, note=reason)
-        _audit(req, actor, Act.REJECT, request)
+        _audit(req, actor, Act.REJECT, ip)
         _tell_talent(req, "request_rejected", "不予办理", f"理由：{reason}")
     return req
 
 
 def request_transfer(
-    *, req: ServiceRequest, actor, department: str, reason: str, request=None
+    *, req: ServiceRequest, actor, department: str, reason: str, ip: str | None = None
 ) -> ServiceRequest:
     """转办 a mis-routed request: it becomes ``submitted`` in the other department with no
     assignee, that department's accept clock starts now, the talent-facing promise keeps
@@ -331,13 +337,13 @@ def request_transfer(
         )
         note = f"由{source.name}转至{target.name}：{reason}"
         _event(req, actor, Step.TRANSFERRED, previous, note=note)
-        _audit(req, actor, Act.TRANSFER, request, source=source.code, target=target.code)
+        _audit(req, actor, Act.TRANSFER, ip, source=source.code, target=target.code)
         _tell_talent(req, "request_transferred", f"已转至{target.name}办理", f"转办理由：{reason}")
         notify_department(req, "request_transferred_in", f"转办来的服务申请 {req.number}")
     return req
 
 
-def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=None):
+def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", ip: str | None = None):
     """撤回 by the talent, at any time before the request is resolved."""
     with transaction.atomic():
         req = _lock(req)
@@ -350,7 +356,7 @@ def request_withdraw(*, req: ServiceRequest, actor, reason: str = "", request=No
         req.withdrawn_at = now
         _save(req, "status", "withdrawn_at")
         _event(req, actor, Step.WITHDRAWN, previous, note=(reason or "").strip())
-        _audit(req, actor, Act.WITHDRAW, request)
+        _audit(req, actor, Act.WITHDRAW, ip)
         if req.assignee_id:
             notification_create(
                 recipient=req.assignee,

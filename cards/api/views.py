@@ -38,6 +38,7 @@ from portal.api.responses import (
     field_errors,
     file_download,
 )
+from portal.audit import client_ip
 from portal.models import Role
 from portal.uploads import serve_upload
 
@@ -124,7 +125,9 @@ class ApplicationListCreate(generics.ListAPIView):
         APPLICATIONS.require(request.user, "create", request.user)
         data = s.ApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        app = apps.application_create(talent=request.user, request=request, **data.validated_data)
+        app = apps.application_create(
+            talent=request.user, ip=client_ip(request), **data.validated_data
+        )
         return Response(application_detail(request.user, app.pk), status=status.HTTP_201_CREATED)
 
 
@@ -147,7 +150,9 @@ class ApplicationDetail(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("kind", None)  # the kind is chosen when the application is opened
-        apps.application_update(application=app, actor=request.user, request=request, **fields)
+        apps.application_update(
+            application=app, actor=request.user, ip=client_ip(request), **fields
+        )
         return Response(application_detail(request.user, pk))
 
 
@@ -176,7 +181,7 @@ class DocumentUpload(APIView):
             actor=request.user,
             kind=request.data.get("kind", ""),
             upload=request.FILES.get("file"),
-            request=request,
+            ip=client_ip(request),
         )
         return Response(s.DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
@@ -211,7 +216,9 @@ class DocumentDetail(APIView):
     )
     def delete(self, request, pk: int, doc_pk: int):
         document = self._document(request, pk, doc_pk)
-        apps.application_remove_document(document=document, actor=request.user, request=request)
+        apps.application_remove_document(
+            document=document, actor=request.user, ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -233,7 +240,7 @@ class ApplicationSubmit(APIView):
         data = s.SubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         apps.application_submit(
-            application=app, actor=request.user, request=request, **data.validated_data
+            application=app, actor=request.user, ip=client_ip(request), **data.validated_data
         )
         return Response(application_detail(request.user, pk))
 
@@ -255,7 +262,12 @@ def review_action(func, input_class, summary: str):
             app = application_for(request, pk)
             data = input_class(data=request.data)
             data.is_valid(raise_exception=True)
-            func(application=app, actor=request.user, request=request, **data.validated_data)
+            func(
+                application=app,
+                actor=request.user,
+                ip=client_ip(request),
+                **data.validated_data,
+            )
             return Response(application_detail(request.user, pk))
 
     ReviewAction.__name__ = f"Application{func.__name__.split('_')[-1].title()}View"
@@ -392,7 +404,7 @@ def card_action(func, input_class, summary: str):
             card = func(
                 card=card_for(request, number),
                 actor=request.user,
-                request=request,
+                ip=client_ip(request),
                 **data.validated_data,
             )
             return Response(s.CardAdminOutput(card).data)

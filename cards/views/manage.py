@@ -45,6 +45,7 @@ from cards.views.common import (
     timeline,
 )
 from cards.views.talent import document_lists, evidence_checklist, labelled, review_context
+from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.idempotency import FormAlreadySubmitted, form_once
 from portal.identity import mask_name
@@ -232,7 +233,7 @@ def review_approve(request, pk: int):
             tier=form.cleaned_data["tier"],
             note=form.cleaned_data["note"],
             accepted=form.cleaned_data["accepted"],
-            request=request,
+            ip=client_ip(request),
         )
 
     return _review_action(request, pk, ApproveForm, "approve_form", act, "已认定通过并发卡。")
@@ -247,7 +248,7 @@ def review_return(request, pk: int):
             actor=request.user,
             items=form.items_list(),
             note=form.cleaned_data["note"],
-            request=request,
+            ip=client_ip(request),
         )
 
     return _review_action(
@@ -260,7 +261,10 @@ def review_return(request, pk: int):
 def review_reject(request, pk: int):
     def act(app, form):
         domain.application_reject(
-            application=app, actor=request.user, reason=form.cleaned_data["reason"], request=request
+            application=app,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            ip=client_ip(request),
         )
 
     return _review_action(request, pk, RejectForm, "reject_form", act, "已作出不予认定决定。")
@@ -387,7 +391,9 @@ def card_suspend(request, number: str):
     form = ReasonForm(request.POST, prefix="suspend")
 
     def act(card, data):
-        issuance.card_suspend(card=card, actor=request.user, reason=data["reason"], request=request)
+        issuance.card_suspend(
+            card=card, actor=request.user, reason=data["reason"], ip=client_ip(request)
+        )
 
     return _card_action(request, number, form, "suspend_form", act, "优才卡已暂停使用。")
 
@@ -398,7 +404,9 @@ def card_revoke(request, number: str):
     form = ReasonForm(request.POST, prefix="revoke")
 
     def act(card, data):
-        issuance.card_revoke(card=card, actor=request.user, reason=data["reason"], request=request)
+        issuance.card_revoke(
+            card=card, actor=request.user, reason=data["reason"], ip=client_ip(request)
+        )
 
     return _card_action(request, number, form, "revoke_form", act, "优才卡已注销。")
 
@@ -409,6 +417,8 @@ def card_reinstate(request, number: str):
     form = NoteForm(request.POST, prefix="reinstate")
 
     def act(card, data):
-        issuance.card_reinstate(card=card, actor=request.user, note=data["note"], request=request)
+        issuance.card_reinstate(
+            card=card, actor=request.user, note=data["note"], ip=client_ip(request)
+        )
 
     return _card_action(request, number, form, "reinstate_form", act, "优才卡已恢复使用。")

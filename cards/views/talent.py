@@ -45,6 +45,7 @@ from cards.views.common import (
     talent_page,
     timeline,
 )
+from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.idempotency import answers_repeats, form_once, form_used
 from portal.identity import mask_name
@@ -179,7 +180,7 @@ def apply(request):
         data = dict(form.cleaned_data)
         try:
             with form_once(request) as claim:
-                app = domain.application_create(talent=request.user, request=request, **data)
+                app = domain.application_create(talent=request.user, ip=client_ip(request), **data)
                 claim.location = reverse("cards:application", args=[app.pk])
         except ValidationError as exc:
             for message in add_errors(form, exc):
@@ -358,7 +359,7 @@ def application_edit(request, pk: int):
     if form.is_valid():
         try:
             domain.application_update(
-                application=app, actor=request.user, request=request, **form.cleaned_data
+                application=app, actor=request.user, ip=client_ip(request), **form.cleaned_data
             )
         except ValidationError as exc:
             for message in add_errors(form, exc):
@@ -387,7 +388,7 @@ def document_upload(request, pk: int):
                     actor=request.user,
                     kind=form.cleaned_data["kind"],
                     upload=form.cleaned_data["file"],
-                    request=request,
+                    ip=client_ip(request),
                 )
                 claim.location = reverse("cards:application", args=[pk])
         except ValidationError as exc:
@@ -408,7 +409,9 @@ def document_delete(request, pk: int, doc_pk: int):
     app = application_for(request, pk)
     document = get_object_or_404(app.documents.all(), pk=doc_pk)
     try:
-        domain.application_remove_document(document=document, actor=request.user, request=request)
+        domain.application_remove_document(
+            document=document, actor=request.user, ip=client_ip(request)
+        )
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
@@ -436,7 +439,7 @@ def application_submit(request, pk: int):
                 note=data.get("note", ""),
                 items=data.get("items", []),
                 uploads=form.uploads() if form is not None else (),
-                request=request,
+                ip=client_ip(request),
             )
             claim.location = reverse("cards:application", args=[pk])
     except ValidationError as exc:

@@ -116,7 +116,7 @@ class RegisterView(APIView):
     def post(self, request):
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = account_register(**data.validated_data, request=request)
+        user = account_register(**data.validated_data, ip=client_ip(request))
         return Response(RegisterOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -143,7 +143,7 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         user = signin_attempt(
-            request=request,
+            ip=client_ip(request),
             username=fields["username"],
             password=fields["password"],
             otp=fields.get("otp") or None,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from portal.accounts import account_register, registration_check
+from portal.audit import client_ip
 from portal.errors import BadCredentials, LoginLocked, OtpRequired, RateLimited
 from portal.forms import LoginForm, OtpForm, RegisterForm
 from portal.idempotency import FORM_KEY_FIELD
@@ -78,10 +79,10 @@ def register(request):
             return _registered_already(request)
         try:
             if form_ok:
-                user = account_register(**fields, request=request)
+                user = account_register(**fields, ip=client_ip(request))
             else:
                 # Still run the domain checks, so that every error shows at once.
-                registration_check(**fields, request=request)
+                registration_check(**fields, ip=client_ip(request))
         except RateLimited as exc:
             form.add_error(None, exc.detail)
             return render(request, "portal/register.html", {"form": form}, status=429)
@@ -117,7 +118,7 @@ def login_page(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
         try:
-            user = signin_attempt(request=request, **form.cleaned_data)
+            user = signin_attempt(ip=client_ip(request), **form.cleaned_data)
         except LoginLocked as exc:
             form.add_error(None, exc.detail)
             status = 429
@@ -166,7 +167,7 @@ def login_otp(request):
     if request.method == "POST" and form.is_valid():
         try:
             device = signin_second_factor(
-                request=request, user=user, code=form.cleaned_data["code"]
+                ip=client_ip(request), user=user, code=form.cleaned_data["code"]
             )
         except LoginLocked as exc:
             request.session.pop(PENDING_KEY, None)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.api.audit import AuditEventFilter
-from portal.audit import AuditLogAction, action_groups, audit_record
+from portal.audit import AuditLogAction, action_groups, audit_record, client_ip
 from portal.auditlog import label_events
 from portal.models import AuditEvent, Role
 from portal.streaming import csv_response
@@ -95,7 +95,7 @@ def audit_export(request):
         audit_record(
             action=AuditLogAction.EXPORT,
             actor=request.user,
-            request=request,
+            ip=client_ip(request),
             filters=_filters(request),
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

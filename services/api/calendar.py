@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.permissions import role_permission
+from portal.audit import client_ip
 from portal.models import Role
 from services.calendar import calendar_set_day, year_days
 
@@ -69,7 +70,7 @@ class CalendarDayUpdate(APIView):
         data = DayInput(data=request.data)
         data.is_valid(raise_exception=True)
         entry = calendar_set_day(
-            day=date, actor=request.user, request=request, **data.validated_data
+            day=date, actor=request.user, ip=client_ip(request), **data.validated_data
         )
         body = {
             "date": entry.date,

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from portal.api.downloads import FileNegotiation
 from portal.api.permissions import IsAdmin
 from portal.api.responses import EXPORT_TYPES, conflict, error, field_errors, file_download
+from portal.audit import client_ip
 from portal.jobs import JobFileGone, JobNotReady, job_download
 from portal.models import Job, JobStatus
 from services import dashboard, exports
@@ -143,7 +144,7 @@ class ExportCreate(APIView):
             kind=data.validated_data["kind"],
             fmt=data.validated_data["format"],
             period=data.validated_data["period"],
-            request=request,
+            ip=client_ip(request),
         )
         return Response(
             {"id": job.pk, "status": job.status},
@@ -186,5 +187,5 @@ class ExportDownload(APIView):
         except JobFileGone as error:
             body = {"detail": str(error), "code": "expired"}
             return Response(body, status=status.HTTP_410_GONE)
-        exports.export_downloaded(user=request.user, job=job, request=request)
+        exports.export_downloaded(user=request.user, job=job, ip=client_ip(request))
         return response

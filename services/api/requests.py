@@ -27,6 +27,7 @@ from portal.api.responses import (
     field_errors,
     file_download,
 )
+from portal.audit import client_ip
 from portal.models import Role
 from portal.uploads import serve_upload
 from services import conversation, dashboard, feedback, filing, workflow
@@ -172,7 +173,7 @@ class RequestListCreate(generics.ListAPIView):
     def post(self, request):
         data = s.FileInput(data=request.data)
         data.is_valid(raise_exception=True)
-        req = filing.request_file(talent=request.user, request=request, **data.validated_data)
+        req = filing.request_file(talent=request.user, ip=client_ip(request), **data.validated_data)
         return render(request, req.number, status.HTTP_201_CREATED)
 
 
@@ -226,7 +227,7 @@ def action_view(func, input_class, summary: str, argument_names=(), result=s.Req
                 data = input_class(data=request.data)
                 data.is_valid(raise_exception=True)
                 arguments = {name: data.validated_data[name] for name in argument_names}
-            done = func(req=req, actor=request.user, request=request, **arguments)
+            done = func(req=req, actor=request.user, ip=client_ip(request), **arguments)
             if not visible(request.user).filter(pk=req.pk).exists():
                 # A handler who transferred the request away may no longer read it.
                 return Response(
@@ -291,7 +292,10 @@ class FollowUpClose(APIView):
         data = s.NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
         feedback.followup_close(
-            followup=followup, actor=request.user, note=data.validated_data["note"], request=request
+            followup=followup,
+            actor=request.user,
+            note=data.validated_data["note"],
+            ip=client_ip(request),
         )
         return render(request, number)
 
@@ -311,7 +315,7 @@ class CommentCreate(APIView):
         data = s.CommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         comment = conversation.request_comment(
-            req=req, actor=request.user, request=request, **data.validated_data
+            req=req, actor=request.user, ip=client_ip(request), **data.validated_data
         )
         return Response(s.RequestCommentOutput(comment).data, status=status.HTTP_201_CREATED)
 
@@ -334,7 +338,7 @@ class AttachmentCreate(APIView):
     def post(self, request, number: str):
         req = request_for(request, number)
         attachment = conversation.request_attach(
-            req=req, actor=request.user, upload=request.FILES.get("file"), request=request
+            req=req, actor=request.user, upload=request.FILES.get("file"), ip=client_ip(request)
         )
         return Response(s.RequestAttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
 

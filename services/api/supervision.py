@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from portal.api.downloads import FileNegotiation
 from portal.api.permissions import role_permission
 from portal.api.responses import EXPORT_TYPES, field_errors, file_download
-from portal.audit import audit_record
+from portal.audit import audit_record, client_ip
 from portal.models import Role
 from services import dashboard, exports
 from services.actions import SlaAction
@@ -190,7 +190,7 @@ class SlaExport(APIView):
         audit_record(
             action=SlaAction.EXPORT,
             actor=request.user,
-            request=request,
+            ip=client_ip(request),
             format=fmt,
             kind=kind if fmt == "csv" else "all",
             period=f"{period.first}..{period.last}",

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cards.views.common import role_page
+from portal.audit import client_ip
 from portal.models import Role
 from services.calendar import (
     FIRST_YEAR,
@@ -133,7 +134,7 @@ def calendar_upload(request):
         count = calendar_import(
             rows=[(row.date, row.is_workday, row.note) for row in rows],
             actor=request.user,
-            request=request,
+            ip=client_ip(request),
         )
         _forget_banner(timezone.localdate())
         first, last = min(r.date for r in rows), max(r.date for r in rows)
@@ -180,7 +181,7 @@ def calendar_day(request, day: str):
             is_workday=form.cleaned_data["is_workday"],
             note=form.cleaned_data["note"],
             actor=request.user,
-            request=request,
+            ip=client_ip(request),
         )
         _forget_banner(timezone.localdate())
         kind = "工作日" if saved.is_workday else "休息日"

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from portal.audit import client_ip
 from portal.jobs import GONE_TEXT
 from portal.models import JobStatus, Role
 from portal.pages import role_page
@@ -61,7 +62,7 @@ def export_start_page(request):
         messages.error(request, BAD_EXPORT)
         return redirect("services:dashboard")
     job = exports.export_start(
-        user=request.user, kind=kind, fmt=fmt, period=period, request=request
+        user=request.user, kind=kind, fmt=fmt, period=period, ip=client_ip(request)
     )
     return redirect("services:export-job", pk=job.pk)
 

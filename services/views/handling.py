@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from portal.audit import client_ip
 from portal.idempotency import answers_repeats, form_once
 from portal.identity import mask_name, mask_phone
 from portal.models import Department, Role, User
@@ -176,26 +177,24 @@ def handling_detail(request, number: str, area: str):
     return render_handling(request, request_for(request, number, detail=True), area)
 
 
-def _run(action, req, user, data, form, request):
+def _run(action, req, user, data, form, ip):
     """Call the domain function of ``action``; return the success message."""
     if action == "accept":
-        workflow.request_accept(req=req, actor=user, request=request)
+        workflow.request_accept(req=req, actor=user, ip=ip)
         return "已受理。"
     if action == "assign":
-        done = workflow.request_assign(
-            req=req, actor=user, assignee=data["assignee"], request=request
-        )
+        done = workflow.request_assign(req=req, actor=user, assignee=data["assignee"], ip=ip)
         return f"已指派给{done.assignee.display_name}。"
     if action == "request_info":
         workflow.request_ask_info(
-            req=req, actor=user, items=form.items_list(), note=data["note"], request=request
+            req=req, actor=user, items=form.items_list(), note=data["note"], ip=ip
         )
         return "已一次性告知申请人需补正的事项，办理时限暂停计算。"
     if action == "resolve":
-        workflow.request_resolve(req=req, actor=user, note=data["note"], request=request)
+        workflow.request_resolve(req=req, actor=user, note=data["note"], ip=ip)
         return "已办结，申请人将收到评价邀请。"
     if action == "reject":
-        workflow.request_reject(req=req, actor=user, reason=data["reason"], request=request)
+        workflow.request_reject(req=req, actor=user, reason=data["reason"], ip=ip)
         return "已作出不予办理决定，理由已告知申请人。"
     if action == "transfer":
         done = workflow.request_transfer(
@@ -203,22 +202,22 @@ def _run(action, req, user, data, form, request):
             actor=user,
             department=data["department"],
             reason=data["reason"],
-            request=request,
+            ip=ip,
         )
         return f"已转至{done.department.name}办理。"
     if action == "comment":
         note = conversation.request_comment(
-            req=req, actor=user, body=data["body"], internal=data["internal"], request=request
+            req=req, actor=user, body=data["body"], internal=data["internal"], ip=ip
         )
         return "内部备注已保存。" if note.internal else "留言已发送，申请人可以看到。"
     if action == "attach":
-        conversation.request_attach(req=req, actor=user, upload=data["file"], request=request)
+        conversation.request_attach(req=req, actor=user, upload=data["file"], ip=ip)
         return "附件已上传。"
     if action == "followup":
         followup = _followup(req)
         if followup is None:
             raise Http404
-        feedback.followup_close(followup=followup, actor=user, note=data["note"], request=request)
+        feedback.followup_close(followup=followup, actor=user, note=data["note"], ip=ip)
         return "差评回访已办结。"
     raise Http404  # pragma: no cover - the URL names the actions
 
@@ -247,7 +246,7 @@ def handling_action(request, number: str, action: str, area: str):
 
     def once(data):
         with form_once(request) as claim:
-            result = _run(action, req, request.user, data, form, request)
+            result = _run(action, req, request.user, data, form, client_ip(request))
             claim.location = _after(request, number, area)
         return result
 

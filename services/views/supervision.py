@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cards.review_clock import review_limits
 from cards.views.common import role_page
+from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.identity import mask_name
 from portal.models import Department, Role
@@ -402,7 +403,7 @@ def calendar_view(request):
                 is_workday=data["is_workday"],
                 note=data["note"],
                 actor=request.user,
-                request=request,
+                ip=client_ip(request),
             )
             _forget_banner(today)
             kind = "工作日" if entry.is_workday else "休息日"

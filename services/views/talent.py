@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.idempotency import answers_repeats, form_once
 from portal.uploads import serve_upload
@@ -69,7 +70,7 @@ def apply(request, code: str):
                     fields=form.values(),
                     description=form.cleaned_data["description"],
                     consent=form.cleaned_data.get("consent", False),
-                    request=request,
+                    ip=client_ip(request),
                 )
                 claim.location = reverse("services:request", args=[req.number])
         except ValidationError as exc:
@@ -188,7 +189,7 @@ def _talent_action(request, number, form, form_name, act, done):
 def comment(request, number: str):
     def act(req, data):
         conversation.request_comment(
-            req=req, actor=request.user, body=data["body"], request=request
+            req=req, actor=request.user, body=data["body"], ip=client_ip(request)
         )
 
     form = CommentForm(request.POST, prefix="comment")
@@ -201,7 +202,7 @@ def comment(request, number: str):
 def attach(request, number: str):
     def act(req, data):
         return conversation.request_attach(
-            req=req, actor=request.user, upload=data["file"], request=request
+            req=req, actor=request.user, upload=data["file"], ip=client_ip(request)
         )
 
     form = AttachmentForm(request.POST, request.FILES, prefix="attach")
@@ -219,7 +220,7 @@ def supply_info(request, number: str):
             note=data["note"],
             items=data["items"],
             uploads=data["files"],
-            request=request,
+            ip=client_ip(request),
         )
 
     asked = workflow.asked_items(request_for(request, number))
@@ -235,7 +236,7 @@ def supply_info(request, number: str):
 def withdraw(request, number: str):
     def act(req, data):
         workflow.request_withdraw(
-            req=req, actor=request.user, reason=data["reason"], request=request
+            req=req, actor=request.user, reason=data["reason"], ip=client_ip(request)
         )
 
     form = WithdrawForm(request.POST, prefix="withdraw")
@@ -254,7 +255,7 @@ def rate(request, number: str):
             actor=request.user,
             score=form.score_value(),
             comment=data["comment"],
-            request=request,
+            ip=client_ip(request),
         )
         return feedback.pending_followup(req, request.user)
 
