@@ -20,7 +20,6 @@ from cards.hooks import services_for_tier
 from cards.issuance import live_card
 from cards.models import Card, CardStatus, QrToken
 from cards.photos import photo_token
-from portal.audit import client_ip
 from portal.errors import InvalidTransition, NotAllowed, NotFound
 from portal.identity import mask_name
 from portal.models import Role
@@ -183,7 +182,7 @@ FROM seen
 """
 
 
-def qr_verify(*, token: str, verifier, request=None) -> Verification:
+def qr_verify(*, token: str, verifier, ip: str | None = None) -> Verification:
     """Check a token once. Every call is logged as a CardScan, whatever the outcome.
 
     One transaction, so one commit (one flush to disk): the claim, the card with its holder's
@@ -198,9 +197,9 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
     except signing.BadSignature:
         jti = None
     if not isinstance(jti, str):  # a forged payload that is no token identifier
-        return _logged(Verification(False, TOKEN_INVALID), now, verifier, request)
+        return _logged(Verification(False, TOKEN_INVALID), now, verifier, ip)
     if connection.vendor == "postgresql":
-        return _scan_in_one_statement(jti, now, verifier, request)
+        return _scan_in_one_statement(jti, now, verifier, ip)
     # savepoint=False: at the top level this is the scan's transaction; inside a caller's own
     # transaction it adds no SAVEPOINT round trips (an error there undoes the caller's work too).
     with transaction.atomic(savepoint=False):
@@ -210,17 +209,17 @@ def qr_verify(*, token: str, verifier, request=None) -> Verification:
         else:
             token_id, card_id = claimed
             result = _judge_card(*_card_for_answer(card_id), now)
-        return _logged(result, now, verifier, request, card_id=card_id, token_id=token_id)
+        return _logged(result, now, verifier, ip, card_id=card_id, token_id=token_id)
 
 
-def _scan_in_one_statement(jti: str, now, verifier, request) -> Verification:
+def _scan_in_one_statement(jti: str, now, verifier, ip) -> Verification:
     """The scan on PostgreSQL: SCAN_PG_SQL, one round trip, one commit."""
     params = {
         "now": now,
         "today": timezone.localdate(now),
         "jti": jti,
         "verifier": verifier.pk,
-        "ip": connection.ops.adapt_ipaddressfield_value(client_ip(request)),
+        "ip": connection.ops.adapt_ipaddressfield_value(ip),
     }
     with connection.cursor() as cursor:
         cursor.execute(SCAN_PG_SQL, params)
@@ -283,7 +282,7 @@ def _judge_card(card: Card, holder_name: str, now) -> Verification:
     return Verification(True, None, answer, photo_token(card))
 
 
-def _logged(result: Verification, now, verifier, request, *, card_id=None, token_id=None):
+def _logged(result: Verification, now, verifier, ip, *, card_id=None, token_id=None):
     """Write the scan row (the verification log) and return ``result``."""
     ops = connection.ops
     with connection.cursor() as cursor:
@@ -296,7 +295,7 @@ def _logged(result: Verification, now, verifier, request, *, card_id=None, token
                 token_id,
                 result.valid,
                 result.reason or "",
-                ops.adapt_ipaddressfield_value(client_ip(request)),
+                ops.adapt_ipaddressfield_value(ip),
             ],
         )
     return result

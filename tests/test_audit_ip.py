@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from cards import applications, issuance
+from cards import applications, issuance, qr
 from cards.models import Card
 from portal import accounts, audit, signin
 from portal.models import AuditEvent
@@ -31,7 +31,7 @@ def ips(action) -> set:
 
 def test_no_domain_function_takes_the_http_request():
     modules = [applications, issuance, filing, workflow, feedback, conversation, calendar]
-    modules += [exports, accounts, signin]
+    modules += [exports, accounts, signin, qr]
     for module in modules:
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__:
@@ -144,3 +144,24 @@ def test_registering_writes_the_callers_address(api):
     response = api.post("/api/v1/auth/register/", body, REMOTE_ADDR=TALENT_IP)
     assert response.status_code == 201, response.content
     assert ips("account.register") == {TALENT_IP}
+
+
+VERIFIER_IP = "192.0.2.44"
+
+
+def test_a_scan_logs_the_verifiers_address_from_the_api_and_the_page(
+    criteria, departments, client_for, client, talent, admin_user, verifier
+):
+    from cards.models import CardScan
+
+    approved(client_for(talent), client_for(admin_user))
+    shower = client_for(talent)
+    checker = client_for(verifier)
+    checker.defaults["REMOTE_ADDR"] = VERIFIER_IP
+    token = shower.post("/api/v1/cards/mine/qr/").json()["token"]
+    assert checker.post("/api/v1/cards/verify/", {"token": token}).json()["valid"] is True
+    client.force_login(verifier)
+    token = shower.post("/api/v1/cards/mine/qr/").json()["token"]
+    page = client.post("/verify/", {"token": token}, REMOTE_ADDR=VERIFIER_IP)
+    assert page.status_code == 200
+    assert list(CardScan.objects.values_list("ip", "valid")) == [(VERIFIER_IP, True)] * 2

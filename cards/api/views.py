@@ -333,7 +333,7 @@ class CardVerify(APIView):
         # The hottest path (issue 12): the serializers describe it (schema above, tests pin
         # the answer to them) but run only for a body they would refuse, for their messages.
         token = _verify_token(request.data)
-        result = qr.qr_verify(token=token, verifier=request.user, request=request)
+        result = qr.qr_verify(token=token, verifier=request.user, ip=client_ip(request))
         card = result.card
         if card is not None:
             card = {**card, "valid_until": card["valid_until"].isoformat()}

@@ -8,6 +8,7 @@ from cards.forms import VerifyForm
 from cards.models import Tier
 from cards.qr import qr_verify
 from cards.views.common import verifier_page
+from portal.audit import client_ip
 from portal.headers import permissions_policy
 
 
@@ -22,7 +23,7 @@ def verify(request):
     result = None
     if request.method == "POST" and form.is_valid():
         verification = qr_verify(
-            token=form.cleaned_data["token"].strip(), verifier=request.user, request=request
+            token=form.cleaned_data["token"].strip(), verifier=request.user, ip=client_ip(request)
         )
         card = verification.card
         if card:
