@@ -44,7 +44,8 @@ from django.utils import timezone
 
 from cards.models import CardApplication
 from cards.models.applications import REVIEW_OPEN_STATUSES, TERMINAL_STATUSES
-from portal.models import Department, Role
+from portal.errors import NotAllowed
+from portal.models import Department
 from services.models import (
     OPEN_STATUSES,
     DepartmentStint,
@@ -53,6 +54,7 @@ from services.models import (
     ServiceRequest,
     ServiceType,
     StintDay,
+    department_scope,
 )
 from services.workdays import SHANGHAI, Calendar, local_date
 
@@ -354,14 +356,26 @@ def headline(period: Period, *, department=None, now=None, open_rows=None) -> di
     }
 
 
+def figures_department(user):
+    """The department whose figures ``user`` reads, on the dashboard page and through the API:
+    the department scope of their request lists (services.models.department_scope, the rule
+    of ``ServiceRequest.objects.visible_to``), so that a figure never counts a request its
+    reader's lists do not hold. None: every department (the organization department).
+    Someone whose lists hold no department's requests reads no figures (NotAllowed)."""
+    scope = department_scope(user)
+    if scope is None:
+        raise NotAllowed("督查数据仅组织部人才办和本部门人员可见。")
+    return None if scope.every_department else user.department
+
+
 def visible_count(user) -> int | None:
     """How many requests ``ServiceRequest.objects.visible_to(user)`` holds, from the rollups,
-    for the roles whose lists are long (None for the others: count their rows)."""
-    if user.role == Role.ADMIN:
-        return held_requests()
-    if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
-        return held_requests(user.department)
-    return None
+    for the handling side, whose lists are long (services.models.department_scope; None for
+    the others: count their rows)."""
+    scope = department_scope(user)
+    if scope is None:
+        return None
+    return held_requests(None if scope.every_department else scope.department_id)
 
 
 def held_requests(department=None) -> int:

@@ -4,6 +4,7 @@ from services.models.calendar import CalendarDay, CalendarRecompute, DaySource, 
 from services.models.catalogue import Datatype, Sensitivity, ServiceType
 from services.models.requests import (
     OPEN_STATUSES,
+    DepartmentScope,
     DepartmentStint,
     FollowUp,
     Rating,
@@ -14,6 +15,7 @@ from services.models.requests import (
     RequestPause,
     RequestStatus,
     ServiceRequest,
+    department_scope,
 )
 from services.models.rollups import RequestDay, StintDay
 from services.models.supervision import Clock, Level, SlaNotice
@@ -25,6 +27,7 @@ __all__ = [
     "Clock",
     "Datatype",
     "DaySource",
+    "DepartmentScope",
     "DepartmentStint",
     "FollowUp",
     "Level",
@@ -42,4 +45,5 @@ __all__ = [
     "ServiceType",
     "SlaNotice",
     "StintDay",
+    "department_scope",
 ]

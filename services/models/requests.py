@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,19 +24,51 @@ OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.
 TERMINAL_STATUSES = (RequestStatus.CLOSED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
 
 
+@dataclass(frozen=True)
+class DepartmentScope:
+    """Whose requests someone sees on the handling side: every department's
+    (``department_id`` None) or one department's."""
+
+    department_id: int | None = None
+
+    @property
+    def every_department(self) -> bool:
+        return self.department_id is None
+
+
+def department_scope(user) -> DepartmentScope | None:
+    """The handling side's rule of ``visible_to``, one function for the request lists, their
+    counts (services.dashboard.visible_count) and the dashboard's figures, page and API
+    (services.dashboard.figures_department): the organization department oversees every
+    department, staff and leads their own (as it stands now); anyone else no department
+    (None): a talent sees their own requests, not a department's."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.role == Role.ADMIN:
+        return DepartmentScope()
+    if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
+        return DepartmentScope(user.department_id)
+    return None
+
+
 class ServiceRequestQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one access path: a talent sees their own requests, staff and leads those of
-        their department as it stands now, the organization department all of them."""
+        their department as it stands now, the organization department all of them
+        (``department_scope``)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.role == Role.ADMIN:
-            return self.all()
         if user.role == Role.TALENT:
             return self.filter(talent=user)
-        if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
-            return self.filter(department_id=user.department_id)
-        return self.none()
+        return self.in_scope(department_scope(user))
+
+    def in_scope(self, scope: DepartmentScope | None):
+        """The requests held now by the departments of ``scope`` (none for None)."""
+        if scope is None:
+            return self.none()
+        if scope.every_department:
+            return self.all()
+        return self.filter(department_id=scope.department_id)
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -384,13 +418,14 @@ class FollowUpQuerySet(models.QuerySet):
         their department's, the organization department all of them."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.role == Role.ADMIN:
-            return self.all()
         if user.role == Role.TALENT:
             return self.filter(request__talent=user)
-        if user.role in (Role.STAFF, Role.LEAD) and user.department_id:
-            return self.filter(department_id=user.department_id)
-        return self.none()
+        scope = department_scope(user)
+        if scope is None:
+            return self.none()
+        if scope.every_department:
+            return self.all()
+        return self.filter(department_id=scope.department_id)
 
     def open(self):
         return self.filter(closed_at__isnull=True)

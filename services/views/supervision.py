@@ -23,13 +23,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from cards.review_clock import review_limits
 from cards.views.common import role_page
 from portal.audit import client_ip
-from portal.errors import DomainError
+from portal.errors import DomainError, NotAllowed
 from portal.identity import mask_name
 from portal.models import Department, Role
 from services import charts, dashboard, permissions
 from services.calendar import calendar_set_day, year_days
 from services.forms import StaffCommentForm, TransferForm
-from services.models import ServiceRequest
+from services.models import DepartmentScope, ServiceRequest, department_scope
 from services.views.calendar_recompute import RECOMPUTING, recomputes_context
 from services.views.common import PAGE_SIZE, request_for
 from services.views.exports import export_buttons
@@ -44,14 +44,23 @@ WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
 BANNER_SECONDS = 300
 
 
-def _scope(user):
-    """The department the figures are limited to: None (all) for admins, the lead's own.
-    A lead without a department would otherwise see everything: the page does not exist."""
-    if user.role == Role.ADMIN:
-        return None
-    if user.department_id is None:
+def _scope(user) -> DepartmentScope:
+    """Which departments the pages cover: those of the user's request lists
+    (services.models.department_scope, the rule of ``visible_to``); to someone whose lists
+    hold no department's requests the pages do not exist."""
+    scope = department_scope(user)
+    if scope is None:
         raise Http404
-    return user.department
+    return scope
+
+
+def _figures_department(user):
+    """The department the dashboard's figures are limited to (None: every department), the
+    same as the API's (services.dashboard.figures_department)."""
+    try:
+        return dashboard.figures_department(user)
+    except NotAllowed:
+        raise Http404 from None
 
 
 def _percent(rate) -> str:
@@ -140,7 +149,7 @@ def _quick_periods(today: datetime.date) -> list[dict]:
 def dashboard_page(request):
     """督查看板: the period's headline figures, a table per department and per service type,
     the 12-week trend and the distribution of resolve times."""
-    department = _scope(request.user)
+    department = _figures_department(request.user)
     today, now = timezone.localdate(), timezone.now()
     error = ""
     try:
@@ -220,7 +229,7 @@ def supervision_list(request):
     """督办清单: open overdue requests, longest overdue first, with the working days overdue
     and the escalation state; admins transfer or comment from here, leads comment."""
     user = request.user
-    _scope(user)
+    every_department = _scope(user).every_department
     now = timezone.now()
     escalated_only = request.GET.get("escalated") == "1"
     queryset = ServiceRequest.objects.visible_to(user)
@@ -230,7 +239,6 @@ def supervision_list(request):
         request.GET.get("page")
     )
     rows = dashboard.with_working_days_overdue(page.object_list, now=now)
-    admin = user.role == Role.ADMIN
     departments = None  # read once, when the table first offers a transfer
     action_query = _back_query(
         {
@@ -270,10 +278,12 @@ def supervision_list(request):
         {
             "page": page,
             "rows": rows,
-            "is_admin": admin,
+            "every_department": every_department,
             "escalated_only": escalated_only,
             "query": "escalated=1" if escalated_only else "",
-            "detail_url": "services:manage-request" if admin else "services:desk-request",
+            "detail_url": "services:manage-request"
+            if every_department
+            else "services:desk-request",
         },
     )
 
@@ -288,7 +298,7 @@ def supervision_action(request, number: str, action: str):
     does."""
     if action not in ("transfer", "comment"):
         raise Http404
-    _scope(request.user)
+    every_department = _scope(request.user).every_department
     back = _back_query(request.GET)
     to_list = reverse("services:supervision") + (f"?{back}" if back else "")
     if action == "transfer":
@@ -297,8 +307,8 @@ def supervision_action(request, number: str, action: str):
         except DomainError as exc:
             messages.error(request, exc.detail)
             return redirect(to_list)
-    admin = request.user.role == Role.ADMIN
-    response = handling_action(request, number, action, "manage" if admin else "desk")
+    area = "manage" if every_department else "desk"
+    response = handling_action(request, number, action, area)
     if response.status_code != 302:
         return response
     return redirect(to_list)
