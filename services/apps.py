@@ -59,7 +59,7 @@ class ServicesConfig(AppConfig):
             "计算，节假日顺延、调休上班日照常计算。",
         )
         # Admins are warned on every page while the coming 90 days are not all verified.
-        from services.views.supervision import calendar_banner
+        from services.views.calendar_banner import calendar_banner
 
         banners.register(calendar_banner)
         # Staff and leads see in the header how many requests wait for them (待办).

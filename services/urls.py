@@ -3,9 +3,11 @@
 from django.urls import path
 
 from services.views import (
+    calendar,
     calendar_recompute,
     calendar_upkeep,
     catalogue,
+    dashboard,
     desk,
     exports,
     manage,
@@ -47,7 +49,7 @@ urlpatterns = [
         name="manage-action",
     ),
     # Supervision (admins; leads for their own department; the calendar also for staff).
-    path("manage/dashboard/", supervision.dashboard_page, name="dashboard"),
+    path("manage/dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("manage/supervision/", supervision.supervision_list, name="supervision"),
     # Background exports started from the dashboard without JavaScript, and their pages.
     path("manage/exports/", exports.export_start_page, name="export-start"),
@@ -57,7 +59,7 @@ urlpatterns = [
         supervision.supervision_action,
         name="supervision-action",
     ),
-    path("manage/calendar/", supervision.calendar_view, name="calendar"),
+    path("manage/calendar/", calendar.calendar_view, name="calendar"),
     path(
         "manage/calendar/recomputes/<int:pk>/",
         calendar_recompute.calendar_recompute_status,

@@ -128,6 +128,30 @@ def test_only_admins_change_the_calendar_or_transfer(client, request, persona, r
     assert ServiceRequest.objects.get(number=number).department.code == "ZJJ"
 
 
+def test_the_pages_keep_their_addresses_and_names_after_the_split():
+    """services/views/supervision.py held four concerns; each has its module now (dashboard,
+    the 督办 list, the calendar, the calendar banner), under the same URLs and names."""
+    from django.urls import resolve, reverse
+
+    from portal import banners
+    from services.views import calendar, calendar_banner, dashboard, supervision
+
+    for name, args, path, view in [
+        ("services:dashboard", [], "/manage/dashboard/", dashboard.dashboard_page),
+        ("services:supervision", [], "/manage/supervision/", supervision.supervision_list),
+        (
+            "services:supervision-action",
+            ["FW-20260302-0001", "transfer"],
+            "/manage/supervision/FW-20260302-0001/transfer/",
+            supervision.supervision_action,
+        ),
+        ("services:calendar", [], "/manage/calendar/", calendar.calendar_view),
+    ]:
+        assert reverse(name, args=args) == path
+        assert resolve(path).func is view
+    assert calendar_banner.calendar_banner in banners._providers
+
+
 @pytest.mark.parametrize(
     ("persona", "labels"),
     [

@@ -25,9 +25,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from cards.views.common import role_page
 from portal.audit import client_ip
 from portal.models import Role
+from portal.pages import role_page
 from services.calendar import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -40,8 +40,9 @@ from services.calendar import (
     read_calendar_csv,
 )
 from services.models import CalendarDay, DaySource
+from services.views.calendar import CalendarDayForm
+from services.views.calendar_banner import forget_banner
 from services.views.calendar_recompute import RECOMPUTING
-from services.views.supervision import CalendarDayForm, _forget_banner
 
 admin_only = role_page(Role.ADMIN)
 
@@ -136,7 +137,7 @@ def calendar_upload(request):
             actor=request.user,
             ip=client_ip(request),
         )
-        _forget_banner(timezone.localdate())
+        forget_banner(timezone.localdate())
         first, last = min(r.date for r in rows), max(r.date for r in rows)
         messages.success(
             request, f"已导入 {count} 天（{first:%Y-%m-%d} 至 {last:%Y-%m-%d}），{RECOMPUTING}"
@@ -183,7 +184,7 @@ def calendar_day(request, day: str):
             actor=request.user,
             ip=client_ip(request),
         )
-        _forget_banner(timezone.localdate())
+        forget_banner(timezone.localdate())
         kind = "工作日" if saved.is_workday else "休息日"
         note = f"（{saved.note}）" if saved.note else ""
         messages.success(

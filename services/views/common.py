@@ -30,6 +30,8 @@ PAGE_SIZE = 20
 talent_page = role_page(Role.TALENT)
 desk_page = role_page(Role.STAFF, Role.LEAD)
 admin_page = role_page(Role.ADMIN)
+# The supervision pages (dashboard, 督办 list): admins, and leads for their own department.
+supervisor_page = role_page(Role.ADMIN, Role.LEAD)
 # Everyone a request can be visible to (visible_to decides which ones).
 request_page = role_page(Role.TALENT, Role.STAFF, Role.LEAD, Role.ADMIN)
 
