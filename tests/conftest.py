@@ -8,7 +8,7 @@ import os
 from contextlib import contextmanager, suppress
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -17,6 +17,8 @@ from portal.seed import seed_departments
 from tests.factories import PASSWORD, TalentFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# "gw0", "gw1", … in a pytest-xdist worker (`make test` runs the suite on several), "" otherwise.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def _missing(what: str):
@@ -48,6 +50,13 @@ def pytest_configure(config):
 
     app.conf.broker_url = "memory://"
     app.conf.broker_transport_options = {}
+    if XDIST_WORKER:
+        # xdist workers share REDIS_URL's database: each keeps its cache keys (rate limits,
+        # lockouts, throttles) under a prefix of its own, and empties only those (_clear_cache).
+        # Per-worker test databases come from pytest-django (test_<name>_gw0, …).
+        from django.conf import settings
+
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{XDIST_WORKER}"
 
 
 def pytest_runtest_setup(item):
@@ -55,6 +64,22 @@ def pytest_runtest_setup(item):
         _missing("PostgreSQL (set DATABASE_URL)")
     if item.get_closest_marker("redis") and not redis_reachable():
         _missing("Redis (set REDIS_URL)")
+
+
+def _clear_cache():
+    """Empty this process's cache. Django's RedisCache.clear() is FLUSHDB, which would also
+    wipe another xdist worker's keys in the middle of its test: with a key prefix, only the
+    keys under it are deleted."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if backend.key_prefix and isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{backend.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        backend.clear()
 
 
 def _reset_broker_state():
@@ -95,11 +120,11 @@ def _fast_and_isolated(settings, tmp_path):
     # Hashing strength is not what these tests are about; MD5 keeps the suite fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PRIVATE_UPLOAD_ROOT = tmp_path / "uploads"
-    cache.clear()
+    _clear_cache()
     _reset_broker_state()
     yield
     with suppress(Exception):  # a test that made the cache unreachable on purpose
-        cache.clear()
+        _clear_cache()
 
 
 @pytest.fixture

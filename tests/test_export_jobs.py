@@ -596,6 +596,7 @@ def test_the_schema_describes_the_export_endpoints(client):
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("real_broker")  # the broker database of tests/test_worker.py
 def test_a_real_worker_runs_the_export_it_is_sent(
     march, client_for, admin_user, tmp_path, settings
 ):

@@ -28,6 +28,10 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
+    # Every test that flushes and consumes the broker database below (this file's and the
+    # export job's in tests/test_export_jobs.py) is in this xdist group: `make test`
+    # (--dist loadgroup) runs them one after another on the same worker.
+    pytest.mark.xdist_group("real_broker"),
 ]
 ROOT = Path(__file__).resolve().parent.parent
 # A database of its own, flushed by these tests only (another number for a second checkout
