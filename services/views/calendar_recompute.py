@@ -11,8 +11,8 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from cards.views.common import role_page
 from portal.models import Role
+from portal.pages import role_page
 from services.models import CalendarRecompute
 from services.recompute import recompute_json, recomputes_shown
 
