@@ -65,7 +65,12 @@ from tests.cards_support import PDF, approved, draft
 from tests.factories import TalentFactory, UserFactory
 from tests.requests_support import request_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # One xdist worker runs the whole file: the schema and the generated requests (module
+    # fixtures, ~10 s) are built once, not on every worker.
+    pytest.mark.xdist_group("api_schema"),
+]
 
 EXAMPLES = int(os.environ.get("SCHEMA_EXAMPLES", "5"))
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
