@@ -24,10 +24,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REQUEST_PAGE = re.compile(r"/requests/FW-\d{8}-\d{4}/$")
 
 # Records, into sessionStorage (which outlives the navigation), what the button looked like
-# right after the form was sent (after submit-once.js's own timer, registered before).
+# right after the form was sent: after submit-once.js's own timer. Its listener is on the
+# document, so this one listens on the window, the next stop of the bubbling submit event, and
+# its timer comes second. (On the form it came first: it saw the button still enabled whenever
+# the second click of the double click came after both timers, which a loaded machine did.)
 WATCH_BUTTON = """() => {
   const form = document.querySelector("form.request-form");
-  form.addEventListener("submit", () => {
+  window.addEventListener("submit", (event) => {
+    if (event.target !== form) { return; }
     window.setTimeout(() => {
       const button = form.querySelector("button[type=submit]");
       sessionStorage.setItem("seen", JSON.stringify([button.disabled, button.textContent]));
