@@ -27,13 +27,14 @@ run: venv
 	  trap 'kill $$CELERY_PID 2>/dev/null; wait $$CELERY_PID 2>/dev/null' EXIT INT TERM; \
 	  SITE_URL='$(SITE_URL)' $(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: install and run the whole suite (the layer contract is one of its tests) in two steps:
-## every test but the browser journeys spread over TEST_WORKERS pytest-xdist workers (each with
-## its own test database and cache keys; tests marked with one xdist_group share a worker), then
-## the journeys in tests/e2e/ one after another. The second step runs even if the first failed
-## (not if it was interrupted); either failing fails `make test`. PYTEST_ARGS replaces both
-## steps with one plain pytest run of those arguments, e.g. `make test PYTEST_ARGS=tests/test_sla.py`
-## (add `-n 2 --dist loadgroup` to spread it too); TEST_WORKERS=0 runs the first step in-process.
+## test: install and run the whole suite (the layer contract is one of its tests) in two steps,
+## each spread over TEST_WORKERS pytest-xdist workers (each worker with its own test database and
+## cache keys; tests marked with one xdist_group share a worker): every test but the browser
+## journeys, then the journeys in tests/e2e/ (each worker with its own live server and Chromium).
+## The second step runs even if the first failed (not if it was interrupted); either failing
+## fails `make test`. TEST_WORKERS=0 runs both steps in-process, one test after another.
+## PYTEST_ARGS replaces both steps with one plain pytest run of those arguments, e.g.
+## `make test PYTEST_ARGS=tests/test_sla.py` (add `-n 2 --dist loadgroup` to spread it too).
 ## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: every process of the suite would
 ## otherwise compile the project and rewrite the tests' asserts again (8 s instead of 3 s each).
 TEST_WORKERS ?= 2
@@ -44,8 +45,8 @@ ifeq ($(strip $(PYTEST_ARGS)),)
 	  echo "== tests but the browser journeys, on $(TEST_WORKERS) workers"; \
 	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/e2e || status=$$?; \
 	  if [ $$status -le 1 ]; then \
-	    echo "== browser journeys (tests/e2e)"; \
-	    $(PY) -m pytest tests/e2e || status=$$?; \
+	    echo "== browser journeys (tests/e2e), on $(TEST_WORKERS) workers"; \
+	    $(PY) -m pytest -n $(TEST_WORKERS) tests/e2e || status=$$?; \
 	  fi; \
 	  exit $$status
 else
