@@ -169,22 +169,26 @@ class GatedTokenAuthentication(TokenAuthentication):
 # model instances with each column's converters applied as the ORM applies them.
 # tests/test_token_auth.py checks that both load the same objects.
 class _Loader:
-    def __init__(self, model, alias: str):
+    """One model's columns in the statement, and how each value is converted (worked out once
+    per process, as the ORM works it out for every query)."""
+
+    def __init__(self, model, alias: str, connection):
         self.model = model
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [f.attname for f in self.fields]
         self.alias = alias
+        self.converters = []
+        for field in self.fields:
+            column = field.get_col(alias)
+            backend = connection.ops.get_db_converters(column)
+            self.converters.append((column, backend + column.get_db_converters(connection)))
 
     def columns(self, quote) -> str:
         return ", ".join(f"{self.alias}.{quote(f.column)}" for f in self.fields)
 
     def load(self, connection, values):
         row = []
-        for field, value in zip(self.fields, values, strict=True):
-            column = field.get_col(self.alias)
-            converters = connection.ops.get_db_converters(column) + column.get_db_converters(
-                connection
-            )
+        for (column, converters), value in zip(self.converters, values, strict=True):
             for convert in converters:
                 value = convert(value, column, connection)
             row.append(value)
@@ -196,7 +200,8 @@ def _token_statement(vendor: str):
     from django.db import connection
 
     quote = connection.ops.quote_name
-    token, user = _Loader(AuthToken, "t"), _Loader(get_user_model(), "u")
+    token = _Loader(AuthToken, "t", connection)
+    user = _Loader(get_user_model(), "u", connection)
     user_fk = AuthToken._meta.get_field("user")
     # Names from the models' metadata, quoted; the key is a parameter.
     sql = (
