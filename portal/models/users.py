@@ -99,6 +99,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     # session of the account at its next request, which Django's own hash (of the password)
     # does only when the password changes (deactivation, a new authenticator, a lost phone).
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The language of the pages, e-mails, SMS and inbox texts sent to this person: set at
+    # registration from the page's language and by the language switch (portal.i18n).
+    language = models.CharField(
+        "界面语言",
+        max_length=8,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
 
     objects = UserManager()
