@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Links in e-mails point here: where `make run` serves, unless SITE_URL is set.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test venv lint format check clean screenshots bench
+.PHONY: run test venv lint format check clean screenshots bench messages
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,25 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-venv: $(VENV)/.installed
+# The translations (locale/en/LC_MESSAGES/django.po; Chinese is the source text) compiled for
+# gettext, again whenever a .po changed. GNU gettext's msgfmt through compilemessages where it is
+# installed, else polib (in requirements.txt) writes the same .mo. The .mo files are not committed.
+LOCALE_PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+LOCALE_MO := $(LOCALE_PO:.po=.mo)
+$(LOCALE_MO): %.mo: %.po $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then \
+	  $(PY) manage.py compilemessages --ignore=.venv --ignore=bench --ignore=var; \
+	else \
+	  $(PY) -c 'import polib, sys; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])' $< $@; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.installed $(LOCALE_MO)
+
+## messages: extract every marked string into locale/en/LC_MESSAGES/django.po (then translate
+## the new entries there; `make venv`, `make run` and `make test` compile it)
+messages: venv
+	$(PY) manage.py makemessages -l en --no-location --no-obsolete --ignore=.venv --ignore=bench --ignore=var
 
 ## run: install, migrate, load demo data, start the web server and a Celery worker with beat
 run: venv

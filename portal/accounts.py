@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from portal import ratelimit
 from portal.audit import AccountAction, audit_record
 from portal.errors import RateLimited
+from portal.i18n import active_language
 from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
 from portal.privacy import PRIVACY_RULES, consent_record
@@ -130,6 +131,8 @@ def registration_check(
     if errors:
         raise ValidationError(errors)
     user.role = Role.TALENT
+    # The page's (or the API request's Accept-Language) language: what is sent to them later.
+    user.language = active_language()
     user.phone = phone
     user.set_password(password)
     user.set_id_number(*identity)

@@ -77,7 +77,7 @@ PAGE_TARGETS = {
     OTP_REQUIRED: "portal:login-otp",
 }
 # Pages that are always reachable at the gate.
-PAGE_ALWAYS = ("portal:logout",)
+PAGE_ALWAYS = ("portal:logout", "portal:set-language")
 
 
 class AccountGateMiddleware:

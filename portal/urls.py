@@ -46,4 +46,5 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("privacy/", privacy.privacy_rules, name="privacy"),
     path("privacy/sensitive/", privacy.privacy_sensitive, name="privacy-sensitive"),
+    path("language/", site.set_language, name="set-language"),
 ]

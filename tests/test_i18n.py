@@ -1,0 +1,129 @@
+"""Languages (issue 14 point 4, API.md "Languages"): Chinese by default, English on request.
+
+Pages follow the language switch (portal:set-language, kept in Django's language cookie); the
+API follows ``Accept-Language``; a signed-in person's choice is kept on the account.
+"""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from portal.models import User
+from tests.test_pages import REGISTRATION
+
+pytestmark = pytest.mark.django_db
+
+COOKIE = settings.LANGUAGE_COOKIE_NAME
+
+
+def _switch(client, language, next_url="/privacy/", **extra):
+    return client.post("/language/", {"language": language, "next": next_url}, **extra)
+
+
+def test_the_switch_keeps_the_choice_in_the_cookie_and_returns_to_the_page(client):
+    response = _switch(client, "en")
+    assert response.status_code == 302 and response.url == "/privacy/"
+    cookie = response.cookies[COOKIE]
+    assert cookie.value == "en" and cookie["samesite"] == "Lax" and cookie["max-age"]
+    page = client.get("/privacy/")
+    assert page["Content-Language"] == "en"
+    assert '<html lang="en">' in page.content.decode()
+
+    back = _switch(client, "zh-hans", "/")
+    assert back.url == "/" and back.cookies[COOKIE].value == "zh-hans"
+    assert '<html lang="zh-CN">' in client.get("/").content.decode()
+
+
+def test_the_switch_saves_a_signed_in_persons_language(client, talent):
+    client.force_login(talent)
+    _switch(client, "en")
+    talent.refresh_from_db()
+    assert talent.language == "en"
+    _switch(client, "zh-hans")
+    talent.refresh_from_db()
+    assert talent.language == "zh-hans"
+
+
+def test_a_visitor_switching_changes_no_account(client, talent):
+    _switch(client, "en")
+    talent.refresh_from_db()
+    assert talent.language == "zh-hans"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/privacy/", "javascript:alert(1)"]
+)
+def test_next_must_be_a_page_of_this_site(client, target):
+    response = _switch(client, "en", target)
+    assert response.status_code == 302
+    assert response.url == "/"
+    assert response.cookies[COOKIE].value == "en"
+
+
+def test_an_unknown_language_is_refused_and_sets_nothing(client, talent):
+    client.force_login(talent)
+    response = _switch(client, "fr")
+    assert response.status_code == 400 and COOKIE not in response.cookies
+    talent.refresh_from_db()
+    assert talent.language == "zh-hans"
+
+
+def test_the_switch_takes_only_a_post_with_its_csrf_token(talent):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.get("/language/?language=en&next=/").status_code == 405
+    response = _switch(browser, "en")
+    assert response.status_code == 403 and COOKIE not in response.cookies
+
+
+def test_an_account_held_at_the_gate_may_still_switch(client, talent):
+    talent.must_change_password = True
+    talent.save(update_fields=["must_change_password"])
+    client.force_login(talent)
+    response = _switch(client, "en", "/accounts/me/password/")
+    assert response.status_code == 302 and response.url == "/accounts/me/password/"
+    talent.refresh_from_db()
+    assert talent.language == "en"
+
+
+def test_pages_speak_chinese_without_a_choice_and_follow_the_browser(client):
+    assert '<html lang="zh-CN">' in client.get("/").content.decode()
+    page = client.get("/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in page.content.decode()
+    # The cookie outranks the browser's preference.
+    client.cookies[COOKIE] = "zh-hans"
+    page = client.get("/", headers={"accept-language": "en"})
+    assert '<html lang="zh-CN">' in page.content.decode()
+
+
+def test_registration_keeps_the_pages_language(client):
+    client.cookies[COOKIE] = "en"
+    response = client.post("/accounts/register/", REGISTRATION)
+    assert response.status_code == 302
+    assert User.objects.get(username="wanghong").language == "en"
+
+
+def test_registration_in_chinese_keeps_chinese(client):
+    client.post("/accounts/register/", REGISTRATION)
+    assert User.objects.get(username="wanghong").language == "zh-hans"
+
+
+def test_api_registration_follows_accept_language(client):
+    body = {k: v for k, v in REGISTRATION.items() if k not in ("password2", "consent")}
+    response = client.post(
+        "/api/v1/auth/register/",
+        body,
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="wanghong").language == "en"
+
+
+def test_the_api_answers_in_english_on_request_and_in_chinese_by_default(client):
+    chinese = client.get("/api/v1/me/")
+    assert chinese.status_code == 401
+    assert chinese.json()["detail"] == "身份认证信息未提供。"
+    english = client.get("/api/v1/me/", headers={"accept-language": "en"})
+    assert english.status_code == 401
+    assert english.json()["detail"] == "Authentication credentials were not provided."
+    assert english["Content-Language"] == "en"
