@@ -26,6 +26,7 @@ class CriterionForm(forms.ModelForm):
             "tier",
             "category",
             "title",
+            "title_en",
             "evidence",
             "policy_ref",
             "effective_from",
@@ -42,7 +43,7 @@ class CriterionAdmin(admin.ModelAdmin):
     form = CriterionForm
     list_display = ["code", "tier", "category", "title", "policy_ref", "is_active"]
     list_filter = ["tier", "category", "is_active"]
-    search_fields = ["code", "title", "policy_ref"]
+    search_fields = ["code", "title", "title_en", "policy_ref"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # Applications keep pointing at the criteria they claimed; deactivate.

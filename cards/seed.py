@@ -45,20 +45,48 @@ CRITERIA = [
 ]  # fmt: skip
 
 
+# The criteria's English titles (issue 14: criteria carry English as data).
+TITLES_EN = {
+    "A01": "Academician of the Chinese Academy of Sciences or the Chinese Academy of Engineering",
+    "A02": "Winner of the State Preeminent Science and Technology Award",
+    "B01": "Expert receiving the State Council's special government allowance",
+    "B02": "Selected for a national major talent programme",
+    "B03": "Representative inheritor of a national intangible cultural heritage item",
+    "B04": "Winner of the China Skills Award or a National Technical Expert",
+    "C01": "Selected for the Tianfu Ten Thousand Talents or Tianfu Qingcheng Programme",
+    "C02": "Expert receiving the Sichuan Provincial Government's special allowance",
+    "C03": "Education or health professional with a full senior professional title",
+    "C04": "Sichuan Skills Master or Sichuan Craftsman",
+    "D01": "Selected for the Bashan Talent Programme",
+    "D02": "Full-time doctoral graduate",
+    "D03": "Professional with an associate senior professional title",
+    "D04": "Senior technician (national vocational qualification level 1)",
+    "D05": "Senior manager of an enterprise above the designated size",
+    "D06": (
+        "Representative inheritor of a provincial or municipal intangible cultural heritage item"
+    ),
+}
+
+
 def seed_criteria() -> int:
-    """Create the seed criteria that do not exist yet; return how many were created."""
+    """Create the seed criteria that do not exist yet; return how many were created. A seed
+    criterion without an English title gets one (an admin's own English is kept)."""
     created = 0
     for order, (code, tier, category, title, evidence, policy_ref) in enumerate(CRITERIA):
-        _, was_created = Criterion.objects.get_or_create(
+        criterion, was_created = Criterion.objects.get_or_create(
             code=code,
             defaults={
                 "tier": tier,
                 "category": category,
                 "title": title,
+                "title_en": TITLES_EN[code],
                 "evidence": [str(kind) for kind in evidence],
                 "policy_ref": policy_ref,
                 "sort_order": order,
             },
         )
         created += was_created
+        if not criterion.title_en:
+            criterion.title_en = TITLES_EN[code]
+            criterion.save(update_fields=["title_en"])
     return created

@@ -2,26 +2,29 @@
 
 from portal.models import Department
 
-# DESIGN.md "Departments": code, name, in the order the district lists them.
+# DESIGN.md "Departments": code, name, English name, in the order the district lists them.
 DEPARTMENTS = [
-    ("ZZB", "区委组织部（人才办）"),
-    ("JYJ", "区教育科技局"),
-    ("ZJJ", "区住房和城乡建设局"),
-    ("WJJ", "区卫生健康局"),
-    ("RSJ", "区人力资源和社会保障局"),
-    ("ZWJ", "区政务服务和大数据管理局"),
-    ("GAJ", "巴中市公安局巴州区分局"),
-    ("CZJ", "区财政局"),
-]
+    ("ZZB", "区委组织部（人才办）",
+     "Organization Department of the District Committee (Talent Office)"),
+    ("JYJ", "区教育科技局", "District Bureau of Education, Science and Technology"),
+    ("ZJJ", "区住房和城乡建设局", "District Bureau of Housing and Urban-Rural Development"),
+    ("WJJ", "区卫生健康局", "District Health Commission"),
+    ("RSJ", "区人力资源和社会保障局", "District Bureau of Human Resources and Social Security"),
+    ("ZWJ", "区政务服务和大数据管理局", "District Bureau of Government Services and Big Data"),
+    ("GAJ", "巴中市公安局巴州区分局",
+     "Bazhou District Branch of the Bazhong Public Security Bureau"),
+    ("CZJ", "区财政局", "District Finance Bureau"),
+]  # fmt: skip
 
 
 def seed_departments() -> int:
-    """Create the eight departments, or bring their names and order up to date. Returns how
-    many were created. A department an admin deactivated stays deactivated."""
+    """Create the eight departments, or bring their names (Chinese and English) and order up
+    to date. Returns how many were created. A department an admin deactivated stays
+    deactivated."""
     created = 0
-    for order, (code, name) in enumerate(DEPARTMENTS, start=1):
+    for order, (code, name, name_en) in enumerate(DEPARTMENTS, start=1):
         _, was_created = Department.objects.update_or_create(
-            code=code, defaults={"name": name, "sort_order": order}
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
         )
         created += was_created
     return created

@@ -36,14 +36,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
 # own (the API and Open311 read them), so they are named and translated, not hidden.
 FIELD_HELP = {
     "materials": (
-        "JSON 列表，每项一种材料：name 为材料名称，required 为是否必需（true 必需，false 视情况"
-        '提供），如 [{"name": "户口簿", "required": true}]。'
+        "JSON 列表，每项一种材料：name 为材料名称，name_en 为英文名称（可省略），required 为"
+        '是否必需（true 必需，false 视情况提供），如 [{"name": "户口簿", "name_en": "Household '
+        'register", "required": true}]。'
     ),
     "fields": (
         "JSON 列表，每项一个申请表字段：code 为字段代码（小写字母开头，可含数字和下划线），label "
-        "为字段名称，datatype 为类型（string 单行文本、text 多行文本、number 数字、date 日期、"
+        "为字段名称，label_en 为英文名称（可省略），datatype 为类型（string 单行文本、"
+        "text 多行文本、number 数字、date 日期、"
         "boolean 是/否、singlevaluelist 单选、multivaluelist 多选），required 为是否必填"
-        "（true/false），values 为单选、多选的可选值列表。"
+        "（true/false），values 为单选、多选的可选值列表，values_en 为可选值的英文（可省略，"
+        "与 values 一一对应；申请中保存的仍是 values 中的值）。"
     ),
     "eligible_tiers": "可享受本服务的人才层次字母，按顺序连写，如 ABCD（全部）或 ABC。",
 }
@@ -56,7 +59,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "department", "eligible_tiers", "promised_days", "is_active"]
     list_filter = ["is_active", "department", "sensitivity"]
     list_select_related = ["department"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_en"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["help_texts"] = {**FIELD_HELP, **kwargs.get("help_texts", {})}

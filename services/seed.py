@@ -6,6 +6,7 @@ and never overwrites an admin's edits.
 
 from portal.models import Department
 from services.models import Datatype, Sensitivity, ServiceType
+from services.seed_english import fill_english
 
 
 def _f(code, label, datatype, required=False, values=None):
@@ -271,13 +272,18 @@ SERVICE_TYPES = [
 
 
 def seed_service_types() -> int:
-    """Create the seed service types that do not exist yet; return how many were created."""
+    """Create the seed service types that do not exist yet; return how many were created.
+    Existing seed types get their English (services.seed_english) where it is missing."""
     departments = {d.code: d for d in Department.objects.all()}
     created = 0
     for order, spec in enumerate(SERVICE_TYPES):
         defaults = {k: v for k, v in spec.items() if k not in {"code", "department"}}
         defaults["department"] = departments[spec["department"]]
         defaults["sort_order"] = order
-        _, was_created = ServiceType.objects.get_or_create(code=spec["code"], defaults=defaults)
+        service_type, was_created = ServiceType.objects.get_or_create(
+            code=spec["code"], defaults=defaults
+        )
         created += was_created
+        if fill_english(service_type):
+            service_type.save(update_fields=["name_en", "guide_en", "materials", "fields"])
     return created

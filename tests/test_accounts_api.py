@@ -172,11 +172,21 @@ def test_me_requires_authentication(api):
 
 
 PERSONAS = ["talent", "handler", "lead", "admin_user", "auditor", "verifier"]
+ZJJ = {
+    "code": "ZJJ",
+    "name": "区住房和城乡建设局",
+    "name_en": "District Bureau of Housing and Urban-Rural Development",
+}
+ZZB = {
+    "code": "ZZB",
+    "name": "区委组织部（人才办）",
+    "name_en": "Organization Department of the District Committee (Talent Office)",
+}
 EXPECTED = {
     "talent": ("talent", None),
-    "handler": ("staff", {"code": "ZJJ", "name": "区住房和城乡建设局"}),
-    "lead": ("lead", {"code": "ZJJ", "name": "区住房和城乡建设局"}),
-    "admin_user": ("admin", {"code": "ZZB", "name": "区委组织部（人才办）"}),
+    "handler": ("staff", ZJJ),
+    "lead": ("lead", ZJJ),
+    "admin_user": ("admin", ZZB),
     "auditor": ("auditor", None),
     "verifier": ("verifier", None),
 }

@@ -40,7 +40,9 @@ def test_criteria_catalogue_is_public_and_complete(api):
         "other",
     }
     for criterion in criteria:
-        assert set(criterion) == {"code", "tier", "category", "title", "evidence", "policy_ref"}
+        assert set(criterion) == {
+            "code", "tier", "category", "title", "title_en", "evidence", "policy_ref"
+        }  # fmt: skip
         assert criterion["evidence"] and criterion["policy_ref"]
 
 

@@ -32,10 +32,14 @@ def test_the_catalogue_lists_the_seven_seed_services(api, catalogue):
     }
     school = types["SCHOOL"]
     assert set(school) == {
-        "code", "name", "guide", "department", "eligible_tiers", "materials", "fields",
-        "sensitivity", "accept_days", "promised_days", "legal_days", "contact_phone", "address",
+        "code", "name", "name_en", "guide", "guide_en", "department", "eligible_tiers",
+        "materials", "fields", "sensitivity", "accept_days", "promised_days", "legal_days",
+        "contact_phone", "address",
     }  # fmt: skip
-    assert school["department"] == {"code": "JYJ", "name": "区教育科技局"}
+    assert school["department"] == {
+        "code": "JYJ", "name": "区教育科技局",
+        "name_en": "District Bureau of Education, Science and Technology",
+    }  # fmt: skip
     assert school["eligible_tiers"] == ["A", "B", "C", "D"] and school["sensitivity"] == "minor"
     assert (school["accept_days"], school["promised_days"]) == (1, 10)
     assert types["MEDICAL"]["eligible_tiers"] == ["A", "B", "C"]

@@ -38,7 +38,11 @@ def test_filing_routes_to_the_types_department(t, talent, handler, lead):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "submitted" and body["tier"] == "C"
-    assert body["department"] == {"code": "ZJJ", "name": "区住房和城乡建设局"}
+    assert body["department"] == {
+        "code": "ZJJ",
+        "name": "区住房和城乡建设局",
+        "name_en": "District Bureau of Housing and Urban-Rural Development",
+    }
     assert body["service_type"]["code"] == "HOUSING" and body["assignee"] is None
     assert body["fields"]["family_size"] == 3 and body["fields"]["no_own_house"] is True
     assert body["talent"] == {"real_name_masked": "李*", "phone_masked": "138****2688"}

@@ -68,7 +68,11 @@ def test_create_a_handler_with_real_name_department_and_phone(office, api):
     assert response.status_code == 201
     body = response.json()
     assert body["username"] == "zjj_liu" and body["role"] == "staff"
-    assert body["department"] == {"code": "ZJJ", "name": "区住房和城乡建设局"}
+    assert body["department"] == {
+        "code": "ZJJ",
+        "name": "区住房和城乡建设局",
+        "name_en": "District Bureau of Housing and Urban-Rural Development",
+    }
     assert response["Cache-Control"] == "no-store"
     user = User.objects.get(username="zjj_liu")
     assert user.real_name == "刘洋" and user.phone == "13600001111" and user.must_change_password

@@ -25,13 +25,13 @@ from portal.models import Role
 class CriterionOutput(serializers.ModelSerializer):
     class Meta:
         model = Criterion
-        fields = ["code", "tier", "category", "title", "evidence", "policy_ref"]
+        fields = ["code", "tier", "category", "title", "title_en", "evidence", "policy_ref"]
 
 
 class CriterionRef(serializers.ModelSerializer):
     class Meta:
         model = Criterion
-        fields = ["code", "tier", "title", "evidence"]
+        fields = ["code", "tier", "title", "title_en", "evidence"]
 
 
 class ApplicationInput(serializers.Serializer):

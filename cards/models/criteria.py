@@ -61,6 +61,7 @@ class Criterion(models.Model):
     tier = models.CharField("层次", max_length=1, choices=Tier.choices)
     category = models.CharField("类别", max_length=20, choices=Category.choices)
     title = models.CharField("认定条件", max_length=200)
+    title_en = models.CharField("英文认定条件", max_length=300, blank=True)
     evidence = models.JSONField(
         "所需证明材料", default=list, help_text="材料类型代码列表，如 id_card、degree、title"
     )

@@ -24,6 +24,7 @@ from portal.signin import signin_attempt
 class DepartmentRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField()
 
 
 class RegisterInput(serializers.Serializer):

@@ -18,6 +18,7 @@ class Department(models.Model):
 
     code = models.CharField("代码", max_length=10, unique=True)
     name = models.CharField("名称", max_length=60)
+    name_en = models.CharField("英文名称", max_length=120, blank=True)
     is_active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)

@@ -12,15 +12,22 @@ from services.models import ServiceType
 
 class MaterialOutput(serializers.Serializer):
     name = serializers.CharField()
+    name_en = serializers.CharField(default="", help_text="英文名称（未填写时为空）")
     required = serializers.BooleanField(default=True)
 
 
 class FieldOutput(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
+    label_en = serializers.CharField(default="", help_text="英文名称（未填写时为空）")
     datatype = serializers.CharField()
     required = serializers.BooleanField(default=False)
     values = serializers.ListField(child=serializers.CharField(), default=list)
+    values_en = serializers.ListField(
+        child=serializers.CharField(),
+        default=list,
+        help_text="可选值的英文，与 values 一一对应（未填写时为空列表）；提交时仍用 values 中的值",
+    )
 
 
 class ServiceTypeOutput(serializers.ModelSerializer):
@@ -34,7 +41,9 @@ class ServiceTypeOutput(serializers.ModelSerializer):
         fields = [
             "code",
             "name",
+            "name_en",
             "guide",
+            "guide_en",
             "department",
             "eligible_tiers",
             "materials",

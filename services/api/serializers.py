@@ -18,6 +18,7 @@ from services.permissions import allowed
 class ServiceTypeRef(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField()
     sensitivity = serializers.CharField()
 
 

@@ -42,9 +42,13 @@ class ServiceType(models.Model):
 
     code = models.CharField("代码", max_length=20, unique=True)
     name = models.CharField("名称", max_length=60)
+    name_en = models.CharField("英文名称", max_length=120, blank=True)
     guide = models.TextField("办事指南")
+    guide_en = models.TextField("英文办事指南", blank=True)
     materials = models.JSONField(
-        "材料清单", default=list, help_text='如 [{"name": "户口簿", "required": true}]'
+        "材料清单",
+        default=list,
+        help_text='如 [{"name": "户口簿", "name_en": "Household register", "required": true}]',
     )
     department = models.ForeignKey(
         "portal.Department", verbose_name="承办部门", on_delete=models.PROTECT, related_name="+"
@@ -53,8 +57,9 @@ class ServiceType(models.Model):
     fields = models.JSONField(
         "表单字段",
         default=list,
-        help_text='如 [{"code": "grade", "label": "入学年级", "datatype": "singlevaluelist", '
-        '"required": true, "values": ["小学一年级"]}]',
+        help_text='如 [{"code": "grade", "label": "入学年级", "label_en": "Grade", '
+        '"datatype": "singlevaluelist", "required": true, "values": ["小学一年级"], '
+        '"values_en": ["Primary year 1"]}]（label_en、values_en 为英文，可省略）',
     )
     sensitivity = models.CharField(
         "敏感类别", max_length=10, choices=Sensitivity.choices, default="", blank=True
@@ -146,3 +151,10 @@ def check_field_definitions(definitions) -> None:
         values = field.get("values", [])
         if field["datatype"] in LIST_TYPES and (not isinstance(values, list) or not values):
             raise ValidationError(f"{where}是选择题，须列出可选值。")
+        # English labels of the choices, one per value and in the same order (the value
+        # stored stays the Chinese one, whatever language the talent filed in).
+        values_en = field.get("values_en")
+        if values_en is not None and (
+            not isinstance(values_en, list) or len(values_en) != len(values)
+        ):
+            raise ValidationError(f"{where}的英文可选值（values_en）须与可选值一一对应。")
