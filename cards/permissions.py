@@ -60,3 +60,10 @@ APPLICATION_RULES = {
     "reveal": Rule(_admin, None, "只有组织部人才办可以查看申请人的完整信息。"),
 }
 APPLICATIONS = Table(APPLICATION_RULES, noun="申请")
+
+
+def reviews(user) -> bool:
+    """Whether ``user`` reviews card applications (the table's return/approve/reject), for
+    pages that list applications to review before any one of them is at hand (the 督办 list,
+    the morning digest)."""
+    return bool(APPLICATION_RULES["approve"].who(user, None))

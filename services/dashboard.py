@@ -479,26 +479,42 @@ def overdue_requests(queryset, *, now=None):
     )
 
 
-def with_working_days_overdue(requests, *, now=None) -> list:
-    """Attach ``working_days_overdue`` and ``escalated`` to a page of overdue requests, with
-    one calendar query for the whole page."""
+def with_working_days_overdue(
+    requests, *, now=None, due: str = "due_at", escalate: str = "escalate_at"
+) -> list:
+    """Attach ``working_days_overdue`` and ``escalated`` to a page of overdue requests (or of
+    card applications: ``due="review_due_at", escalate="review_escalate_at"``), with one
+    calendar query for the whole page."""
     now = now or timezone.now()
     requests = list(requests)
     if not requests:
         return requests
     today = local_date(now)
-    earliest = min(local_date(r.due_at) for r in requests)
+    earliest = min(local_date(getattr(r, due)) for r in requests)
     calendar = Calendar.load(earliest, today)
     for req in requests:
         # The deadline is 00:00 after the due day: count the working days after that day.
-        due_day = local_date(req.due_at) - datetime.timedelta(days=1)
+        due_day = local_date(getattr(req, due)) - datetime.timedelta(days=1)
         count, day = 0, due_day
         while day < today:
             day += datetime.timedelta(days=1)
             count += calendar.is_workday(day)[0]
         req.working_days_overdue = count
-        req.escalated = req.escalate_at is not None and now >= req.escalate_at
+        escalate_at = getattr(req, escalate)
+        req.escalated = escalate_at is not None and now >= escalate_at
     return requests
+
+
+def overdue_reviews(queryset, *, now=None):
+    """Undecided card applications past their review deadline (审核时限, cards.review_clock),
+    longest overdue first: submitted ones, and those returned after the deadline had passed
+    (their clock still runs). Index cardapp_review_due_idx (status, review_due_at)."""
+    now = now or timezone.now()
+    return (
+        queryset.filter(status__in=REVIEW_OPEN_STATUSES, review_due_at__lte=now)
+        .select_related("talent")
+        .order_by("review_due_at", "pk")
+    )
 
 
 def unverified_soon(days: int = 90, today=None) -> list[datetime.date]:

@@ -6,6 +6,9 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from cards.models import ApplicationStatus, CardApplication
+from cards.models.applications import REVIEW_OPEN_STATUSES
+from cards.permissions import reviews as card_reviews_permission
 from portal.audit import audit_record
 from portal.models import Department, Role, User
 from portal.notify import notification_create
@@ -136,7 +139,8 @@ def followups_overdue(now=None) -> int:
 
 
 def department_digest(now=None) -> int:
-    """Morning digest (08:30) to each department's staff and leads, on working days only."""
+    """Morning digest (08:30) to each department's staff and leads, on working days only;
+    the organization department's admins get theirs of card reviews (review_digest)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not Calendar.load(today, today).is_workday(today)[0]:
@@ -193,5 +197,54 @@ def department_digest(now=None) -> int:
         return sent
 
     tally = each_row("department_digest", figures, tell, label=lambda d: d.name)
+    tally.log()
+    return tally.done + review_digest(now, today)
+
+
+def review_digest(now, today) -> int:
+    """The same morning's digest of card reviews (审核时限, cards.review_clock) to whoever
+    reviews applications (cards.permissions ``reviews``: the organization department's
+    admins), when any review is open; department_digest sends it on working days. The
+    sweep's due_soon/overdue/督办 notices name each application; this counts them all, the
+    overdue ones first. One grouped query over the open applications (cardapp_review_due_idx)."""
+    figures = CardApplication.objects.filter(status__in=REVIEW_OPEN_STATUSES).aggregate(
+        waiting=Count("id", filter=Q(status=ApplicationStatus.SUBMITTED)),
+        due_today=Count(
+            "id", filter=Q(review_due_at__gt=now, review_due_at__lte=end_of_day(today))
+        ),
+        overdue=Count("id", filter=Q(review_due_at__lte=now)),
+        escalated=Count("id", filter=Q(review_escalate_at__lte=now)),
+        returned=Count("id", filter=Q(status=ApplicationStatus.RETURNED)),
+    )
+    if not any(figures.values()):
+        return 0
+    title = (
+        f"【每日审核提醒】优才卡待审核 {figures['waiting']} 件，"
+        f"今日到期 {figures['due_today']} 件，已超期 {figures['overdue']} 件"
+    )
+    body = (
+        f"{today:%Y-%m-%d}：优才卡申请待审核 {figures['waiting']} 件；"
+        f"今日到期 {figures['due_today']} 件；超过审核时限 {figures['overdue']} 件"
+        f"（其中督办 {figures['escalated']} 件）；退回补正待申请人修改 {figures['returned']} 件。"
+    )
+    link = reverse("services:supervision") + "#card-reviews" if figures["overdue"] else None
+    reviewers = [
+        user
+        for user in User.objects.filter(is_active=True, role=Role.ADMIN).order_by("pk")
+        if card_reviews_permission(user)
+    ]
+
+    def tell(user) -> bool:
+        created = notification_create(
+            recipient=user,
+            kind="review_digest",
+            title=title,
+            body=body,
+            link=link or reverse("cards:queue"),
+            dedupe_key=f"review_digest:{today}:{user.pk}",
+        )
+        return created is not None
+
+    tally = each_row("review_digest", reviewers, tell, label=lambda u: u.username)
     tally.log()
     return tally.done

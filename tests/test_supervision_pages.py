@@ -630,3 +630,125 @@ def test_every_figure_links_to_the_requests_it_counted(
                 )
                 count = len(set(numbers))
                 assert count == int(value), (user.username, url, value, count)
+
+
+# --- card reviews in 督办 (issue 11 point 5) ----------------------------------------------------
+# New applications get 10 working days (cards.review_clock). Submitted Fri 02-13 → due end of
+# Thu 03-05, 督办 from 03-10 00:00: at NOW 7 working days overdue (03-06, 09 … 13, 16),
+# escalated. Submitted Fri 02-27 → 02-28 (make-up Saturday), 03-02 … 03-12 → due end of 03-12:
+# 2 working days overdue (03-13, 03-16), not escalated. Submitted Mon 03-09: due end of 03-23.
+def card_review_at(client_for, moment) -> int:
+    from tests.cards_support import submitted
+
+    with time_machine.travel(moment, tick=False):
+        return submitted(client_for(TalentFactory()))["id"]
+
+
+@pytest.fixture
+def reviews(criteria, client_for):
+    return {
+        "late": card_review_at(client_for, at(2026, 2, 13, 10, 0)),
+        "later": card_review_at(client_for, at(2026, 2, 27, 10, 0)),
+        "in_time": card_review_at(client_for, at(2026, 3, 9, 10, 0)),
+    }
+
+
+def review_rows(html: str) -> list[tuple[int, int]]:
+    """(application id, working days overdue) of the card review rows, in page order."""
+    return [
+        (int(pk), int(days))
+        for pk, days in re.findall(
+            r'<tr id="a-(\d+)">.*?data-working-days-overdue="(\d+)"', html, re.S
+        )
+    ]
+
+
+def test_overdue_card_reviews_are_listed_longest_overdue_first_with_their_link(
+    client, admin_user, reviews, requests_
+):
+    from cards.models import CardApplication
+
+    html = html_of(get(client, admin_user, "/manage/supervision/"))
+    assert "优才卡审核超期" in html
+    assert review_rows(html) == [(reviews["late"], 7), (reviews["later"], 2)]
+    for pk in (reviews["late"], reviews["later"]):
+        assert f'href="/manage/applications/{pk}/"' in html
+    assert f'href="/manage/applications/{reviews["in_time"]}/"' not in html
+    late_row = re.search(rf'<tr id="a-{reviews["late"]}">.*?</tr>', html, re.S).group(0)
+    later_row = re.search(rf'<tr id="a-{reviews["later"]}">.*?</tr>', html, re.S).group(0)
+    assert "督办" in late_row and "督办" not in later_row
+    # The requests are still listed above them, and no applicant's name is shown unmasked.
+    assert numbers_on(html) == [requests_["A"].number, requests_["B"].number]
+    for app in CardApplication.objects.select_related("talent"):
+        assert app.talent.real_name not in html
+    # Only the escalated ones with 只看已督办.
+    escalated = html_of(get(client, admin_user, "/manage/supervision/?escalated=1"))
+    assert review_rows(escalated) == [(reviews["late"], 7)]
+    # A week later the third is overdue too (end of 03-23 passed: 03-24 … 03-26 → 3 days).
+    later = html_of(get(client, admin_user, "/manage/supervision/", at(2026, 3, 26, 9, 0)))
+    assert [pk for pk, _ in review_rows(later)] == [
+        reviews["late"],
+        reviews["later"],
+        reviews["in_time"],
+    ]
+    assert review_rows(later)[-1] == (reviews["in_time"], 3)
+
+
+def test_a_review_returned_after_its_deadline_stays_on_the_list(
+    client, admin_user, client_for, reviews
+):
+    with time_machine.travel(NOW, tick=False):
+        response = client_for(admin_user).post(
+            f"/api/v1/card-applications/{reviews['later']}/return/",
+            {"items": ["劳动合同缺少签字页"], "note": ""},
+        )
+    assert response.status_code == 200, response.content
+    html = html_of(get(client, admin_user, "/manage/supervision/"))
+    assert review_rows(html) == [(reviews["late"], 7), (reviews["later"], 2)]
+    row = re.search(rf'<tr id="a-{reviews["later"]}">.*?</tr>', html, re.S).group(0)
+    assert "退回补正" in row
+
+
+def test_only_reviewers_see_card_reviews_on_the_list(client, lead, reviews):
+    """Card applications are the organization department's (cards.permissions): a lead's
+    督办 list has no card review section."""
+    html = html_of(get(client, lead, "/manage/supervision/"))
+    assert "优才卡审核超期" not in html and review_rows(html) == []
+    assert "/manage/applications/" not in html
+
+
+def test_the_list_with_card_reviews_runs_a_constant_number_of_queries(
+    client, admin_user, client_for, reviews, requests_
+):
+    def count() -> int:
+        with time_machine.travel(NOW, tick=False):
+            client.force_login(admin_user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get("/manage/supervision/")
+        assert response.status_code == 200
+        return len(queries)
+
+    count()  # the first page view of a session caches what later ones read
+    before = count()
+    card_review_at(client_for, at(2026, 2, 16, 10, 0))
+    card_review_at(client_for, at(2026, 2, 24, 10, 0))
+    after = count()
+    html = html_of(get(client, admin_user, "/manage/supervision/"))
+    assert len(review_rows(html)) == 4
+    assert after == before
+
+
+def test_the_admins_morning_digest_counts_the_card_reviews(admin_user, handler, reviews):
+    from portal.models import Notification
+    from services.periodic import department_digest
+
+    department_digest(at(2026, 3, 16, 8, 30))
+    digest = Notification.objects.get(kind="review_digest", recipient=admin_user)
+    assert digest.title == "【每日审核提醒】优才卡待审核 3 件，今日到期 0 件，已超期 2 件"
+    assert "（其中督办 1 件）" in digest.body
+    assert digest.link == "/manage/supervision/#card-reviews"
+    assert not Notification.objects.filter(kind="review_digest", recipient=handler).exists()
+    # Once a day; none on a weekend.
+    department_digest(at(2026, 3, 16, 8, 35))
+    department_digest(at(2026, 3, 21, 8, 30))
+    assert Notification.objects.filter(kind="review_digest").count() == 1

@@ -1,7 +1,9 @@
 """督办清单 (issue 6): the open overdue requests of the viewer's department scope (the
 organization department: every department; a lead: their own), longest overdue first, and the
 transfer (services.permissions ``supervise_transfer``) or comment made from it through the
-request's own handling action."""
+request's own handling action. Below them, for whoever reviews card applications
+(cards.permissions ``reviews``), the card reviews past their own limit (审核时限,
+cards.review_clock), longest overdue first, each linking to its review page (issue 11)."""
 
 from urllib.parse import urlencode
 
@@ -13,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from cards import permissions as card_permissions
+from cards.models import CardApplication
 from portal.errors import DomainError
 from portal.identity import mask_name
 from portal.models import Department
@@ -92,12 +96,14 @@ def supervision_list(request):
             for action in ("transfer", "comment")
         }
     page.object_list = rows
+    reviews = _overdue_reviews(request, now, escalated_only)
     return render(
         request,
         "services/supervision/list.html",
         {
             "page": page,
             "rows": rows,
+            "reviews": reviews,
             "every_department": every_department,
             "escalated_only": escalated_only,
             "query": "escalated=1" if escalated_only else "",
@@ -106,6 +112,33 @@ def supervision_list(request):
             else "services:desk-request",
         },
     )
+
+
+def _overdue_reviews(request, now, escalated_only: bool):
+    """The page of overdue card reviews (its own ``reviews_page``) with their working days
+    overdue, or None for someone who does not review applications. A fixed number of queries:
+    the count, the page with its talents, the calendar."""
+    user = request.user
+    if not card_permissions.reviews(user):
+        return None
+    queryset = CardApplication.objects.visible_to(user)
+    if escalated_only:
+        queryset = queryset.filter(review_escalate_at__lte=now)
+    page = Paginator(dashboard.overdue_reviews(queryset, now=now), PAGE_SIZE).get_page(
+        request.GET.get("reviews_page")
+    )
+    apps = dashboard.with_working_days_overdue(
+        page.object_list, now=now, due="review_due_at", escalate="review_escalate_at"
+    )
+    for app in apps:
+        app.talent_name_masked = mask_name(app.talent.real_name)
+    page.object_list = apps
+    query = {"escalated": "1"} if escalated_only else {}
+    if page.has_previous():
+        page.previous_url = "?" + urlencode({**query, "reviews_page": page.previous_page_number()})
+    if page.has_next():
+        page.next_url = "?" + urlencode({**query, "reviews_page": page.next_page_number()})
+    return page
 
 
 @supervisor_page
