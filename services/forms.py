@@ -5,6 +5,7 @@ ValidationError messages are put back next to these fields."""
 
 from django import forms
 
+from portal.localized import localized, localized_choices
 from portal.models import Role
 from services.feedback import SCORE_LABELS
 from services.models import Datatype, RequestStatus, Sensitivity
@@ -53,9 +54,11 @@ def _text(label, *, rows=None, help_text="", maxlength=None):
 def _form_field(definition: dict) -> forms.Field:
     """The input for one field definition of a service type. Never required on the form:
     whether it must be filled in, and how, is services.filing.clean_fields' verdict."""
-    label = definition["label"]
+    # The English label and choice labels on an English page, where the type has them; the
+    # values posted and stored stay the Chinese ones (portal.localized).
+    label = localized(definition, "label")
     kind = definition["datatype"]
-    values = [(v, v) for v in definition.get("values", [])]
+    values = localized_choices(definition)
     if kind == Datatype.TEXT:
         field = _text(label, rows=3, maxlength=2000)
     elif kind == Datatype.NUMBER:

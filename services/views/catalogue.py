@@ -2,19 +2,21 @@
 
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.views.decorators.http import require_safe
 
 from cards.models import Tier
 from portal.home import HomeItem
+from portal.localized import localized, localized_choices
 from services.models import Datatype, Sensitivity, ServiceType
 from services.permissions import allowed
 
 SENSITIVITY_NOTICES = {
-    Sensitivity.MEDICAL: (
+    Sensitivity.MEDICAL: gettext_lazy(
         "本事项涉及医疗健康等敏感个人信息。依据《个人信息保护法》第二十九条，提交前须由您本人单独同意；"
         "表单内容仅您本人和承办部门可见。"
     ),
-    Sensitivity.MINOR: (
+    Sensitivity.MINOR: gettext_lazy(
         "本事项涉及未成年人个人信息。依据《个人信息保护法》第三十一条，须由监护人同意后提交；"
         "表单内容仅您本人和承办部门可见。"
     ),
@@ -22,7 +24,8 @@ SENSITIVITY_NOTICES = {
 
 
 def tiers_text(tiers: str) -> str:
-    return "、".join(tiers) + "类人才"
+    """``ABC`` → ``A、B、C类人才`` (``Tier A, B, C talents``)."""
+    return gettext("%(tiers)s类人才") % {"tiers": pgettext("list separator", "、").join(tiers)}
 
 
 def _limits(service: ServiceType) -> dict:
@@ -37,7 +40,8 @@ def materials(service: ServiceType) -> list[dict]:
     """The one-time notice (一次告知): every material once, required if any entry says so."""
     listed: dict[str, bool] = {}
     for material in service.materials or []:
-        name = str(material.get("name", "")).strip()
+        # In the page's language (the English name where the type has one).
+        name = str(localized(material, "name")).strip()
         if name:
             listed[name] = listed.get(name, False) or bool(material.get("required", True))
     return [{"name": name, "required": required} for name, required in listed.items()]
@@ -47,10 +51,10 @@ def fields(service: ServiceType) -> list[dict]:
     kinds = dict(Datatype.choices)
     return [
         {
-            "label": f["label"],
+            "label": localized(f, "label"),
             "kind": kinds.get(f["datatype"], f["datatype"]),
             "required": bool(f.get("required")),
-            "values": f.get("values") or [],
+            "values": [label for _value, label in localized_choices(f)],
         }
         for f in service.fields
     ]
@@ -61,9 +65,13 @@ def home_items(request) -> list[HomeItem]:
     (registered with portal.home in ServicesConfig.ready; one query)."""
     return [
         HomeItem(
-            service.name,
-            f"{service.department.name}承办 · {tiers_text(service.eligible_tiers)} · "
-            f"承诺受理后 {service.promised_days} 个工作日内办结",
+            localized(service, "name"),
+            gettext("%(department)s承办 · %(tiers)s · 承诺受理后 %(days)s 个工作日内办结")
+            % {
+                "department": localized(service.department, "name"),
+                "tiers": tiers_text(service.eligible_tiers),
+                "days": service.promised_days,
+            },
             reverse("services:guide", args=[service.code]),
         )
         for service in ServiceType.objects.active().select_related("department")

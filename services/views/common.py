@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from portal.errors import DomainError
+from portal.localized import localized, localized_choices
 from portal.models import Role
 from portal.pages import actor_label, error_dict, role_page
 from services.actions import request_event_label
@@ -157,9 +159,13 @@ def outcome(req: ServiceRequest) -> dict | None:
 
 def _display_value(definition: dict, value) -> str:
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
+    # A choice reads in the page's language; the value stored is the Chinese one.
+    labels = dict(localized_choices(definition))
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return pgettext("list separator", "、").join(str(labels.get(v, v)) for v in value)
+    if isinstance(value, str) and value in labels:
+        return labels[value]
     if definition.get("datatype") == Datatype.NUMBER and isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -175,13 +181,15 @@ def form_values(req: ServiceRequest, user) -> dict:
         value = req.fields.get(definition["code"])
         if value is None or value == "" or value == []:
             continue
-        rows.append({"label": definition["label"], "value": _display_value(definition, value)})
+        rows.append(
+            {"label": localized(definition, "label"), "value": _display_value(definition, value)}
+        )
     # Values of fields the catalogue has since dropped are still what the talent filed.
     defined = {d["code"] for d in req.service_type.fields}
     for code, value in req.fields.items():
         if code not in defined:
             # Its name went with the catalogue's field; its code means nothing to a person.
-            label = "其他填写内容（该项已从申请表移除）"
+            label = gettext("其他填写内容（该项已从申请表移除）")
             rows.append({"label": label, "value": _display_value({}, value)})
     return {"hidden": False, "rows": rows}
 
