@@ -5,6 +5,7 @@ functions, whose ValidationError messages are put back next to these fields."""
 from django import forms
 
 from cards.models import ApplicationKind, ApplicationStatus, CardStatus, DocumentKind, Tier
+from portal.form_messages import PlainForm
 
 
 class CodeListField(forms.Field):
@@ -30,7 +31,7 @@ def _text(label: str, maxlength: int, help_text: str = "") -> forms.CharField:
     )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PlainForm):
     """Criteria and profile fields of an application (create and edit)."""
 
     criteria = CodeListField(label="申报的认定条件", required=False)
@@ -76,7 +77,7 @@ class ApplyForm(ProfileForm):
     field_order = ["kind"]
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(PlainForm):
     kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
     file = forms.FileField(
         label="文件",
@@ -88,7 +89,7 @@ class DocumentForm(forms.Form):
     )
 
 
-class ResubmitForm(forms.Form):
+class ResubmitForm(PlainForm):
     """补正后重新提交: the returned items as a checklist, a new file for each kind of
     evidence (it replaces what the reviewer saw of that kind), and a note, in one form.
     Whether it says enough is cards.applications.application_submit's verdict."""
@@ -140,7 +141,7 @@ class ResubmitForm(forms.Form):
         return key if key in self.fields else None
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(PlainForm):
     tier = forms.ChoiceField(label="认定层次", choices=Tier.choices)
     accepted = CodeListField(label="接受的认定条件", required=False)
     note = forms.CharField(
@@ -151,7 +152,7 @@ class ApproveForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(PlainForm):
     items = forms.CharField(
         label="需补正事项（每行一项，一次列全）",
         required=False,
@@ -166,23 +167,23 @@ class ReturnForm(forms.Form):
         return (self.cleaned_data.get("items") or "").splitlines()
 
 
-class RejectForm(forms.Form):
+class RejectForm(PlainForm):
     reason = forms.CharField(
         label="不予认定理由", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainForm):
     reason = forms.CharField(label="原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainForm):
     note = forms.CharField(
         label="说明（选填）", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(PlainForm):
     # "open": not yet decided (submitted or returned), what the dashboard's 未办结 counts.
     OPEN = "open"
     status = forms.ChoiceField(
@@ -193,7 +194,7 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(label="只看已超期", required=False)
 
 
-class CardFilterForm(forms.Form):
+class CardFilterForm(PlainForm):
     q = forms.CharField(
         label="卡号或持卡人姓名",
         required=False,
@@ -206,7 +207,7 @@ class CardFilterForm(forms.Form):
     tier = forms.ChoiceField(label="层次", required=False, choices=[("", "全部"), *Tier.choices])
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(PlainForm):
     token = forms.CharField(
         label="二维码内容",
         max_length=500,

@@ -2,10 +2,11 @@
 
 from django import forms
 
+from portal.form_messages import PlainForm
 from portal.identity import IdType
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(PlainForm):
     username = forms.CharField(
         label="用户名", max_length=150, help_text="3至30个字符，可用字母、数字和 @ . + - _。"
     )
@@ -53,7 +54,7 @@ class RegisterForm(forms.Form):
         return data
 
 
-class LoginForm(forms.Form):
+class LoginForm(PlainForm):
     username = forms.CharField(label="用户名", max_length=150)
     password = forms.CharField(
         label="密码",
@@ -63,7 +64,7 @@ class LoginForm(forms.Form):
     )
 
 
-class OtpForm(forms.Form):
+class OtpForm(PlainForm):
     code = forms.CharField(
         label="动态验证码",
         max_length=32,
@@ -99,7 +100,7 @@ class _NewPasswordMixin:
         return data
 
 
-class PasswordChangeForm(_NewPasswordMixin, forms.Form):
+class PasswordChangeForm(_NewPasswordMixin, PlainForm):
     old_password = forms.CharField(
         label="当前密码",
         max_length=128,
@@ -109,7 +110,7 @@ class PasswordChangeForm(_NewPasswordMixin, forms.Form):
     new_password, new_password2 = _new_password_fields()
 
 
-class PasswordResetForm(forms.Form):
+class PasswordResetForm(PlainForm):
     account = forms.CharField(
         label="用户名或手机号码",
         max_length=150,
@@ -117,7 +118,7 @@ class PasswordResetForm(forms.Form):
     )
 
 
-class PasswordResetConfirmForm(_NewPasswordMixin, forms.Form):
+class PasswordResetConfirmForm(_NewPasswordMixin, PlainForm):
     username = forms.CharField(label="用户名", max_length=150)
     code = forms.CharField(
         label="短信验证码",
@@ -127,7 +128,7 @@ class PasswordResetConfirmForm(_NewPasswordMixin, forms.Form):
     new_password, new_password2 = _new_password_fields()
 
 
-class EmailForm(forms.Form):
+class EmailForm(PlainForm):
     email = forms.CharField(label="电子邮箱", max_length=254, required=False)
 
 
@@ -142,18 +143,18 @@ def _current_password():
     )
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(PlainForm):
     phone = forms.CharField(
         label="新手机号码", max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
     password = _current_password()
 
 
-class OtpBeginForm(forms.Form):
+class OtpBeginForm(PlainForm):
     password = _current_password()
 
 
-class CodeForm(forms.Form):
+class CodeForm(PlainForm):
     code = forms.CharField(
         label="短信验证码",
         max_length=12,

@@ -5,6 +5,7 @@ ValidationError messages are put back next to these fields."""
 
 from django import forms
 
+from portal.form_messages import PlainForm
 from portal.localized import localized, localized_choices
 from portal.models import Role
 from services.feedback import SCORE_LABELS
@@ -99,7 +100,7 @@ def field_name(code: str) -> str:
     return f"field_{code}"
 
 
-class RequestForm(forms.Form):
+class RequestForm(PlainForm):
     """申请表: the type's own fields, a description, and for medical or minors' matters the
     separate consent checkbox (PIPL art. 29 / 31)."""
 
@@ -141,7 +142,7 @@ class RequestForm(forms.Form):
         return key if key in self.fields else None
 
 
-class CommentForm(forms.Form):
+class CommentForm(PlainForm):
     body = _text("留言内容", rows=3, maxlength=2000)
 
 
@@ -152,7 +153,7 @@ class StaffCommentForm(CommentForm):
     )
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(PlainForm):
     file = forms.FileField(
         label="附件",
         required=False,
@@ -182,7 +183,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class SupplyInfoForm(forms.Form):
+class SupplyInfoForm(PlainForm):
     """补正: the asked items as a checklist, the files and a note, in one form. Whether it
     says enough is services.workflow.request_supply_info's verdict (a note or a file)."""
 
@@ -202,11 +203,11 @@ class SupplyInfoForm(forms.Form):
         )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PlainForm):
     reason = _text("撤回原因（选填）", rows=2)
 
 
-class RateForm(forms.Form):
+class RateForm(PlainForm):
     score = forms.CharField(
         label="评价",
         required=False,
@@ -223,7 +224,7 @@ class RateForm(forms.Form):
         return int(raw) if raw.isdigit() else raw or None
 
 
-class AssignForm(forms.Form):
+class AssignForm(PlainForm):
     assignee = forms.CharField(label="经办人", required=False)
 
     def __init__(self, *args, people=(), **kwargs):
@@ -236,7 +237,7 @@ class AssignForm(forms.Form):
         )
 
 
-class AskInfoForm(forms.Form):
+class AskInfoForm(PlainForm):
     items = _text(
         "需补正事项（每行一项，一次列全）",
         rows=4,
@@ -248,15 +249,15 @@ class AskInfoForm(forms.Form):
         return (self.cleaned_data.get("items") or "").splitlines()
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(PlainForm):
     note = _text("办理结果", rows=3, help_text="将告知申请人。")
 
 
-class RejectForm(forms.Form):
+class RejectForm(PlainForm):
     reason = _text("不予办理理由", rows=3, help_text="不予办理为最终决定，理由将告知申请人。")
 
 
-class TransferForm(forms.Form):
+class TransferForm(PlainForm):
     department = forms.CharField(label="转至部门", required=False)
     reason = _text("转办理由", rows=2, help_text="转办理由将告知申请人。")
 
@@ -267,7 +268,7 @@ class TransferForm(forms.Form):
         )
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(PlainForm):
     note = _text("回访及整改情况", rows=3)
 
 
@@ -275,7 +276,7 @@ class FollowUpForm(forms.Form):
 SEARCH_HELP = "申请编号可只输入开头部分；优才卡号须完整；申请人姓名须完整。"
 
 
-class ManageFilterForm(forms.Form):
+class ManageFilterForm(PlainForm):
     """Filters of the organization department's list of all requests."""
 
     q = forms.CharField(

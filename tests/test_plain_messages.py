@@ -174,3 +174,110 @@ def test_a_value_of_a_field_the_catalogue_dropped_is_not_labelled_with_its_code(
     html = client.get(f"/requests/{req.number}/").content.decode()
     assert "<dt>其他填写内容（该项已从申请表移除）</dt><dd>靠近学校</dd>" in html
     assert "<dt>remarks</dt>" not in html
+
+
+# --- every required field says what is missing (issue 11 point 10) --------------------------
+GENERIC_REQUIRED = "该字段是必填项"
+
+
+def _page_form_classes() -> list[type]:
+    """Every form class of the three apps' page code (the admin's forms are Django's)."""
+    import importlib
+    import pkgutil
+
+    from django import forms
+
+    for app in ("portal", "cards", "services"):
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" in module.name or "admin" in module.name:
+                continue
+            importlib.import_module(module.name)
+    found, todo = [], [forms.BaseForm]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in ("portal", "cards", "services") and (
+            "admin" not in cls.__module__
+        ):
+            found.append(cls)
+    return sorted(set(found), key=lambda cls: (cls.__module__, cls.__qualname__))
+
+
+def test_every_page_form_names_what_is_missing():
+    from portal.form_messages import PlainMessages
+
+    classes = _page_form_classes()
+    assert len(classes) > 30  # the walk found the forms
+    plain = {f"{cls.__module__}.{cls.__qualname__}" for cls in classes}
+    assert "portal.forms.LoginForm" in plain and "services.forms.TransferForm" in plain
+    not_plain = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in classes
+        if not issubclass(cls, PlainMessages) and cls.__name__ != "PlainForm"
+    ]
+    assert not_plain == []
+
+
+def test_each_form_submitted_empty_names_each_missing_field(departments):
+    """Each page form built with what its page passes, posted empty: no generic message, one
+    message per field, and each message names its field's label."""
+    from services.models import ServiceType
+
+    seed_service_types()
+    extra = {
+        "RequestForm": {"service_type": ServiceType.objects.get(code="HOUSING")},
+        "ResubmitForm": {"returned": ["劳动合同缺少签字页"], "kinds": ["contract"]},
+    }
+    checked = 0
+    for cls in _page_form_classes():
+        if cls.__name__ == "PlainForm":
+            continue
+        form = cls(data={}, files={}, **extra.get(cls.__name__, {}))
+        form.is_valid()
+        for name, messages in form.errors.items():
+            assert len(messages) == 1, (cls, name, messages)
+            assert GENERIC_REQUIRED not in messages[0], (cls, name)
+            field = form.fields.get(name)
+            if field is not None and field.required:
+                label = str(field.label).rstrip("：:")
+                assert label in messages[0] or messages[0] in str(
+                    field.error_messages["required"]
+                ), (cls, name, messages)
+        checked += 1
+    assert checked > 30
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/accounts/login/", {"username": ["请输入用户名。"], "password": ["请输入密码。"]}),
+        ("/accounts/password-reset/", {"account": ["请输入用户名或手机号码。"]}),
+    ],
+)
+def test_the_sign_in_pages_posted_empty_say_what_is_missing(client, url, expected):
+    # Every field posted blank (a POST without any field shows the form unbound).
+    response = client.post(url, dict.fromkeys(expected, ""))
+    html = response.content.decode()
+    assert GENERIC_REQUIRED not in html
+    assert field_errors(html) == expected
+
+
+def test_the_password_change_page_posted_empty_says_what_is_missing(client, talent):
+    client.force_login(talent)
+    blank = dict.fromkeys(("old_password", "new_password", "new_password2"), "")
+    html = client.post("/accounts/me/password/", blank).content.decode()
+    assert GENERIC_REQUIRED not in html
+    assert field_errors(html) == {
+        "old_password": ["请输入当前密码。"],
+        "new_password": ["请输入新密码。"],
+        "new_password2": ["请输入确认新密码。"],
+    }
+
+
+def test_a_required_choice_says_choose(client, admin_user):
+    client.force_login(admin_user)
+    blank = dict.fromkeys(("username", "real_name", "role", "department", "phone"), "")
+    html = client.post("/manage/accounts/new/", blank).content.decode()
+    assert GENERIC_REQUIRED not in html
+    assert field_errors(html)["role"] == ["请选择角色。"]

@@ -9,11 +9,12 @@ from django.utils.cache import add_never_cache_headers
 
 from portal.audit import client_ip
 from portal.errors import NotAllowed, RateLimited
+from portal.form_messages import PlainForm
 from portal.models.access import FIELD_LABELS
 from portal.reveal import PURPOSE_MAX_LENGTH
 
 
-class RevealForm(forms.Form):
+class RevealForm(PlainForm):
     # Not required here: the domain (portal.reveal.clean_purpose) answers with its own message.
     purpose = forms.CharField(
         label="查看目的",

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.audit import client_ip
+from portal.form_messages import PlainForm
 from portal.idempotency import answers_repeats, form_once
 from portal.models import Department
 from portal.staff import (
@@ -38,7 +39,7 @@ def _departments():
     ]
 
 
-class AccountForm(forms.Form):
+class AccountForm(PlainForm):
     # Not required here: portal.staff checks every field at once, with its own messages.
     username = forms.CharField(
         label="用户名", max_length=150, required=False, help_text="登录用，3至30个字符。"
@@ -61,7 +62,7 @@ class AccountForm(forms.Form):
         self.fields["department"].choices = _departments()
 
 
-class AccountEditForm(forms.Form):
+class AccountEditForm(PlainForm):
     real_name = forms.CharField(label="真实姓名", max_length=50, required=False)
     role = forms.ChoiceField(label="角色", choices=ROLE_CHOICES)
     department = forms.ChoiceField(label="所属部门", required=False)

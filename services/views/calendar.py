@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal.audit import client_ip
+from portal.form_messages import PlainForm
 from portal.models import Role
 from portal.pages import role_page
 from services.calendar import calendar_set_day, year_days
@@ -25,7 +26,7 @@ calendar_page = role_page(Role.ADMIN, Role.LEAD, Role.STAFF)
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
 
 
-class CalendarDayForm(forms.Form):
+class CalendarDayForm(PlainForm):
     """An admin's correction of one day (services.calendar.calendar_set_day)."""
 
     date = forms.DateField(

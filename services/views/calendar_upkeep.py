@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal.audit import client_ip
+from portal.form_messages import PlainForm
 from portal.models import Role
 from portal.pages import role_page
 from services.calendar import (
@@ -59,7 +60,7 @@ KIND_LABELS = {
 }
 
 
-class CalendarUploadForm(forms.Form):
+class CalendarUploadForm(PlainForm):
     file = forms.FileField(
         label="放假安排（CSV 文件）",
         required=False,
@@ -77,7 +78,7 @@ class CalendarUploadForm(forms.Form):
         return decode_calendar_csv(upload.read(MAX_CSV_BYTES + 1))
 
 
-class CalendarApplyForm(forms.Form):
+class CalendarApplyForm(PlainForm):
     """The previewed file's text, carried to the apply step."""
 
     text = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=MAX_CSV_BYTES)
