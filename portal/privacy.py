@@ -9,6 +9,10 @@ the version they agreed to.
 import datetime
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
 from portal.auditlog import object_labels
 from portal.models import ConsentRecord
 
@@ -27,13 +31,14 @@ class PrivacyText:
 
     @property
     def effective_text(self) -> str:
-        return f"{self.effective.year}年{self.effective.month}月{self.effective.day}日"
+        # "2026年12月1日" in Chinese (the locale's DATE_FORMAT), "Dec. 1, 2026" in English.
+        return date_format(self.effective)
 
 
 TEXTS = {
     PRIVACY_RULES: PrivacyText(
         document=PRIVACY_RULES,
-        title="个人信息处理规则",
+        title=_("个人信息处理规则"),
         version="1.0",
         effective=datetime.date(2026, 12, 1),
         url_name="portal:privacy",
@@ -41,7 +46,7 @@ TEXTS = {
     ),
     SENSITIVE_NOTICE: PrivacyText(
         document=SENSITIVE_NOTICE,
-        title="敏感个人信息处理告知",
+        title=_("敏感个人信息处理告知"),
         version="1.0",
         effective=datetime.date(2026, 12, 1),
         url_name="portal:privacy-sensitive",
@@ -52,14 +57,14 @@ TEXTS = {
 # Who answers for the processing (PIPL art. 17: the processor's name and contact). The address
 # and phone are placeholders until the organization department publishes its own: the pages
 # show them as such, never as a real-looking number.
-CONTROLLER = "中共巴中市巴州区委组织部（人才办）"
-CONTACT_ADDRESS = "【待区委组织部（人才办）公布办公地址】"
-CONTACT_PHONE = "【待区委组织部（人才办）公布咨询电话】"
+CONTROLLER = gettext_noop("中共巴中市巴州区委组织部（人才办）")
+CONTACT_ADDRESS = gettext_noop("【待区委组织部（人才办）公布办公地址】")
+CONTACT_PHONE = gettext_noop("【待区委组织部（人才办）公布咨询电话】")
 # How long a request to exercise one's rights may take (GB/T 35273-2020 §8.7).
 ANSWER_WORKING_DAYS = 15
 
 # Who gives the consent to a minors' matter: the applicant, as the child's guardian (art. 31).
-GUARDIAN = "监护人"
+GUARDIAN = gettext_noop("监护人")
 
 
 def consent_record(*, user, document: str, obj=None, given_by: str = "") -> ConsentRecord:
@@ -100,8 +105,8 @@ def privacy_context() -> dict:
     return {
         "privacy_rules": TEXTS[PRIVACY_RULES],
         "sensitive_notice": TEXTS[SENSITIVE_NOTICE],
-        "controller": CONTROLLER,
-        "contact_address": CONTACT_ADDRESS,
-        "contact_phone": CONTACT_PHONE,
+        "controller": gettext(CONTROLLER),
+        "contact_address": gettext(CONTACT_ADDRESS),
+        "contact_phone": gettext(CONTACT_PHONE),
         "answer_days": ANSWER_WORKING_DAYS,
     }

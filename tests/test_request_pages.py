@@ -87,7 +87,7 @@ def nav_labels(html: str) -> list[str]:
 def numbers_on(html: str) -> list[str]:
     """Request numbers in the order a list shows them (first link of each row)."""
     return re.findall(
-        r'<td class="nowrap"><a href="[^"]+" class="card-number">(FW-[\d-]+)</a>', html
+        r'<td class="nowrap row-head"><a href="[^"]+" class="card-number">(FW-[\d-]+)</a>', html
     )
 
 

@@ -3,6 +3,7 @@
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from portal.privacy import TEXTS, consents_of
 
@@ -15,10 +16,10 @@ def privacy_link(document: str):
     what was typed stays."""
     text = TEXTS[document]
     return format_html(
-        '<a href="{}" target="_blank" rel="noopener">《{}》</a>（第 {} 版，在新窗口打开）',
+        '<a href="{}" target="_blank" rel="noopener">{}</a>{}',
         reverse(text.url_name),
-        text.title,
-        text.version,
+        gettext("《%(title)s》") % {"title": text.title},
+        gettext("（第 %(version)s 版，在新窗口打开）") % {"version": text.version},
     )
 
 
