@@ -1,4 +1,5 @@
 import datetime
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -33,6 +34,11 @@ class CardQuerySet(models.QuerySet):
         return self.none()
 
 
+def new_public_ref() -> str:
+    """A card's public reference: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
 class Card(models.Model):
     """巴州优才卡: number ``BZYC-YYYY-NNNNNN``, valid 3 years, renewed in place."""
 
@@ -60,6 +66,14 @@ class Card(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    # The reference in the e-certificate's QR code: the public page /v/<ref>/ tells anyone
+    # holding it whether the card is valid, its tier and end date, nothing else
+    # (cards.keep). Random, so card numbers cannot be walked; kept for the card's whole life,
+    # revocation included, so that a printed certificate of a revoked card reads 已注销
+    # rather than looking like a forgery.
+    public_ref = models.CharField(
+        "公开核验码", max_length=32, unique=True, default=new_public_ref, editable=False
     )
 
     objects = CardQuerySet.as_manager()
@@ -202,3 +216,30 @@ class CardScan(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.reason or '有效'}"
+
+
+class CardPublicCheck(models.Model):
+    """One lookup of the public verification page /v/<ref>/ (cards.keep): when, which card
+    (none when the reference is unknown) and the status it showed. Nothing about who asked:
+    no IP address, no account, not even the reference typed."""
+
+    at = models.DateTimeField("查询时间", default=timezone.now)
+    card = models.ForeignKey(
+        Card,
+        verbose_name="优才卡",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="public_checks",
+    )
+    # The card's effective status as the page showed it; blank for an unknown reference.
+    status = models.CharField("显示状态", max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "公开核验记录"
+        verbose_name_plural = "公开核验记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["card", "-at"], name="cardpubcheck_card_at_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.status or '未知'}"
