@@ -36,6 +36,8 @@ class CardAction(AuditAction):
     REVOKED = "card.revoked", "注销优才卡"
     REINSTATED = "card.reinstated", "恢复优才卡"
     EXPIRED = "card.expired", "优才卡到期失效"
+    CERTIFICATE_DOWNLOAD = "card.certificate_download", "下载优才卡电子证书"
+    IMAGE_DOWNLOAD = "card.image_download", "保存优才卡图片"
 
 
 class CriterionAction(AuditAction):
@@ -110,8 +112,9 @@ def register() -> None:
     register_object_labels("cards.criterion", _criterion_labels)
     register_detail_labels(
         {
-            "tier": ("人才层次", {value: f"{value}类" for value in Tier.values}),
-            "highest": ("就高认定层次", {value: f"{value}类" for value in Tier.values}),
+            # "B" → "B类 国家级领军人才", as the card and the pages name a tier.
+            "tier": ("人才层次", dict(Tier.choices)),
+            "highest": ("就高认定层次", dict(Tier.choices)),
             "kind": ("类型", dict(DocumentKind.choices)),
             "size": ("文件大小（字节）", None),
             "replaced": ("替换旧文件数", None),

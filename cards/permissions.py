@@ -18,6 +18,10 @@ def _applicant(user, app: CardApplication) -> bool:
     return active(user) and user.role == Role.TALENT and user.pk == app.talent_id
 
 
+def _holder(user, card) -> bool:
+    return active(user) and user.role == Role.TALENT and user.pk == card.holder_id
+
+
 def _for_themselves(user, person) -> bool:
     """A talent applying for their own card (``person``: who the application is for)."""
     return active(user) and user.role == Role.TALENT and user.pk == person.pk
@@ -41,6 +45,21 @@ CARD_RULES = {
         LIVE_STATUSES,
         "只有组织部人才办可以管理优才卡。",
         state_message="该优才卡已注销或已过期，不能再注销。",
+    ),
+    # Keeping the card (cards.keep): the holder's own PDF e-certificate and phone image, of a
+    # card that is valid now. An active card past its end date is refused too (cards.keep
+    # checks the effective status; the table reads the stored one).
+    "download_certificate": Rule(
+        _holder,
+        (CardStatus.ACTIVE,),
+        "只有持卡人本人可以下载电子证书。",
+        state_message="您的优才卡当前{status}，不能下载电子证书。",
+    ),
+    "download_image": Rule(
+        _holder,
+        (CardStatus.ACTIVE,),
+        "只有持卡人本人可以保存优才卡图片。",
+        state_message="您的优才卡当前{status}，不能保存优才卡图片。",
     ),
 }
 CARDS = Table(CARD_RULES, noun="优才卡")

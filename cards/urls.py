@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cards.views import manage, photos, talent, verify
+from cards.views import keep, manage, photos, talent, verify
 
 app_name = "cards"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("card/qr/", talent.card_qr, name="qr"),
     # The holder's photo, for the holder and admins.
     path("card/photos/<str:number>/", photos.card_photo, name="card-photo"),
+    # Keeping the card: the holder's e-certificate and phone image (cards.keep).
+    path("cards/mine/certificate.pdf", keep.card_certificate, name="certificate"),
+    path("cards/mine/card.png", keep.card_image, name="card-image"),
     path("card/apply/", talent.apply, name="apply"),
     path("card/applications/<int:pk>/", talent.application_detail, name="application"),
     path("card/applications/<int:pk>/edit/", talent.application_edit, name="application-edit"),
@@ -45,4 +48,6 @@ urlpatterns = [
     path("verify/", verify.verify, name="verify"),
     # The photo a valid verification shows, by its signed 120-second URL (no sign-in).
     path("verify/photos/<str:token>/", photos.signed_photo, name="verify-photo"),
+    # The public page an e-certificate's QR code points at (no sign-in; validity and tier only).
+    path("v/<slug:ref>/", keep.public_verify, name="public-verify"),
 ]

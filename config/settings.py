@@ -349,6 +349,11 @@ VERIFICATION_CODES_PER_HOUR = env_int("VERIFICATION_CODES_PER_HOUR", 5)
 REVEAL_DAILY_LIMIT = env_int("REVEAL_DAILY_LIMIT", 50)
 # Registrations per address per hour (pages and API).
 REGISTER_RATE_LIMIT = env_int("REGISTER_RATE_LIMIT", 20)
+# Lookups of the public card verification page /v/<ref>/ per address per minute (then 429).
+PUBLIC_VERIFY_RATE_LIMIT = env_int("PUBLIC_VERIFY_RATE_LIMIT", 30)
+# A font file with Chinese glyphs for the card's phone image (cards.card_image), tried before
+# the usual system paths.
+CJK_FONT = env_str("CJK_FONT", "")
 # Number of reverse proxies in front of the portal whose X-Forwarded-For is trusted.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
@@ -467,7 +472,7 @@ elif EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "巴州优才卡 <noreply@localhost>")
-# Absolute links in e-mails.
+# Absolute links in e-mails and in the e-certificate's QR code.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # SMS: a dotted path to a backend class (portal/sms.py explains how to plug in a provider).
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.OutboxSmsBackend")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cards.api import views as v
+from cards.api.keep import CardMineCertificate
 from cards.api.reveal import ApplicationReveal
 
 urlpatterns = [
@@ -25,6 +26,11 @@ urlpatterns = [
     path("cards/", v.CardList.as_view(), name="api-cards"),
     path("cards/mine/", v.CardMine.as_view(), name="api-card-mine"),
     path("cards/mine/qr/", v.CardMineQr.as_view(), name="api-card-mine-qr"),
+    path(
+        "cards/mine/certificate/",
+        CardMineCertificate.as_view(),
+        name="api-card-mine-certificate",
+    ),
     path("cards/verify/", v.CardVerify.as_view(), name="api-card-verify"),
     path("cards/<str:number>/suspend/", v.card_suspend),
     path("cards/<str:number>/revoke/", v.card_revoke),

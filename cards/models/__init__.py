@@ -7,7 +7,15 @@ from cards.models.applications import (
     ApplicationStatus,
     CardApplication,
 )
-from cards.models.cards import Card, CardEvent, CardNumberSequence, CardScan, CardStatus, QrToken
+from cards.models.cards import (
+    Card,
+    CardEvent,
+    CardNumberSequence,
+    CardPublicCheck,
+    CardScan,
+    CardStatus,
+    QrToken,
+)
 from cards.models.criteria import Category, Criterion, DocumentKind, Tier
 from cards.models.review import CardReviewNotice, ReviewLevel, ReviewLimit
 
@@ -20,6 +28,7 @@ __all__ = [
     "CardApplication",
     "CardEvent",
     "CardNumberSequence",
+    "CardPublicCheck",
     "CardReviewNotice",
     "CardScan",
     "CardStatus",
