@@ -23,3 +23,7 @@ class CardsConfig(AppConfig):
         from cards import actions
 
         actions.register()
+        # The retention period of cards and their applications (portal.retention).
+        from cards import retention
+
+        retention.register_rules()

@@ -307,6 +307,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.department_digest",
         "schedule": crontab(hour=8, minute=30),
     },
+    # 03:10 Beijing time: what the privacy texts' retention periods say is over is erased
+    # (portal.retention; also manage.py retention [--dry-run]).
+    "retention": {"task": "portal.tasks.retention", "schedule": crontab(hour=3, minute=10)},
 }
 
 # Background jobs (portal.jobs): how long a result file is kept, and a run's time limits
@@ -483,6 +486,8 @@ DELIVERY_BACKOFF_MINUTES = [1, 5, 15, 60, 240, 720]
 # daily erase-delivery-addresses task blanks it and records when (PIPL art. 19: no longer
 # than needed).
 DELIVERY_ADDRESS_RETENTION_DAYS = env_int("DELIVERY_ADDRESS_RETENTION_DAYS", 30)
+# The nightly retention job handles at most this many rows per rule (the rest the next night).
+RETENTION_MAX_ROWS = env_int("RETENTION_MAX_ROWS", 50000)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security headers -----------------------------------------------------------------------

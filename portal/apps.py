@@ -14,3 +14,7 @@ class PortalConfig(AppConfig):
         from portal.auditlog import register_portal
 
         register_portal()
+        # The retention periods of the privacy texts (the audit log, the access log).
+        from portal import retention
+
+        retention.register_portal()

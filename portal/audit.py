@@ -86,6 +86,12 @@ class AuditLogAction(AuditAction):
     EXPORT = "audit.export", "导出审计日志"
 
 
+class RetentionAction(AuditAction):
+    """The nightly retention job (portal.retention): what it erased, as counts."""
+
+    RUN = "retention.run", "按保存期限删除或匿名化个人信息"
+
+
 # group prefix (the part before the dot) → (Chinese name, enum); filled by register_actions.
 _GROUPS: dict[str, tuple[str, type[AuditAction]]] = {}
 
@@ -140,6 +146,7 @@ register_actions(DepartmentAction, label="部门")
 register_actions(PersonalInfoAction, label="个人信息查看")
 register_actions(DeliveryAction, label="消息投递")
 register_actions(AuditLogAction, label="审计日志")
+register_actions(RetentionAction, label="保存期限")
 
 
 def client_ip(request) -> str | None:

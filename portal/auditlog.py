@@ -178,5 +178,8 @@ def register_portal() -> None:
             "action": ("事件", None),
             "from": ("起始日期", None),
             "to": ("截止日期", None),
+            "retention_counts": ("各类信息（已处理/到期）", None),
+            "retention_handled": ("已删除或匿名化", None),
+            "retention_failed": ("处理失败", None),
         }
     )

@@ -5,6 +5,8 @@ from celery import shared_task
 from portal.credentials import tokens_purge_expired
 from portal.delivery import addresses_erase, deliveries_retry, deliveries_send, delivery_send
 from portal.idempotency import keys_purge
+from portal.retention import run as retention_run
+from portal.retention import summary as retention_summary
 from portal.signin import purge_expired
 
 
@@ -31,6 +33,13 @@ def erase_delivery_addresses() -> int:
     """Erase the phone numbers and e-mail addresses of deliveries over for longer than
     DELIVERY_ADDRESS_RETENTION_DAYS (idempotent, in batches)."""
     return addresses_erase()
+
+
+@shared_task
+def retention() -> str:
+    """Erase what the privacy texts' retention periods say is over (portal.retention; each
+    rule in bounded batches, idempotent, a bad row skipped and tried again the next night)."""
+    return retention_summary(retention_run())
 
 
 @shared_task

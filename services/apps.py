@@ -74,3 +74,7 @@ class ServicesConfig(AppConfig):
         from services import exports
 
         exports.register()
+        # The retention periods of requests and their sensitive details (portal.retention).
+        from services import retention
+
+        retention.register_rules()

@@ -97,6 +97,8 @@ class CardApplication(models.Model):
     review_next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
     reviewed_on_time = models.BooleanField("按时办结", null=True, blank=True)
     review_calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
+    # When the retention job (cards.retention) erased the application's details and documents.
+    erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True)
 
     objects = CardApplicationQuerySet.as_manager()
 
@@ -131,6 +133,12 @@ class CardApplication(models.Model):
             # The review queue by deadline (nearest first) and the dashboard's open overdue
             # count (status in submitted/returned, review_due_at <= now).
             models.Index(fields=["status", "review_due_at"], name="cardapp_review_due_idx"),
+            # The retention job: rejected applications not yet erased (cards.retention).
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(status="rejected", erased_at__isnull=True),
+                name="cardapp_retention_idx",
+            ),
             # The supervision sweep: due rows only (services.supervision.sla_sweep →
             # cards.review_supervision.review_sweep reads review_next_notice_at <= now).
             models.Index(

@@ -53,6 +53,9 @@ class Card(models.Model):
     status = models.CharField(
         "状态", max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE
     )
+    # When the retention job (cards.retention) erased the card's and its applications'
+    # personal details, 3 years after it expired or was revoked. The bare card stays.
+    erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True)
     issued_at = models.DateTimeField("发卡时间", default=timezone.now)
     valid_until = models.DateField("有效期至")
     status_reason = models.TextField("状态说明", blank=True)
@@ -101,6 +104,12 @@ class Card(models.Model):
                 name="card_active_valid_until_idx",
             ),
             models.Index(fields=["status", "tier"], name="card_status_tier_idx"),
+            # The retention job: ended cards not yet erased (cards.retention).
+            models.Index(
+                fields=["valid_until"],
+                condition=Q(status__in=["expired", "revoked"], erased_at__isnull=True),
+                name="card_retention_idx",
+            ),
         ]
 
     def __str__(self):

@@ -54,6 +54,8 @@ class AccessLog(models.Model):
             models.Index(fields=["subject", "-at"], name="accesslog_subject_idx"),
             # The daily reveal limit per staff member.
             models.Index(fields=["actor", "at"], name="accesslog_actor_day_idx"),
+            # The retention job (portal.retention): rows older than 3 years, oldest first.
+            models.Index(fields=["at"], name="accesslog_at_idx"),
         ]
 
     def __str__(self):

@@ -1,6 +1,10 @@
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
+
+# How long audit events are kept (《个人信息处理规则》 part 四). The PostgreSQL trigger (portal
+# migration 0015_retention) holds the same period: change both together.
+AUDIT_RETENTION_YEARS = 3
 
 
 class AppendOnlyError(Exception):
@@ -21,6 +25,25 @@ class AuditEventQuerySet(models.QuerySet):
 
     def delete(self):
         raise AppendOnlyError("审计日志只能追加，不能删除。")
+
+    def retention_delete(self, cutoff) -> int:
+        """Delete the events of this queryset older than ``cutoff``: the retention job's path
+        only (portal.retention), never anyone else's. ``cutoff`` must be at least
+        AUDIT_RETENTION_YEARS ago; on PostgreSQL the trigger checks each row's age again and
+        lets a DELETE through only while ``portal.retention_delete`` is set in the transaction."""
+        from portal.retention import Period
+
+        if cutoff > Period(years=AUDIT_RETENTION_YEARS).before(timezone.localtime()):
+            raise AppendOnlyError("审计日志只能在保存期满后删除。")
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL portal.retention_delete = 'on'")
+            deleted = self.filter(at__lt=cutoff)._raw_delete(self.db)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL portal.retention_delete = 'off'")
+        return deleted
 
 
 class AuditEvent(models.Model):

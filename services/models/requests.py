@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.models import Role
@@ -22,6 +23,9 @@ class RequestStatus(models.TextChoices):
 OPEN_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.AWAITING_TALENT)
 # Nothing can happen to the request any more.
 TERMINAL_STATUSES = (RequestStatus.CLOSED, RequestStatus.REJECTED, RequestStatus.WITHDRAWN)
+# When a request ended, for the retention periods (办结、不予办理、撤回或归档之日): the first of
+# these that is set. Indexed for the retention job (servicerequest_retention_idx).
+ENDED_AT = Coalesce("resolved_at", "rejected_at", "withdrawn_at", "closed_at")
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ class ServiceRequest(models.Model):
         "办理用时（工作日）", null=True, blank=True
     )
     calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
+    # When the retention job (services.retention) erased what the talent gave: description,
+    # fields, attachments, comments, notes, the rating's text. The bare row stays, counted.
+    erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -246,6 +253,12 @@ class ServiceRequest(models.Model):
             models.Index(fields=["talent", "-submitted_at"], name="servicerequest_talent_idx"),
             models.Index(
                 fields=["service_type", "-submitted_at", "-id"], name="servicerequest_type_new_idx"
+            ),
+            # The retention job: requests not erased yet, by the day they ended.
+            models.Index(
+                ENDED_AT,
+                condition=Q(erased_at__isnull=True),
+                name="servicerequest_retention_idx",
             ),
         ]
 
