@@ -3,6 +3,8 @@ talent may apply for, lengths, dates, evidence, tiers, reasons) is decided by th
 functions, whose ValidationError messages are put back next to these fields."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cards.models import ApplicationKind, ApplicationStatus, CardStatus, DocumentKind, Tier
 from portal.form_messages import PlainForm
@@ -34,17 +36,17 @@ def _text(label: str, maxlength: int, help_text: str = "") -> forms.CharField:
 class ProfileForm(PlainForm):
     """Criteria and profile fields of an application (create and edit)."""
 
-    criteria = CodeListField(label="申报的认定条件", required=False)
-    employer = _text("工作单位", 100, "提交前须填写。")
-    position = _text("职务/岗位", 60, "提交前须填写。")
-    industry = _text("所属行业", 60)
-    education = _text("最高学历", 30)
-    professional_title = _text("专业技术职称/职业技能等级", 60)
+    criteria = CodeListField(label=_("申报的认定条件"), required=False)
+    employer = _text(_("工作单位"), 100, _("提交前须填写。"))
+    position = _text(_("职务/岗位"), 60, _("提交前须填写。"))
+    industry = _text(_("所属行业"), 60)
+    education = _text(_("最高学历"), 30)
+    professional_title = _text(_("专业技术职称/职业技能等级"), 60)
     arrival_date = forms.DateField(
-        label="来巴工作时间",
+        label=_("来巴工作时间"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "日期格式应为 年-月-日（如 2024-03-01）。"},
+        error_messages={"invalid": _("日期格式应为 年-月-日（如 2024-03-01）。")},
     )
 
     PROFILE_FIELDS = (
@@ -68,19 +70,19 @@ class ProfileForm(PlainForm):
 
 class ApplyForm(ProfileForm):
     kind = forms.ChoiceField(
-        label="申请类型",
+        label=_("申请类型"),
         choices=ApplicationKind.choices,
         initial=ApplicationKind.NEW,
-        help_text="首次申请；持卡人到期前90天起可申请续期；更换工作单位请选择信息变更。",
+        help_text=_("首次申请；持卡人到期前90天起可申请续期；更换工作单位请选择信息变更。"),
     )
 
     field_order = ["kind"]
 
 
 class DocumentForm(PlainForm):
-    kind = forms.ChoiceField(label="材料类型", choices=DocumentKind.choices)
+    kind = forms.ChoiceField(label=_("材料类型"), choices=DocumentKind.choices)
     file = forms.FileField(
-        label="文件",
+        label=_("文件"),
         required=False,
         allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=forms.ClearableFileInput(
@@ -94,12 +96,12 @@ class ResubmitForm(PlainForm):
     evidence (it replaces what the reviewer saw of that kind), and a note, in one form.
     Whether it says enough is cards.applications.application_submit's verdict."""
 
-    items = CodeListField(label="需补正的事项（已补正的请勾选）", required=False)
+    items = CodeListField(label=_("需补正的事项（已补正的请勾选）"), required=False)
     note = forms.CharField(
-        label="补正说明",
+        label=_("补正说明"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="请说明已补正的内容；只修改了申请信息的，请在此写明。",
+        help_text=_("请说明已补正的内容；只修改了申请信息的，请在此写明。"),
     )
 
     def __init__(self, *args, returned=(), kinds=(), **kwargs):
@@ -117,7 +119,7 @@ class ResubmitForm(PlainForm):
                 else ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
             )
             files[f"file_{kind}"] = forms.FileField(
-                label=f"重新上传：{labels.get(kind, kind)}",
+                label=gettext("重新上传：%(document)s") % {"document": labels.get(kind, kind)},
                 required=False,
                 allow_empty_file=True,  # portal.uploads refuses it, in the API's words
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
@@ -209,11 +211,11 @@ class CardFilterForm(PlainForm):
 
 class VerifyForm(PlainForm):
     token = forms.CharField(
-        label="二维码内容",
+        label=_("二维码内容"),
         max_length=500,
         widget=forms.Textarea(
             attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false", "autofocus": True}
         ),
-        help_text="扫描持卡人出示的二维码，或将扫码枪读出的内容粘贴到此处。",
-        error_messages={"required": "请扫描或粘贴二维码内容。"},
+        help_text=_("扫描持卡人出示的二维码，或将扫码枪读出的内容粘贴到此处。"),
+        error_messages={"required": _("请扫描或粘贴二维码内容。")},
     )

@@ -4,6 +4,8 @@ the domain functions in services.filing, workflow, feedback and conversation, wh
 ValidationError messages are put back next to these fields."""
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from portal.form_messages import PlainForm
 from portal.localized import localized, localized_choices
@@ -13,22 +15,26 @@ from services.models import Datatype, RequestStatus, Sensitivity
 
 CONSENT_LABELS = {
     Sensitivity.MEDICAL: (
-        "本人已阅读《敏感个人信息处理告知》，单独同意承办部门为办理本事项处理本人的医疗健康信息。"
+        _(
+            "本人已阅读《敏感个人信息处理告知》，单独同意承办部门为办理本事项处理本人的医疗健康信息。"
+        )
     ),
     Sensitivity.MINOR: (
-        "本人系该未成年人的监护人，已阅读《敏感个人信息处理告知》，"
-        "同意承办部门为办理本事项处理其个人信息（监护人同意）。"
+        _(
+            "本人系该未成年人的监护人，已阅读《敏感个人信息处理告知》，"
+            "同意承办部门为办理本事项处理其个人信息（监护人同意）。"
+        )
     ),
 }
 CONSENT_HELP = {
     Sensitivity.MEDICAL: (
-        "依据《个人信息保护法》第二十九条，处理医疗健康等敏感个人信息须取得您的单独同意。"
+        _("依据《个人信息保护法》第二十九条，处理医疗健康等敏感个人信息须取得您的单独同意。")
     ),
     Sensitivity.MINOR: (
-        "依据《个人信息保护法》第三十一条，处理不满十四周岁未成年人的个人信息须取得监护人同意。"
+        _("依据《个人信息保护法》第三十一条，处理不满十四周岁未成年人的个人信息须取得监护人同意。")
     ),
 }
-BOOLEAN_CHOICES = [("true", "是"), ("false", "否")]
+BOOLEAN_CHOICES = [("true", _("是")), ("false", _("否"))]
 
 
 class ListField(forms.Field):
@@ -80,7 +86,7 @@ def _form_field(definition: dict) -> forms.Field:
         field = forms.CharField(
             label=label,
             required=False,
-            widget=forms.Select(choices=[("", "请选择"), *values]),
+            widget=forms.Select(choices=[("", _("请选择")), *values]),
         )
     elif kind == Datatype.MULTI:
         field = ListField(
@@ -105,7 +111,10 @@ class RequestForm(PlainForm):
     separate consent checkbox (PIPL art. 29 / 31)."""
 
     description = _text(
-        "诉求说明", rows=4, maxlength=2000, help_text="选填。请简要说明您的需求和需要协调的事项。"
+        _("诉求说明"),
+        rows=4,
+        maxlength=2000,
+        help_text=_("选填。请简要说明您的需求和需要协调的事项。"),
     )
 
     def __init__(self, *args, service_type, **kwargs):
@@ -143,19 +152,19 @@ class RequestForm(PlainForm):
 
 
 class CommentForm(PlainForm):
-    body = _text("留言内容", rows=3, maxlength=2000)
+    body = _text(_("留言内容"), rows=3, maxlength=2000)
 
 
 class StaffCommentForm(CommentForm):
-    body = _text("留言或备注", rows=3, maxlength=2000)
+    body = _text(_("留言或备注"), rows=3, maxlength=2000)
     internal = forms.BooleanField(
-        label="内部备注（仅承办部门和组织部人才办可见，申请人看不到）", required=False
+        label=_("内部备注（仅承办部门和组织部人才办可见，申请人看不到）"), required=False
     )
 
 
 class AttachmentForm(PlainForm):
     file = forms.FileField(
-        label="附件",
+        label=_("附件"),
         required=False,
         allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=forms.ClearableFileInput(
@@ -187,14 +196,16 @@ class SupplyInfoForm(PlainForm):
     """补正: the asked items as a checklist, the files and a note, in one form. Whether it
     says enough is services.workflow.request_supply_info's verdict (a note or a file)."""
 
-    items = ListField(label="需补正的事项（已补正的请勾选）", required=False)
+    items = ListField(label=_("需补正的事项（已补正的请勾选）"), required=False)
     files = MultipleFileField(
-        label="补正材料（可一次选择多个文件）",
+        label=_("补正材料（可一次选择多个文件）"),
         required=False,
         allow_empty_file=True,  # portal.uploads refuses it, in the API's words
         widget=MultipleFileInput(attrs={"accept": UPLOAD_ACCEPT}),
     )
-    note = _text("补正说明", rows=3, help_text="请说明已补充的内容；上传了材料的，可简要说明。")
+    note = _text(
+        _("补正说明"), rows=3, help_text=_("请说明已补充的内容；上传了材料的，可简要说明。")
+    )
 
     def __init__(self, *args, asked=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,18 +215,21 @@ class SupplyInfoForm(PlainForm):
 
 
 class WithdrawForm(PlainForm):
-    reason = _text("撤回原因（选填）", rows=2)
+    reason = _text(_("撤回原因（选填）"), rows=2)
 
 
 class RateForm(PlainForm):
     score = forms.CharField(
-        label="评价",
+        label=_("评价"),
         required=False,
         widget=forms.RadioSelect(
-            choices=[(str(n), f"{n}星 {label}") for n, label in SCORE_LABELS.items()]
+            choices=[
+                (str(n), format_lazy(_("{score}星 {label}"), score=n, label=_(label)))
+                for n, label in SCORE_LABELS.items()
+            ]
         ),
     )
-    comment = _text("评价内容（选填）", rows=3, maxlength=1000)
+    comment = _text(_("评价内容（选填）"), rows=3, maxlength=1000)
 
     def score_value(self):
         """The score as a number when it is one; anything else goes to the domain as given,

@@ -13,6 +13,7 @@ from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
@@ -115,9 +116,9 @@ def card_qr(request):
     JSON for the page's script (static/js/card-qr.js), so a refused request answers JSON too.
     """
     if not request.user.is_authenticated:
-        return _json_error("登录已失效，请重新登录。", 401)
+        return _json_error(_("登录已失效，请重新登录。"), 401)
     if request.user.role != Role.TALENT:
-        return _json_error("未找到。", 404)
+        return _json_error(_("未找到。"), 404)
     try:
         token, expires_at = qr_issue(holder=request.user)
     except DomainError as exc:
@@ -172,7 +173,7 @@ def apply(request):
         form_used(request)
     existing = _open_application(request.user)
     if existing is not None:
-        messages.info(request, "您已有一份未办结的申请，请在该申请上继续办理。")
+        messages.info(request, _("您已有一份未办结的申请，请在该申请上继续办理。"))
         return redirect("cards:application", pk=existing.pk)
     initial = {"kind": ApplicationKind.RENEWAL if live_card(request.user) else ApplicationKind.NEW}
     form = ApplyForm(request.POST or None, initial=initial)
@@ -191,7 +192,7 @@ def apply(request):
             other = getattr(exc, "extra", {}).get("id")
             return redirect("cards:application", pk=other) if other else redirect("cards:home")
         else:
-            messages.success(request, "申请已保存为草稿。请按清单上传证明材料，然后提交。")
+            messages.success(request, _("申请已保存为草稿。请按清单上传证明材料，然后提交。"))
             return redirect("cards:application", pk=app.pk)
     return render(
         request,
@@ -368,7 +369,7 @@ def application_edit(request, pk: int):
             flash_domain_error(request, exc)
             return redirect("cards:application", pk=pk)
         else:
-            messages.success(request, "申请信息已保存。")
+            messages.success(request, _("申请信息已保存。"))
             return redirect("cards:application", pk=pk)
     app = application_for(request, pk)
     return render_application(request, app, profile_form=form, status=200)
@@ -398,7 +399,11 @@ def document_upload(request, pk: int):
             flash_domain_error(request, exc)
             return redirect("cards:application", pk=pk)
         else:
-            messages.success(request, f"已上传：{document.name}（{document.get_kind_display()}）。")
+            messages.success(
+                request,
+                _("已上传：%(name)s（%(kind)s）。")
+                % {"name": document.name, "kind": document.get_kind_display()},
+            )
             return redirect("cards:application", pk=pk)
     return render_application(request, app, document_form=form, status=200)
 
@@ -415,7 +420,7 @@ def document_delete(request, pk: int, doc_pk: int):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, f"已删除：{document.name}。")
+        messages.success(request, _("已删除：%(name)s。") % {"name": document.name})
     return redirect("cards:application", pk=pk)
 
 
@@ -469,7 +474,7 @@ def application_submit(request, pk: int):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, "申请已提交，请等待区委组织部（人才办）审核。")
+        messages.success(request, _("申请已提交，请等待区委组织部（人才办）审核。"))
     return redirect("cards:application", pk=pk)
 
 

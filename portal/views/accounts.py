@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -57,7 +58,7 @@ def _remember_registration(key: str) -> None:
 
 def _registered_already(request):
     messages.info(
-        request, "注册已完成（表单被重复提交，只注册了一次）。请使用刚才设置的用户名和密码登录。"
+        request, _("注册已完成（表单被重复提交，只注册了一次）。请使用刚才设置的用户名和密码登录。")
     )
     return redirect("portal:login")
 
@@ -103,7 +104,7 @@ def register(request):
                 if key:
                     _remember_registration(key)
                 login(request, user, backend=BACKEND)
-                messages.success(request, "注册成功，欢迎使用巴州优才卡服务平台。")
+                messages.success(request, _("注册成功，欢迎使用巴州优才卡服务平台。"))
                 return redirect(home_url(user))
     # A form shown again with its errors answers 200, as Django's own views do (a 4xx
     # document makes browsers log a console error).
@@ -160,7 +161,7 @@ def login_otp(request):
     """Sign-in, step 2: the code from the authenticator app (or a recovery code)."""
     user, next_url = _pending_user(request)
     if user is None:
-        messages.info(request, "登录已超时，请重新输入用户名和密码。")
+        messages.info(request, _("登录已超时，请重新输入用户名和密码。"))
         return redirect("portal:login")
     form = OtpForm(request.POST or None)
     status = 200
@@ -182,7 +183,8 @@ def login_otp(request):
             request.session.pop(PENDING_KEY, None)
             if device.__class__.__name__ == "StaticDevice":
                 messages.warning(
-                    request, "您使用了一个恢复码登录，该恢复码已失效。如手机丢失，请尽快重新绑定。"
+                    request,
+                    _("您使用了一个恢复码登录，该恢复码已失效。如手机丢失，请尽快重新绑定。"),
                 )
             return redirect(_landing(request, user, next_url))
     return render(request, "portal/login_otp.html", {"form": form}, status=status)
@@ -191,5 +193,5 @@ def login_otp(request):
 @require_POST
 def logout_page(request):
     logout(request)  # audited by portal.signals
-    messages.info(request, "您已安全退出。")
+    messages.info(request, _("您已安全退出。"))
     return redirect("portal:home")

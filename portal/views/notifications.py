@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.models import Notification
@@ -26,9 +27,9 @@ def read_all(request):
     """全部已读: every unread message of the inbox, not only the page shown."""
     count = notifications_mark_all_read(user=request.user)
     if count:
-        messages.success(request, f"已将 {count} 条消息标为已读。")
+        messages.success(request, _("已将 %(count)s 条消息标为已读。") % {"count": count})
     else:
-        messages.info(request, "没有未读消息。")
+        messages.info(request, _("没有未读消息。"))
     return redirect("portal:inbox")
 
 

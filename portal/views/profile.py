@@ -6,6 +6,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -56,7 +57,7 @@ def account(request):
     try:
         if action == "email" and email_form.is_valid():
             email_update(user=user, email=email_form.cleaned_data["email"], ip=ip)
-            messages.success(request, "电子邮箱已更新。")
+            messages.success(request, _("电子邮箱已更新。"))
             return redirect("portal:account")
         if action == "phone" and phone_form.is_valid():
             phone_change_request(
@@ -65,15 +66,17 @@ def account(request):
                 password=phone_form.cleaned_data["password"],
                 ip=ip,
             )
-            messages.info(request, "验证码已发送到新手机号码，10 分钟内有效。")
+            messages.info(request, _("验证码已发送到新手机号码，10 分钟内有效。"))
             return redirect("portal:account")
         if action == "phone_confirm" and code_form.is_valid():
             phone_change_confirm(user=user, code=code_form.cleaned_data["code"], ip=ip)
-            messages.success(request, f"手机号码已更换为 {user.phone_masked}。")
+            messages.success(
+                request, _("手机号码已更换为 %(phone)s。") % {"phone": user.phone_masked}
+            )
             return redirect("portal:account")
         if action == "otp_disable" and otp_off_form.is_valid():
             otp_disable(user=user, code=otp_off_form.cleaned_data["code"], ip=ip)
-            messages.success(request, "已关闭双因素认证。")
+            messages.success(request, _("已关闭双因素认证。"))
             return redirect("portal:account")
     except ValidationError as exc:
         add_errors({"email": email_form, "phone": phone_form}.get(action, code_form), exc)
@@ -118,7 +121,7 @@ def password_change_page(request):
         else:
             # This browser stays signed in; every other session and token has ended.
             update_session_auth_hash(request, user)
-            messages.success(request, "密码已修改，其他设备上的登录已全部退出。")
+            messages.success(request, _("密码已修改，其他设备上的登录已全部退出。"))
             return redirect(home_url(user))
     return render(
         request,
@@ -135,7 +138,7 @@ def otp_setup(request):
     first code. Accounts of a role that requires it are kept here until they have (gate)."""
     user = request.user
     form = OtpForm(request.POST if request.POST.get("action") == "confirm" else None)
-    form.fields["code"].help_text = "身份验证器应用上显示的 6 位数字。"
+    form.fields["code"].help_text = _("身份验证器应用上显示的 6 位数字。")
     if otp_enabled(user):
         return render(request, "portal/otp_setup.html", {"enabled": True})
     begin_form = OtpBeginForm(request.POST if request.POST.get("action") == "begin" else None)
@@ -160,7 +163,7 @@ def otp_setup(request):
             # second factor.
             update_session_auth_hash(request, user)
             otp_login(request, device)
-            messages.success(request, "双因素认证已开启，今后登录需输入动态验证码。")
+            messages.success(request, _("双因素认证已开启，今后登录需输入动态验证码。"))
             return redirect(home_url(user))
     return render(
         request,

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -14,7 +15,7 @@ from portal.forms import PasswordResetConfirmForm, PasswordResetForm
 from portal.identity import normalize_mobile
 from portal.views.profile import add_errors
 
-SENT = (
+SENT = _(
     "如果该账户存在并绑定了手机，验证码已发送至该手机，10 分钟内有效。"
     "没有收到？请核对输入后一分钟再试，或联系区委组织部（人才办）。"
 )
@@ -63,6 +64,8 @@ def password_reset_confirm_page(request):
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, "密码已重置，请使用新密码登录。其他设备上的登录已全部退出。")
+            messages.success(
+                request, _("密码已重置，请使用新密码登录。其他设备上的登录已全部退出。")
+            )
             return redirect("portal:login")
     return render(request, "portal/password_reset_confirm.html", {"form": form})

@@ -8,11 +8,13 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.idempotency import answers_repeats, form_once
+from portal.localized import localized
 from portal.uploads import serve_upload
 from services import conversation, feedback, filing, workflow
 from services.forms import (
@@ -81,8 +83,12 @@ def apply(request, code: str):
         else:
             messages.success(
                 request,
-                f"申请已提交，编号 {req.number}。{service.department.name}将在"
-                f"{service.accept_days}个工作日内受理。",
+                _("申请已提交，编号 %(number)s。%(department)s将在%(days)s个工作日内受理。")
+                % {
+                    "number": req.number,
+                    "department": localized(service.department, "name"),
+                    "days": service.accept_days,
+                },
             )
             return redirect("services:request", number=req.number)
     return render(
@@ -193,7 +199,7 @@ def comment(request, number: str):
         )
 
     form = CommentForm(request.POST, prefix="comment")
-    return _talent_action(request, number, form, "comment_form", act, "留言已发送。")
+    return _talent_action(request, number, form, "comment_form", act, _("留言已发送。"))
 
 
 @talent_page
@@ -206,7 +212,7 @@ def attach(request, number: str):
         )
 
     form = AttachmentForm(request.POST, request.FILES, prefix="attach")
-    return _talent_action(request, number, form, "attachment_form", act, "附件已上传。")
+    return _talent_action(request, number, form, "attachment_form", act, _("附件已上传。"))
 
 
 @talent_page
@@ -226,7 +232,7 @@ def supply_info(request, number: str):
     asked = workflow.asked_items(request_for(request, number))
     form = SupplyInfoForm(request.POST, request.FILES, prefix="supply", asked=asked)
     return _talent_action(
-        request, number, form, "supply_form", act, "补正已提交，办理时限恢复计算。"
+        request, number, form, "supply_form", act, _("补正已提交，办理时限恢复计算。")
     )
 
 
@@ -240,7 +246,7 @@ def withdraw(request, number: str):
         )
 
     form = WithdrawForm(request.POST, prefix="withdraw")
-    return _talent_action(request, number, form, "withdraw_form", act, "申请已撤回。")
+    return _talent_action(request, number, form, "withdraw_form", act, _("申请已撤回。"))
 
 
 @talent_page
@@ -261,7 +267,7 @@ def rate(request, number: str):
 
     def done(followup):
         # A bad rating opened a follow-up: the talent learns at once that a call will come.
-        return "感谢您的评价！" + (feedback.followup_promise(followup) if followup else "")
+        return str(_("感谢您的评价！")) + (feedback.followup_promise(followup) if followup else "")
 
     return _talent_action(request, number, form, "rate_form", act, done)
 
