@@ -1,27 +1,24 @@
 """The card as a phone-sized PNG ("save to the phone", issue 14 point 2): the same facts as the
 e-certificate (cards.certificate) and the same public-verification QR code, no ID number.
 
-Drawn on the server with Pillow, which needs a font with Chinese glyphs. The first of
-``FONT_CANDIDATES`` present on the machine that has a glyph for every character to draw is
-used (CJK_FONT in settings comes first when set): Debian's fonts-wqy-microhei, which `make
-venv` and .ci/run install, and the usual Noto, Droid, AR PL, macOS and Windows faces. Each
-character is checked against the font's missing-glyph shape (.notdef), so a holder's name
-with a character the font lacks is drawn with the next font that has it, and never as boxes.
-When no font can draw the text, ``CardImageUnavailable`` is raised: the page answers 503
-with the way to the PDF certificate, whose text needs no font on the server at all.
+Drawn on the server with Pillow (one implementation, the same file on every phone), with the
+first font on the machine that has a glyph for every character to draw (portal.fonts: the
+settings' CJK_FONT, then the known CJK font paths; each character checked against the font's
+missing-glyph shape), so a holder's name with a character the first font lacks is drawn with
+the next font that has it, and never as boxes. When no font can draw the text,
+``CardImageUnavailable`` is raised: the page answers 503 with the way to the PDF certificate,
+whose text needs no font on the server at all.
 """
 
-import functools
 import io
-import os
 
-from django.conf import settings
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
 from cards.keep import ISSUER, photo_image, qr_payload, qr_runs
 from cards.models import Card
+from portal.fonts import cjk_font_for
 
 WIDTH, HEIGHT = 1080, 1920  # a phone screen, portrait (9:16)
 BRAND = (183, 28, 28)  # site.css --brand #b71c1c
@@ -30,76 +27,22 @@ MUTED = (97, 97, 97)
 PAPER = (255, 255, 255)
 BAND = (255, 243, 240)
 
-FONT_CANDIDATES = (
-    # Debian / Ubuntu
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    # Fedora, Arch, Alpine
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-    # macOS, Windows
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simsun.ttc",
-)
 # Every fixed text of the image, so that a font is known to draw all of them.
 _FIXED_TEXT = (
     "巴州优才卡巴中市巴州区人才服务卡持卡人人才层次卡号发卡日期有效期至年月日"
     "扫码核验卡片状态不显示个人信息本图片仅供出示和留存，卡片状态以扫码核验结果为准。"
     "ABCD类顶尖人才国家级领军人才省级领军人才市级及其他高层次人才BZYC-0123456789" + ISSUER
 )
-# A code point no font has: what the font draws for a character it lacks.
-_MISSING = chr(0x10FFFD)
 
 
 class CardImageUnavailable(Exception):
     """No font on this machine can draw the card's text (the page offers the PDF instead)."""
 
 
-def _candidates() -> list[str]:
-    configured = getattr(settings, "CJK_FONT", "")
-    paths = ([configured] if configured else []) + list(FONT_CANDIDATES)
-    return [path for path in paths if os.path.isfile(path)]
-
-
-@functools.lru_cache(maxsize=16)
-def _probe(path: str) -> ImageFont.FreeTypeFont | None:
-    try:
-        return ImageFont.truetype(path, 32)
-    except OSError:
-        return None
-
-
-def _shape(font: ImageFont.FreeTypeFont, char: str) -> tuple:
-    mask = font.getmask(char)
-    return mask.size, bytes(mask)
-
-
-@functools.lru_cache(maxsize=4096)
-def _has_glyph(path: str, char: str) -> bool:
-    font = _probe(path)
-    if font is None:
-        return False
-    if char.isspace():
-        return True
-    return _shape(font, char) != _shape(font, _MISSING)
-
-
 def font_for(text: str) -> str | None:
     """The path of the first usable font with a glyph for every character of ``text`` and of
     the image's fixed text; None when there is none."""
-    chars = set(_FIXED_TEXT + text)
-    for path in _candidates():
-        if all(_has_glyph(path, char) for char in chars):
-            return path
-    return None
+    return cjk_font_for(_FIXED_TEXT + text)
 
 
 def _texts(card: Card) -> dict[str, str]:

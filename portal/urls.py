@@ -10,12 +10,15 @@ from portal.views import (
     recovery,
     site,
     staff,
+    webapp,
 )
 
 app_name = "portal"
 
 urlpatterns = [
     path("", site.home, name="home"),
+    # The web app manifest: add the portal to a phone's home screen.
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
     path("accounts/register/", accounts.register, name="register"),
     path("accounts/login/", accounts.login_page, name="login"),
     path("accounts/logout/", accounts.logout_page, name="logout"),

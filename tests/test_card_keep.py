@@ -15,6 +15,7 @@ from cards import card_image
 from cards.certificate import certificate_pdf
 from cards.keep import public_url, qr_payload, qr_runs
 from cards.models import Card, CardPublicCheck, CardStatus
+from portal import fonts
 from portal.models import AuditEvent
 from tests.cards_support import approved
 
@@ -155,7 +156,7 @@ def test_without_a_cjk_font_the_image_is_refused_and_not_offered(
     card, talent, monkeypatch, settings
 ):
     settings.CJK_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Latin only
-    monkeypatch.setattr(card_image, "FONT_CANDIDATES", ())
+    monkeypatch.setattr(fonts, "FONT_CANDIDATES", ())
     response = browser(talent).get(PNG_URL)
     assert response.status_code == 503
     home = browser(talent).get("/card/").content.decode()
