@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CardsConfig(AppConfig):
@@ -12,10 +13,10 @@ class CardsConfig(AppConfig):
         from portal import navigation
         from portal.models import Role
 
-        navigation.register("我的优才卡", "cards:home", [Role.TALENT], order=20)
-        navigation.register("优才卡审核", "cards:queue", [Role.ADMIN], order=20)
-        navigation.register("优才卡登记簿", "cards:cards", [Role.ADMIN], order=25)
-        navigation.register("优才卡核验", "cards:verify", [Role.VERIFIER], order=20)
+        navigation.register(_("我的优才卡"), "cards:home", [Role.TALENT], order=20)
+        navigation.register(_("优才卡审核"), "cards:queue", [Role.ADMIN], order=20)
+        navigation.register(_("优才卡登记簿"), "cards:cards", [Role.ADMIN], order=25)
+        navigation.register(_("优才卡核验"), "cards:verify", [Role.VERIFIER], order=20)
         navigation.register_home(Role.TALENT, talent_home)
         navigation.register_home(Role.VERIFIER, lambda user: reverse("cards:verify"))
 

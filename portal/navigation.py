@@ -7,6 +7,7 @@ pages of higher layers without importing them. ``context`` is a template context
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from portal.banners import banners
 from portal.models import Role
@@ -53,11 +54,11 @@ def items_for(user) -> list[NavItem]:
 
 def register_portal_items() -> None:
     everyone = [*Role.values, ANONYMOUS]
-    register("首页", "portal:home", everyone, order=0)
-    register("审计日志", "portal:audit", [Role.AUDITOR], order=10)
-    register("管理后台", "admin:index", [Role.ADMIN], order=90)
-    register("我的账户", "portal:account", Role.values, order=95)
-    register("账户管理", "portal:staff-accounts", [Role.ADMIN], order=85)
+    register(_("首页"), "portal:home", everyone, order=0)
+    register(_("审计日志"), "portal:audit", [Role.AUDITOR], order=10)
+    register(_("管理后台"), "admin:index", [Role.ADMIN], order=90)
+    register(_("我的账户"), "portal:account", Role.values, order=95)
+    register(_("账户管理"), "portal:staff-accounts", [Role.ADMIN], order=85)
     register_home(Role.AUDITOR, lambda user: reverse("portal:audit"))
 
 

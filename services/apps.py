@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ServicesConfig(AppConfig):
@@ -34,29 +35,33 @@ class ServicesConfig(AppConfig):
         )
         # The catalogue is public; the rest by role (pages: services/views/).
         navigation.register(
-            "服务事项", "services:catalogue", [*Role.values, navigation.ANONYMOUS], order=30
+            _("服务事项"), "services:catalogue", [*Role.values, navigation.ANONYMOUS], order=30
         )
-        navigation.register("我的申请", "services:requests", [Role.TALENT], order=40)
+        navigation.register(_("我的申请"), "services:requests", [Role.TALENT], order=40)
         for role, url_name in (
             (Role.STAFF, "services:desk"),
             (Role.LEAD, "services:desk"),
             (Role.ADMIN, "services:dashboard"),
         ):
             navigation.register_home(role, lambda user, name=url_name: reverse(name))
-        navigation.register("办件工作台", "services:desk", [Role.STAFF, Role.LEAD], order=40)
-        navigation.register("全部申请", "services:manage", [Role.ADMIN], order=40)
-        navigation.register("督查看板", "services:dashboard", [Role.ADMIN, Role.LEAD], order=50)
-        navigation.register("督办清单", "services:supervision", [Role.ADMIN, Role.LEAD], order=55)
-        navigation.register("工作日历", "services:calendar", [Role.ADMIN, Role.STAFF], order=60)
+        navigation.register(_("办件工作台"), "services:desk", [Role.STAFF, Role.LEAD], order=40)
+        navigation.register(_("全部申请"), "services:manage", [Role.ADMIN], order=40)
+        navigation.register(_("督查看板"), "services:dashboard", [Role.ADMIN, Role.LEAD], order=50)
+        navigation.register(
+            _("督办清单"), "services:supervision", [Role.ADMIN, Role.LEAD], order=55
+        )
+        navigation.register(_("工作日历"), "services:calendar", [Role.ADMIN, Role.STAFF], order=60)
         # The home page lists every active service, each linking to its 办事指南.
         from portal import home
         from services.views.catalogue import home_items
 
         home.register(
-            "绿色通道服务",
+            _("绿色通道服务"),
             home_items,
-            note="可享受的服务与人才类别相关，具体以各服务事项的办事指南为准。办理时限按法定工作日"
-            "计算，节假日顺延、调休上班日照常计算。",
+            note=_(
+                "可享受的服务与人才类别相关，具体以各服务事项的办事指南为准。办理时限按法定工作日"
+                "计算，节假日顺延、调休上班日照常计算。"
+            ),
         )
         # Admins are warned on every page while the coming 90 days are not all verified.
         from services.views.calendar_banner import calendar_banner
