@@ -2,8 +2,10 @@
 优才卡申请 #12, an account's username and name) and its details as a sentence.
 
 Each layer registers, from its AppConfig.ready(), a bulk resolver per object type
-(``ids → labels``, at most one query per call) and the Chinese names of the detail keys it
-writes. ``label_events`` resolves a page of events with one query per object type on it,
+(``ids → labels``, at most one query per call), the Chinese names of the detail keys it
+writes, and which detail keys hold codes of what kind (a service type's code HOUSING, a
+department's code ZJJ) with a bulk resolver per kind (``codes → names``). ``label_events``
+resolves a page of events with one query per object type and one per kind of code on it,
 whatever the page's length.
 """
 
@@ -19,6 +21,11 @@ Resolver = Callable[[list[str]], Mapping[str, str]]
 _RESOLVERS: dict[str, Resolver] = {}
 # key → (Chinese name, {stored value → Chinese} or None to show the value as it is)
 _DETAIL_LABELS: dict[str, tuple[str, dict]] = {}
+# kind of code → resolver (codes → names); detail key → kind of code its values are
+_CODE_RESOLVERS: dict[str, Resolver] = {}
+_CODE_KEYS: dict[str, str] = {}
+# {kind: {code: name}} for a page of events (label_events)
+Names = Mapping[str, Mapping[str, str]]
 
 
 def register_object_labels(object_type: str, resolver: Resolver) -> None:
@@ -35,6 +42,46 @@ def register_detail_labels(labels: Mapping[str, tuple[str, Mapping | None]]) -> 
     for key, (label, values) in labels.items():
         known_label, known_values = _DETAIL_LABELS.get(key, (label, {}))
         _DETAIL_LABELS[key] = (known_label, {**known_values, **dict(values or {})})
+
+
+def register_detail_codes(kind: str, keys: Iterable[str], resolver: Resolver | None = None) -> None:
+    """The values of the detail ``keys`` are codes of ``kind`` (``department``,
+    ``service_type``…), shown by their names; ``resolver(codes)`` answers ``{code: name}`` in
+    one query at most (given once per kind, by the layer that owns the kind). A code nobody
+    names (a deleted row, a layer not loaded) is shown as it is."""
+    if resolver is not None:
+        _CODE_RESOLVERS[kind] = resolver
+    for key in keys:
+        _CODE_KEYS[key] = kind
+
+
+def _collect_codes(detail, found: dict[str, set[str]]) -> None:
+    """The codes of each kind in a detail dict (nested dicts and lists included)."""
+    if not isinstance(detail, dict):
+        return
+    for key, value in detail.items():
+        if isinstance(value, dict):
+            _collect_codes(value, found)
+            continue
+        kind = _CODE_KEYS.get(key)
+        if kind is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and item:
+                found.setdefault(kind, set()).add(item)
+
+
+def code_names(details: Iterable) -> dict[str, dict[str, str]]:
+    """``{kind: {code: name}}`` for the codes in ``details``: one resolver call (one query at
+    most) per kind of code among them."""
+    found: dict[str, set[str]] = {}
+    for detail in details:
+        _collect_codes(detail, found)
+    names = {}
+    for kind, codes in found.items():
+        resolver = _CODE_RESOLVERS.get(kind)
+        names[kind] = dict(resolver(sorted(codes))) if resolver else {}
+    return names
 
 
 def detail_label(key: str) -> str:
@@ -72,9 +119,10 @@ def object_labels(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str
     return labels
 
 
-def format_value(key: str, value) -> str:
+def format_value(key: str, value, names: Names | None = None) -> str:
     """One detail value as people read it: booleans 是/否, lists joined with 、, known codes
-    by their Chinese names, masked values as they are."""
+    by their Chinese names (``names``: the page's codes resolved by ``code_names``), masked
+    values as they are."""
     values = _DETAIL_LABELS.get(key, ("", {}))[1]
     if value is None or value == "":
         return "无"
@@ -83,34 +131,41 @@ def format_value(key: str, value) -> str:
     if key == "action" and isinstance(value, str):
         return action_filter_label(value)
     if isinstance(value, list | tuple):
-        return "、".join(format_value(key, item) for item in value) or "无"
+        return "、".join(format_value(key, item, names) for item in value) or "无"
     if isinstance(value, dict):
-        return "，".join(f"{detail_label(k)} {format_value(k, v)}" for k, v in value.items())
+        return "，".join(f"{detail_label(k)} {format_value(k, v, names)}" for k, v in value.items())
+    if key in _CODE_KEYS and isinstance(value, str):
+        name = (names or {}).get(_CODE_KEYS[key], {}).get(value)
+        if name:
+            return name
     return str(values.get(value, value)) if isinstance(value, str | int) else str(value)
 
 
-def detail_text(detail) -> str:
-    """A detail dict as a sentence: ``{"on_time": True}`` → ``按时：是。``"""
+def detail_text(detail, names: Names | None = None) -> str:
+    """A detail dict as a sentence: ``{"on_time": True}`` → ``按时：是。``; codes by their
+    names when ``names`` (``code_names``) has them."""
     if not isinstance(detail, dict) or not detail:
         return ""
     # In the order the keys were named (registration order), not the order stored: PostgreSQL's
     # jsonb keeps keys sorted by length, SQLite as written, and the sentence must read the same.
     order = {key: position for position, key in enumerate(_DETAIL_LABELS)}
     keys = sorted(detail, key=lambda k: (order.get(k, len(order)), k))
-    sentence = "；".join(f"{detail_label(k)}：{format_value(k, detail[k])}" for k in keys)
+    sentence = "；".join(f"{detail_label(k)}：{format_value(k, detail[k], names)}" for k in keys)
     # A reason typed with its own full stop keeps just one.
     return sentence if sentence.endswith(("。", "！", "？")) else sentence + "。"
 
 
 def label_events(events: Iterable) -> list:
     """The events with ``action_label``, ``object_label`` and ``detail_text`` set, their
-    objects resolved in bulk (one query per object type among them)."""
+    objects and the codes in their details resolved in bulk (one query per object type and
+    one per kind of code among them)."""
     events = list(events)
     labels = object_labels((e.object_type, e.object_id) for e in events)
+    names = code_names(e.detail for e in events)
     for event in events:
         event.action_label = action_label(event.action)
         event.object_label = labels.get((event.object_type, event.object_id), "")
-        event.detail_text = detail_text(event.detail)
+        event.detail_text = detail_text(event.detail, names)
     return events
 
 
@@ -138,6 +193,12 @@ def _department_labels(ids: list[str]) -> dict[str, str]:
     return {str(pk): f"{name}（{code}）" for pk, code, name in rows}
 
 
+def _department_names(codes: list[str]) -> dict[str, str]:
+    from portal.models import Department
+
+    return dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
+
+
 def register_portal() -> None:
     """Portal's part of the registries (PortalConfig.ready)."""
     from portal.identity import IdType
@@ -147,6 +208,8 @@ def register_portal() -> None:
 
     register_object_labels("portal.user", _user_labels)
     register_object_labels("portal.department", _department_labels)
+    # An account's department is written as its code (portal.accounts, portal.staff).
+    register_detail_codes("department", ["department"], _department_names)
     register_detail_labels(
         {
             "username": ("用户名", None),

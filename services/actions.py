@@ -9,7 +9,7 @@ registries and never imports this module.
 from django.db import models
 
 from portal.audit import AuditAction, register_actions
-from portal.auditlog import register_detail_labels, register_object_labels
+from portal.auditlog import register_detail_codes, register_detail_labels, register_object_labels
 
 
 class ServiceRequestAction(AuditAction):
@@ -93,6 +93,12 @@ def _service_type_labels(ids: list[str]) -> dict[str, str]:
     return {str(pk): f"服务事项 {code} {name}" for pk, code, name in rows}
 
 
+def _service_type_names(codes: list[str]) -> dict[str, str]:
+    from services.models import ServiceType
+
+    return dict(ServiceType.objects.filter(code__in=codes).values_list("code", "name"))
+
+
 def _calendar_day_labels(ids: list[str]) -> dict[str, str]:
     # The object id is the date itself.
     return {day: f"工作日历 {day}" for day in ids}
@@ -107,6 +113,10 @@ def register() -> None:
     register_object_labels("services.servicerequest", _request_labels)
     register_object_labels("services.servicetype", _service_type_labels)
     register_object_labels("services.calendarday", _calendar_day_labels)
+    # Details name a service type by its code (HOUSING) and a transfer's departments by
+    # theirs (ZJJ): the log shows their names, resolved a page at a time.
+    register_detail_codes("service_type", ["service_type"], _service_type_names)
+    register_detail_codes("department", ["source", "target"])
     register_detail_labels(
         {
             "number": ("申请编号", None),

@@ -336,3 +336,70 @@ def test_a_reason_with_its_own_full_stop_keeps_one():
     assert detail_text({"reason": "材料不全。"}).endswith("材料不全。")
     assert not detail_text({"reason": "材料不全。"}).endswith("。。")
     assert detail_text({"reason": "材料不全"}).endswith("材料不全。")
+
+
+# --- codes in details read as names (issue 11 point 6) -------------------------------------------
+def test_details_name_service_types_departments_and_tiers(
+    client, client_for, auditor, talent, other_talent, admin_user, departments
+):
+    from portal.staff import account_create
+    from services.workflow import request_transfer
+
+    req = file_housing(talent)  # detail service_type="HOUSING"
+    request_transfer(req=req, actor=admin_user, department="JYJ", reason="误派")
+    account_create(
+        actor=admin_user, username="zjj_new", role="staff", real_name="王经办", department="ZJJ"
+    )
+    issue_card(other_talent, admin_user)  # detail tier="B"
+    rows = by_action(rows_of(client_for(auditor)))
+    assert "服务事项：人才公寓" in rows["service_request.file"]["detail_text"]
+    assert "HOUSING" not in rows["service_request.file"]["detail_text"]
+    transfer = rows["service_request.transfer"]["detail_text"]
+    assert "转出部门：区住房和城乡建设局" in transfer
+    assert "转入部门：区教育科技局" in transfer
+    created = rows["account.create"]["detail_text"]
+    assert "部门：区住房和城乡建设局" in created and "ZJJ" not in created
+    assert "人才层次：B类 国家级领军人才" in rows["card.issue"]["detail_text"]
+    # The raw detail stays as written, for programs.
+    assert rows["service_request.file"]["detail"]["service_type"] == "HOUSING"
+    # The auditor's page reads the same.
+    client.force_login(auditor)
+    page = client.get("/audit/").content.decode()
+    assert "服务事项：人才公寓" in page and "转入部门：区教育科技局" in page
+
+
+def test_a_code_nobody_knows_is_shown_as_written(client_for, auditor, admin_user):
+    audit_record(action=AccountAction.CHANGE, actor=admin_user, obj=admin_user, department="GONE")
+    (row,) = [r for r in rows_of(client_for(auditor)) if r["action"] == "account.change"]
+    assert row["detail_text"] == "部门：GONE。"
+
+
+def test_codes_are_named_with_one_query_per_kind_per_page(
+    client_for, auditor, talent, admin_user, departments
+):
+    from services.workflow import request_transfer
+
+    client = client_for(auditor)
+
+    def make(n):
+        for i in range(n):
+            req = file_housing(talent)
+            request_transfer(
+                req=req, actor=admin_user, department=("JYJ", "WJJ")[i % 2], reason="误派"
+            )
+
+    make(1)
+    with CaptureQueriesContext(connection) as small:
+        rows = rows_of(client)
+    assert any("区教育科技局" in r["detail_text"] for r in rows)
+    make(6)
+    with CaptureQueriesContext(connection) as large:
+        rows = rows_of(client)
+    assert sum("转入部门：区卫生健康局" in r["detail_text"] for r in rows) == 3
+    assert len(large) == len(small)
+    by_table = [
+        q["sql"]
+        for q in large.captured_queries
+        if 'FROM "portal_department"' in q["sql"] or 'FROM "services_servicetype"' in q["sql"]
+    ]
+    assert len(by_table) == 2  # the departments' names, the service types' names
