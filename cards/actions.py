@@ -7,6 +7,7 @@ and never imports this module.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit import AuditAction, register_actions
 from portal.auditlog import register_detail_labels, register_object_labels
@@ -56,24 +57,24 @@ class ReviewLimitAction(AuditAction):
 class ApplicationEventAction(models.TextChoices):
     """Steps of an application's timeline (ApplicationEvent.action), as the talent reads them."""
 
-    CREATED = "created", "创建申请（草稿）"
-    SUBMITTED = "submitted", "提交申请"
-    RESUBMITTED = "resubmitted", "补正后重新提交"
-    RETURNED = "returned", "退回补正"
-    APPROVED = "approved", "认定通过"
-    REJECTED = "rejected", "不予认定"
+    CREATED = "created", _("创建申请（草稿）")
+    SUBMITTED = "submitted", _("提交申请")
+    RESUBMITTED = "resubmitted", _("补正后重新提交")
+    RETURNED = "returned", _("退回补正")
+    APPROVED = "approved", _("认定通过")
+    REJECTED = "rejected", _("不予认定")
 
 
 class CardEventAction(models.TextChoices):
     """Steps of a card's life (CardEvent.action)."""
 
-    ISSUED = "issued", "发卡"
-    RENEWED = "renewed", "续期"
-    CHANGED = "changed", "信息变更"
-    SUSPENDED = "suspended", "暂停使用"
-    REVOKED = "revoked", "注销"
-    REINSTATED = "reinstated", "恢复使用"
-    EXPIRED = "expired", "到期失效"
+    ISSUED = "issued", _("发卡")
+    RENEWED = "renewed", _("续期")
+    CHANGED = "changed", _("信息变更")
+    SUSPENDED = "suspended", _("暂停使用")
+    REVOKED = "revoked", _("注销")
+    REINSTATED = "reinstated", _("恢复使用")
+    EXPIRED = "expired", _("到期失效")
 
 
 def _application_labels(ids: list[str]) -> dict[str, str]:

@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from cards.actions import ApplicationEventAction as Step
 from cards.actions import CardApplicationAction
@@ -65,7 +68,9 @@ def _event(app, actor, action, from_status, note="", items=(), at=None) -> None:
     )
 
 
-def _notify_talent(app: CardApplication, kind: str, title: str, body: str = "") -> None:
+def _notify_talent(app: CardApplication, kind: str, title, body="") -> None:
+    """``title`` and ``body`` are lazy texts: portal.notify writes them in the talent's
+    language."""
     notification_create(
         recipient=app.talent,
         kind=kind,
@@ -76,6 +81,11 @@ def _notify_talent(app: CardApplication, kind: str, title: str, body: str = "") 
     )
 
 
+def _invalid_kind() -> str:
+    choices = pgettext("list separator", "、").join(map(str, DocumentKind.labels))
+    return gettext("材料类型无效，可选：%(choices)s。") % {"choices": choices}
+
+
 def _clean_fields(data: dict, errors: dict) -> dict:
     """Profile fields and criteria as given (only the keys present are returned)."""
     cleaned = {}
@@ -83,14 +93,18 @@ def _clean_fields(data: dict, errors: dict) -> dict:
         if field in data:
             value = " ".join(str(data[field] or "").split())
             if len(value) > _MAX_LENGTHS[field]:
-                errors.setdefault(field, []).append(f"不能超过{_MAX_LENGTHS[field]}个字符。")
+                errors.setdefault(field, []).append(
+                    gettext("不能超过%(n)s个字符。") % {"n": _MAX_LENGTHS[field]}
+                )
             cleaned[field] = value
     if "arrival_date" in data:
         value = data["arrival_date"]
         if value and not isinstance(value, datetime.date):
-            errors.setdefault("arrival_date", []).append("日期格式应为 年-月-日（如 2024-03-01）。")
+            errors.setdefault("arrival_date", []).append(
+                gettext("日期格式应为 年-月-日（如 2024-03-01）。")
+            )
         elif value and value > timezone.localdate():
-            errors.setdefault("arrival_date", []).append("来巴工作时间不能晚于今天。")
+            errors.setdefault("arrival_date", []).append(gettext("来巴工作时间不能晚于今天。"))
         cleaned["arrival_date"] = value or None
     if "criteria" in data:
         codes = list(dict.fromkeys(data["criteria"] or []))
@@ -98,7 +112,8 @@ def _clean_fields(data: dict, errors: dict) -> dict:
         unknown = [code for code in codes if code not in found]
         if unknown:
             errors.setdefault("criteria", []).append(
-                f"认定条件不存在或已停用：{'、'.join(map(str, unknown))}。"
+                gettext("认定条件不存在或已停用：%(codes)s。")
+                % {"codes": "、".join(map(str, unknown))}
             )
         cleaned["criteria"] = [found[code] for code in codes if code in found]
     return cleaned
@@ -107,8 +122,10 @@ def _clean_fields(data: dict, errors: dict) -> dict:
 def _check_kind(talent, kind: str) -> tuple[str, object]:
     """Which card (if any) the application is about; ValidationError when the kind does not fit."""
     if kind not in ApplicationKind.values:
-        choices = "、".join(ApplicationKind.labels)
-        raise ValidationError({"kind": [f"申请类型无效，可选：{choices}。"]})
+        choices = pgettext("list separator", "、").join(map(str, ApplicationKind.labels))
+        raise ValidationError(
+            {"kind": [gettext("申请类型无效，可选：%(choices)s。") % {"choices": choices}]}
+        )
     card = live_card(talent)
     today = timezone.localdate()
     status = card.effective_status(today) if card else None
@@ -116,18 +133,23 @@ def _check_kind(talent, kind: str) -> tuple[str, object]:
         # A card past its end date no longer counts, even before the nightly job marks it.
         if card is not None and status != CardStatus.EXPIRED:
             raise ValidationError(
-                {"kind": ["您已持有优才卡，如需续期或更换单位，请选择相应的申请类型。"]}
+                {"kind": [gettext("您已持有优才卡，如需续期或更换单位，请选择相应的申请类型。")]}
             )
         return kind, None
     if kind == ApplicationKind.RENEWAL and status == CardStatus.EXPIRED:
         return kind, card  # renewing a card that ran out while the talent was away
     if card is None or status != CardStatus.ACTIVE:
-        raise ValidationError({"kind": ["您没有有效的优才卡，请选择首次申请。"]})
+        raise ValidationError({"kind": [gettext("您没有有效的优才卡，请选择首次申请。")]})
     if kind == ApplicationKind.RENEWAL:
         opens = card.valid_until - datetime.timedelta(days=RENEWAL_WINDOW_DAYS)
         if today < opens:
             raise ValidationError(
-                {"kind": [f"优才卡有效期至 {card.valid_until}，可于 {opens} 起申请续期。"]}
+                {
+                    "kind": [
+                        gettext("优才卡有效期至 %(until)s，可于 %(opens)s 起申请续期。")
+                        % {"until": card.valid_until, "opens": opens}
+                    ]
+                }
             )
     return kind, card
 
@@ -139,7 +161,8 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, ip: str | Non
     existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
     if existing:
         raise InvalidTransition(
-            f"您已有一份未办结的申请（{existing.get_status_display()}），请在该申请上继续办理。",
+            gettext("您已有一份未办结的申请（%(status)s），请在该申请上继续办理。")
+            % {"status": existing.get_status_display()},
             status=existing.status,
             code="open_application_exists",
             id=existing.pk,
@@ -163,7 +186,7 @@ def application_create(*, talent, kind: str = ApplicationKind.NEW, ip: str | Non
     except IntegrityError:
         existing = CardApplication.objects.filter(talent=talent, status__in=OPEN_STATUSES).first()
         raise InvalidTransition(
-            "您已有一份未办结的申请，请在该申请上继续办理。",
+            gettext("您已有一份未办结的申请，请在该申请上继续办理。"),
             status=existing.status if existing else ApplicationStatus.DRAFT,
             code="open_application_exists",
             id=existing.pk if existing else None,
@@ -234,7 +257,9 @@ def _store_document(app, *, kind: str, checked, storage_name: str, actor, ip, fi
     deleted = unreviewed if photo else []
     # What the new file replaces leaves the count of current documents.
     if current.count() - len(reviewed) - len(deleted) >= MAX_DOCUMENTS:
-        raise ValidationError({field: [f"每份申请最多上传{MAX_DOCUMENTS}个文件。"]})
+        raise ValidationError(
+            {field: [gettext("每份申请最多上传%(n)s个文件。") % {"n": MAX_DOCUMENTS}]}
+        )
     # What a deleted photo had replaced is now replaced by the new one.
     handed = list(
         ApplicationDocument.objects.filter(superseded_by__in=deleted).values_list("pk", flat=True)
@@ -281,7 +306,7 @@ def application_add_document(*, application, actor, kind: str, upload, ip: str |
     supersedes it (``_store_document``)."""
     APPLICATIONS.require_who(actor, "add_document", application)
     if kind not in DocumentKind.values:
-        errors = {"kind": [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]}
+        errors = {"kind": [_invalid_kind()]}
         try:
             _check_document(kind, upload)
         except ValidationError as exc:
@@ -312,7 +337,9 @@ def application_remove_document(
         since = returned_at(app) if app.status == ApplicationStatus.RETURNED else None
         if document.superseded_at is not None or (since and document.uploaded_at < since):
             raise InvalidTransition(
-                "审核时已提交的材料不能删除；如需更正，请上传同类材料替换，原材料将作为记录保留。",
+                gettext(
+                    "审核时已提交的材料不能删除；如需更正，请上传同类材料替换，原材料将作为记录保留。"
+                ),
                 status=app.status,
             )
         replaced = list(document.replaced.all())
@@ -366,7 +393,7 @@ def _uploads_checked(uploads) -> list[tuple]:
     for kind, upload in uploads:
         field = f"files.{kind}"
         if kind not in DocumentKind.values:
-            errors[field] = [f"材料类型无效，可选：{'、'.join(DocumentKind.labels)}。"]
+            errors[field] = [_invalid_kind()]
             continue
         try:
             checked, stored = _check_document(kind, upload, field=field)
@@ -404,7 +431,12 @@ def application_submit(
         unknown = [item for item in ticked if item not in returned]
         if unknown:
             raise ValidationError(
-                {"items": [f"以下事项不在退回补正的事项中：{'、'.join(unknown)}。"]}
+                {
+                    "items": [
+                        gettext("以下事项不在退回补正的事项中：%(items)s。")
+                        % {"items": "、".join(unknown)}
+                    ]
+                }
             )
         for kind, one, upload in checked:
             # Stored inside the ExitStack: a refusal below deletes the files again.
@@ -425,15 +457,20 @@ def application_submit(
                 app.documents.current().filter(uploaded_at__gte=since).exists()
             )
             if not answered:
-                errors["note"] = ["请上传补正材料或填写补正说明后再重新提交；不能提交空白的补正。"]
+                errors["note"] = [
+                    gettext("请上传补正材料或填写补正说明后再重新提交；不能提交空白的补正。")
+                ]
         if not app.criteria.exists():
-            errors["criteria"] = ["请至少选择一项认定条件。"]
-        for field, label in (("employer", "工作单位"), ("position", "职务/岗位")):
+            errors["criteria"] = [gettext("请至少选择一项认定条件。")]
+        for field, label in (("employer", _("工作单位")), ("position", _("职务/岗位"))):
             if not getattr(app, field):
-                errors[field] = [f"请填写{label}。"]
+                errors[field] = [gettext("请填写%(label)s。") % {"label": label}]
         missing = missing_evidence(app)
         if missing:
-            errors["documents"] = [f"缺少证明材料：{DocumentKind(kind).label}" for kind in missing]
+            errors["documents"] = [
+                gettext("缺少证明材料：%(kind)s") % {"kind": DocumentKind(kind).label}
+                for kind in missing
+            ]
             errors["missing_evidence"] = missing
         if errors:
             raise ValidationError(errors)
@@ -503,8 +540,12 @@ def application_return(*, application, actor, items, note: str = "", ip: str | N
         _notify_talent(
             app,
             "application_returned",
-            "您的优才卡申请需要补正",
-            "请补正以下事项后重新提交：\n" + "\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)),
+            _("您的优才卡申请需要补正"),
+            format_lazy(
+                "{}\n{}",
+                _("请补正以下事项后重新提交："),
+                "\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)),
+            ),
         )
     return app
 
@@ -577,8 +618,13 @@ def application_approve(
         _notify_talent(
             app,
             "application_approved",
-            "您的优才卡申请已通过认定",
-            f"认定层次：{Tier(tier).label}；卡号 {card.number}，有效期至 {card.valid_until}。",
+            _("您的优才卡申请已通过认定"),
+            format_lazy(
+                _("认定层次：{tier}；卡号 {number}，有效期至 {until}。"),
+                tier=Tier(tier).label,
+                number=card.number,
+                until=card.valid_until,
+            ),
         )
     return app
 
@@ -605,5 +651,10 @@ def application_reject(*, application, actor, reason: str, ip: str | None = None
             ip=ip,
             on_time=app.reviewed_on_time,
         )
-        _notify_talent(app, "application_rejected", "您的优才卡申请未予认定", f"理由：{reason}")
+        _notify_talent(
+            app,
+            "application_rejected",
+            _("您的优才卡申请未予认定"),
+            format_lazy(_("理由：{reason}"), reason=reason),
+        )
     return app

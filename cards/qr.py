@@ -14,7 +14,9 @@ from django.core import signing
 from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from cards.hooks import services_for_tier
 from cards.issuance import live_card
@@ -37,13 +39,13 @@ CARD_REASONS = {
     CardStatus.EXPIRED: "card_expired",
 }
 REASON_LABELS = {
-    None: "有效",
-    TOKEN_EXPIRED: "二维码已过期，请持卡人刷新后重新出示",
-    TOKEN_USED: "二维码已使用过，请持卡人刷新后重新出示",
-    TOKEN_INVALID: "无法识别的二维码",
-    "card_suspended": "该优才卡已暂停使用",
-    "card_revoked": "该优才卡已注销",
-    "card_expired": "该优才卡已过有效期",
+    None: _("有效"),
+    TOKEN_EXPIRED: _("二维码已过期，请持卡人刷新后重新出示"),
+    TOKEN_USED: _("二维码已使用过，请持卡人刷新后重新出示"),
+    TOKEN_INVALID: _("无法识别的二维码"),
+    "card_suspended": _("该优才卡已暂停使用"),
+    "card_revoked": _("该优才卡已注销"),
+    "card_expired": _("该优才卡已过有效期"),
 }
 
 
@@ -57,20 +59,23 @@ class Verification:
 
     @property
     def label(self) -> str:
-        return REASON_LABELS[self.reason]
+        """The reason in words, in the verifier's language."""
+        return str(REASON_LABELS[self.reason])
 
 
 def qr_issue(*, holder) -> tuple[str, object]:
     """A fresh token for the holder's active card: ``(token, expires_at)``."""
     if holder.role != Role.TALENT:
-        raise NotAllowed("只有持卡人才可以出示优才卡二维码。")
+        raise NotAllowed(gettext("只有持卡人才可以出示优才卡二维码。"))
     card = live_card(holder)
     if card is None:
-        raise NotFound("您还没有优才卡。")
+        raise NotFound(gettext("您还没有优才卡。"))
     status = card.effective_status()
     if status != CardStatus.ACTIVE:
         raise InvalidTransition(
-            f"您的优才卡{CardStatus(status).label}，不能出示二维码。", status=status
+            gettext("您的优才卡%(status)s，不能出示二维码。")
+            % {"status": CardStatus(status).label},
+            status=status,
         )
     now = timezone.now()
     token = QrToken.objects.create(
@@ -96,15 +101,17 @@ def _card_answer(card: Card, holder_name: str) -> dict:
 # remembered: its status is read at every scan.
 TIER_SERVICES_SECONDS = 60
 _clock = time.monotonic
-_tier_services: dict[str, tuple[float, list[str]]] = {}
+_tier_services: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
 
 def tier_services(tier: str) -> list[str]:
-    """``services_for_tier``, remembered by this process for TIER_SERVICES_SECONDS."""
+    """``services_for_tier``, remembered by this process for TIER_SERVICES_SECONDS, per
+    language (the names are in the verifier's)."""
     now = _clock()
-    remembered = _tier_services.get(tier)
+    key = (tier, translation.get_language() or "")
+    remembered = _tier_services.get(key)
     if remembered is None or remembered[0] <= now:
-        remembered = _tier_services[tier] = (now + TIER_SERVICES_SECONDS, services_for_tier(tier))
+        remembered = _tier_services[key] = (now + TIER_SERVICES_SECONDS, services_for_tier(tier))
     return list(remembered[1])
 
 

@@ -188,7 +188,7 @@ def account_create(
     if role != Role.TALENT:
         real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name)) or ""
     if role not in Role.values:
-        errors["role"] = [f"角色无效，可选：{'、'.join(Role.labels)}。"]
+        errors["role"] = [f"角色无效，可选：{'、'.join(map(str, Role.labels))}。"]
     department = None
     if department_code:
         department = Department.objects.active().filter(code=department_code.upper()).first()

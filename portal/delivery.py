@@ -17,10 +17,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from portal import crypto
-from portal.models import Channel, Delivery, DeliveryStatus, Notification, SmsOutbox
+from portal.i18n import normalize
+from portal.models import Channel, Delivery, DeliveryStatus, Notification, SmsOutbox, User
 from portal.sms import get_backend
 
 logger = logging.getLogger("portal.delivery")
@@ -135,14 +137,28 @@ def sms_direct(*, phone: str, text: str) -> Delivery:
     return delivery
 
 
+def _recipient_language(notification: Notification):
+    """The recipient's language, for the words a delivery adds around the inbox text (which
+    was written in it): one small query rather than the whole account with its sealed
+    columns."""
+    return translation.override(
+        normalize(
+            User.objects.filter(pk=notification.recipient_id)
+            .values_list("language", flat=True)
+            .first()
+        )
+    )
+
+
 def _email(delivery: Delivery) -> None:
     notification = delivery.notification
     link = f"{settings.SITE_URL.rstrip('/')}{notification.link}" if notification.link else ""
-    body = "\n\n".join(
-        part for part in (notification.body, f"查看详情：{link}" if link else "") if part
-    )
+    with _recipient_language(notification):
+        more = gettext("查看详情：%(link)s") % {"link": link} if link else ""
+        subject = gettext("【巴州优才卡】%(title)s") % {"title": notification.title}
+    body = "\n\n".join(part for part in (notification.body, more) if part)
     message = EmailMessage(
-        subject=f"【巴州优才卡】{notification.title}",
+        subject=subject,
         body=body or notification.title,
         to=[delivery.address],
         # A stable Message-ID lets a mail server drop a resend after a crash mid-delivery.
@@ -156,7 +172,10 @@ def _sms(delivery: Delivery) -> None:
         text = crypto.decrypt(delivery.text_encrypted)
     else:
         # Short and free of personal data: the details are behind the login.
-        text = f"【巴州优才卡】{delivery.notification.title}。详情请登录平台查看。"
+        with _recipient_language(delivery.notification):
+            text = gettext("【巴州优才卡】%(title)s。详情请登录平台查看。") % {
+                "title": delivery.notification.title
+            }
     get_backend().send(delivery, text)
 
 

@@ -1,4 +1,9 @@
-"""Domain errors. Views translate them to HTTP statuses; domain code never builds responses."""
+"""Domain errors. Views translate them to HTTP statuses; domain code never builds responses.
+
+A message is a text the person reads, in the language of the request that caused it: domain
+code passes ``gettext(...)`` (or a lazy text, made a string here, at raise time)."""
+
+from django.utils.translation import gettext
 
 
 class DomainError(Exception):
@@ -8,6 +13,7 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, detail: str):
+        detail = str(detail)  # a lazy text is rendered now, in the request's language
         super().__init__(detail)
         self.detail = detail
 
@@ -54,7 +60,7 @@ class BadCredentials(DomainError):
     code = "bad_credentials"
 
     def __init__(self):
-        super().__init__("用户名或密码错误。")
+        super().__init__(gettext("用户名或密码错误。"))
 
 
 class LoginLocked(DomainError):
@@ -64,7 +70,10 @@ class LoginLocked(DomainError):
     code = "locked_out"
 
     def __init__(self, retry_after: int, minutes: int):
-        super().__init__(f"登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试。")
+        super().__init__(
+            gettext("登录失败次数过多，已暂停登录，请 %(minutes)s 分钟后再试。")
+            % {"minutes": minutes}
+        )
         self.retry_after = retry_after
 
 
@@ -75,8 +84,8 @@ class OtpRequired(DomainError):
     field = "otp"
     include_code = True
 
-    def __init__(self, detail: str = "请输入身份验证器上的 6 位动态验证码。"):
-        super().__init__(detail)
+    def __init__(self, detail: str = ""):
+        super().__init__(detail or gettext("请输入身份验证器上的 6 位动态验证码。"))
 
 
 class OtpSetupRequired(DomainError):

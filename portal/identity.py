@@ -13,13 +13,14 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class IdType(models.TextChoices):
-    RESIDENT = "resident", "居民身份证"
-    PASSPORT = "passport", "护照"
-    HK_MO_TW = "hk_mo_tw", "港澳台居民来往内地通行证"
-    FOREIGN_PR = "foreign_pr", "外国人永久居留身份证"
+    RESIDENT = "resident", _("居民身份证")
+    PASSPORT = "passport", _("护照")
+    HK_MO_TW = "hk_mo_tw", _("港澳台居民来往内地通行证")
+    FOREIGN_PR = "foreign_pr", _("外国人永久居留身份证")
 
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

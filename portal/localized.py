@@ -4,6 +4,7 @@ What a page shows is the English when the active language is English and the row
 else the Chinese: a row an admin has not translated yet still reads, in Chinese."""
 
 from django.utils import translation
+from django.utils.functional import lazy
 
 
 def english_active() -> bool:
@@ -32,3 +33,8 @@ def localized_choices(field: dict) -> list[tuple[str, str]]:
     if not isinstance(labels, list) or len(labels) != len(values):
         labels = values
     return [(value, label or value) for value, label in zip(values, labels, strict=True)]
+
+
+# ``localized`` evaluated when the text is rendered: a notification composed during a request
+# in one language reads in its recipient's (portal.notify renders it under their language).
+localized_lazy = lazy(localized, str)

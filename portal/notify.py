@@ -4,6 +4,11 @@ The inbox row is written first, always, in the caller's transaction; e-mail (and
 messages, SMS) deliveries are written with it and sent after commit (portal.delivery).
 ``notifications_create_bulk`` does the same for many messages in a few statements (the
 supervision sweeps).
+
+Titles and bodies are written in the recipient's language (``User.language``): callers pass
+lazy texts (``gettext_lazy``, ``format_lazy``, ``portal.localized.localized_lazy``), and they
+are rendered here under ``portal.i18n.for_user(recipient)``, whatever the language of the
+request that caused the message. A staff member who never chose English reads Chinese.
 """
 
 from dataclasses import dataclass
@@ -13,7 +18,14 @@ from django.utils import timezone
 
 from portal.bulk import insert_returning
 from portal.delivery import deliveries_create, deliveries_create_bulk
+from portal.i18n import for_user
 from portal.models import Notification
+
+
+def in_language_of(recipient, text) -> str:
+    """``text`` (a string or a lazy text) rendered in ``recipient``'s language."""
+    with for_user(recipient):
+        return str(text)
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,7 @@ class Message:
 
     recipient: object  # a User
     kind: str
-    title: str
+    title: str  # or a lazy text, rendered in the recipient's language
     body: str = ""
     link: str = ""
     dedupe_key: str = ""
@@ -33,13 +45,14 @@ def notification_create(
     *,
     recipient,
     kind: str,
-    title: str,
-    body: str = "",
+    title,
+    body="",
     link: str = "",
     dedupe_key=None,
     urgent: bool = False,
 ) -> Notification | None:
     """Put a message in ``recipient``'s inbox and schedule its e-mail (and SMS if ``urgent``).
+    ``title`` and ``body`` are rendered in the recipient's language (lazy texts translate).
 
     With a ``dedupe_key`` the message is written at most once, whoever calls and however
     often: returns None when it already exists. Inactive accounts get nothing.
@@ -51,8 +64,8 @@ def notification_create(
             notification = Notification.objects.create(
                 recipient=recipient,
                 kind=kind,
-                title=title,
-                body=body,
+                title=in_language_of(recipient, title),
+                body=in_language_of(recipient, body),
                 link=link,
                 dedupe_key=dedupe_key,
             )
@@ -86,8 +99,8 @@ def notifications_create_bulk(messages: list[Message]) -> int:
         {
             "recipient_id": m.recipient.pk,
             "kind": m.kind,
-            "title": m.title,
-            "body": m.body,
+            "title": in_language_of(m.recipient, m.title),
+            "body": in_language_of(m.recipient, m.body),
             "link": m.link,
             "dedupe_key": m.dedupe_key,
             "created_at": now,

@@ -7,6 +7,8 @@ templates and the API ask ``allowed`` / ``offered``."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from portal.errors import InvalidTransition, NotAllowed
 
 
@@ -20,9 +22,10 @@ class Rule:
     who: Callable
     # The states the verb may start from (None: any).
     states: tuple | None
-    # 403: who may.
+    # 403: who may (texts are lazy, ``gettext_lazy``: rendered when raised).
     denied: str
-    # 409: "<noun>当前为“X”状态，不能<verb>。", or ``state_message`` ({status}: the state's label).
+    # 409: "<noun>当前为“X”状态，不能<verb>。", or ``state_message`` ({status}: the state's label);
+    # ``verb`` is marked with the context "cannot" (its English reads "… cannot <verb>").
     verb: str = ""
     state_message: str = ""
 
@@ -53,18 +56,20 @@ class Table:
         read)."""
         rule = self.rules[verb]
         if not rule.who(user, obj):
-            raise NotAllowed(rule.denied)
+            raise NotAllowed(str(rule.denied))
 
     def require(self, user, verb: str, obj) -> None:
         """NotAllowed (403) for the wrong person, InvalidTransition (409) for the state."""
         rule = self.rules[verb]
         self.require_who(user, verb, obj)
         if not self._state_ok(rule, obj):
-            status = self.label(obj)
+            # Texts of the tables are lazy: rendered here, in the request's language.
+            status = str(self.label(obj))
             message = (
-                rule.state_message.format(status=status)
+                str(rule.state_message).format(status=status)
                 if rule.state_message
-                else f"{self.noun}当前为“{status}”状态，不能{rule.verb}。"
+                else gettext("%(noun)s当前为“%(status)s”状态，不能%(verb)s。")
+                % {"noun": self.noun, "status": status, "verb": rule.verb}
             )
             raise InvalidTransition(message, status=self.state(obj))
 

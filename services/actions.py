@@ -7,6 +7,7 @@ registries and never imports this module.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit import AuditAction, register_actions
 from portal.auditlog import register_detail_codes, register_detail_labels, register_object_labels
@@ -58,23 +59,25 @@ class SlaAction(AuditAction):
 class RequestEventAction(models.TextChoices):
     """Steps of a request's timeline (RequestEvent.action), as the talent reads them."""
 
-    FILED = "filed", "提交申请"
-    ACCEPTED = "accepted", "受理"
-    ASSIGNED = "assigned", "指派经办人"
-    INFO_REQUESTED = "info_requested", "要求补正"
-    INFO_SUPPLIED = "info_supplied", "提交补正"
-    RESOLVED = "resolved", "办结"
-    REJECTED = "rejected", "不予办理"
-    TRANSFERRED = "transferred", "转办"
-    WITHDRAWN = "withdrawn", "撤回申请"
-    RATED = "rated", "评价"
-    FOLLOWUP_CLOSED = "followup_closed", "差评回访整改办结"
-    AUTO_CLOSED = "auto_closed", "已自动归档"
+    FILED = "filed", _("提交申请")
+    ACCEPTED = "accepted", _("受理")
+    ASSIGNED = "assigned", _("指派经办人")
+    INFO_REQUESTED = "info_requested", _("要求补正")
+    INFO_SUPPLIED = "info_supplied", _("提交补正")
+    RESOLVED = "resolved", _("办结")
+    REJECTED = "rejected", _("不予办理")
+    TRANSFERRED = "transferred", _("转办")
+    WITHDRAWN = "withdrawn", _("撤回申请")
+    RATED = "rated", _("评价")
+    FOLLOWUP_CLOSED = "followup_closed", _("差评回访整改办结")
+    AUTO_CLOSED = "auto_closed", _("已自动归档")
 
 
 def request_event_label(action: str) -> str:
     """A timeline step's Chinese name (the code itself for a step no version names)."""
-    return RequestEventAction(action).label if action in RequestEventAction.values else action
+    if action not in RequestEventAction.values:
+        return action
+    return str(RequestEventAction(action).label)  # in the request's language
 
 
 def _request_labels(ids: list[str]) -> dict[str, str]:

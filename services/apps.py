@@ -15,10 +15,15 @@ class ServicesConfig(AppConfig):
         from services import rollups, signals  # noqa: F401  (connect on import)
         from services.models import ServiceType
 
-        # The card's QR verification answers with the services the holder's tier unlocks.
-        set_tier_services_provider(
-            lambda tier: list(ServiceType.objects.for_tier(tier).values_list("name", flat=True))
-        )
+        # The card's QR verification answers with the services the holder's tier unlocks, in
+        # the verifier's language (the English name where the type has one).
+        def tier_services(tier: str) -> list[str]:
+            from portal.localized import english_active
+
+            rows = ServiceType.objects.for_tier(tier).values_list("name", "name_en")
+            return [(english_active() and name_en) or name for name, name_en in rows]
+
+        set_tier_services_provider(tier_services)
         # Card reviews count their limit (审核时限) on this layer's working-day calendar.
         from cards.hooks import WorkingDayClock, set_working_day_clock
         from services import workdays

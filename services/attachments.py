@@ -6,6 +6,7 @@ the same form."""
 from contextlib import ExitStack, contextmanager
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from portal.uploads import CheckedUpload, check_upload, stored_upload
 from services.models import RequestAttachment, ServiceRequest
@@ -47,7 +48,9 @@ def attachments_create(
     """The rows of stored files (inside the transaction that locked the request, so that
     two uploads at once cannot pass the limit together)."""
     if req.attachments.count() + len(checked) > MAX_ATTACHMENTS:
-        raise ValidationError({field: [f"每件申请最多上传{MAX_ATTACHMENTS}个附件。"]})
+        raise ValidationError(
+            {field: [gettext("每件申请最多上传%(n)s个附件。") % {"n": MAX_ATTACHMENTS}]}
+        )
     return [
         RequestAttachment.objects.create(
             request=req,

@@ -2,6 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
 from portal.notify import notification_create
@@ -26,13 +29,13 @@ def request_comment(*, req, actor, body: str, internal: bool = False, ip: str | 
     side's only and never reach the talent (API, pages, notifications)."""
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": ["请填写内容。"]})
+        raise ValidationError({"body": [gettext("请填写内容。")]})
     if len(body) > 2000:
-        raise ValidationError({"body": ["内容不能超过2000个字。"]})
+        raise ValidationError({"body": [gettext("内容不能超过2000个字。")]})
     require_who(actor, "comment", req)
     owner = permissions.is_owner(actor, req)
     if internal and not permissions.is_handler(actor, req):
-        raise ValidationError({"internal": [permissions.RULES["comment_internal"].denied]})
+        raise ValidationError({"internal": [str(permissions.RULES["comment_internal"].denied)]})
     require(actor, "comment", req)
     with transaction.atomic():
         comment = RequestComment.objects.create(
@@ -61,7 +64,7 @@ def request_comment(*, req, actor, body: str, internal: bool = False, ip: str | 
             notification_create(
                 recipient=req.talent,
                 kind="request_comment",
-                title=f"{req.number} 承办部门回复",
+                title=format_lazy(_("{number} 承办部门回复"), number=req.number),
                 body=body[:200],
                 link=talent_link(req),
             )

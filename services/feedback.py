@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from portal.audit import audit_record
 from portal.errors import InvalidTransition
@@ -15,7 +16,14 @@ from services.models import FollowUp, Rating, RequestEvent, RequestStatus, Servi
 from services.permissions import followup_require, require
 from services.workdays import deadline, deadline_text
 
-SCORE_LABELS = {1: "非常不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "非常满意"}
+# Chinese as stored in the rating's event note; pages show gettext(label).
+SCORE_LABELS = {
+    1: gettext_noop("非常不满意"),
+    2: gettext_noop("不满意"),
+    3: gettext_noop("基本满意"),
+    4: gettext_noop("满意"),
+    5: gettext_noop("非常满意"),
+}
 BAD_SCORE = 2
 
 
@@ -28,10 +36,12 @@ def request_rate(
     FOLLOWUP_DAYS working days.
     """
     if isinstance(score, bool) or not isinstance(score, int) or score not in SCORE_LABELS:
-        raise ValidationError({"score": ["请选择评价：从1星（非常不满意）到5星（非常满意）。"]})
+        raise ValidationError(
+            {"score": [gettext("请选择评价：从1星（非常不满意）到5星（非常满意）。")]}
+        )
     comment = (comment or "").strip()
     if len(comment) > 1000:
-        raise ValidationError({"comment": ["评价内容不能超过1000个字。"]})
+        raise ValidationError({"comment": [gettext("评价内容不能超过1000个字。")]})
     with transaction.atomic():
         req = ServiceRequest.objects.select_for_update().get(pk=req.pk)
         require(actor, "rate", req)
@@ -40,7 +50,7 @@ def request_rate(
             with transaction.atomic():
                 rating = Rating.objects.create(request=req, score=score, comment=comment)
         except IntegrityError:
-            raise InvalidTransition("该申请已评价过。", status=req.status) from None
+            raise InvalidTransition(gettext("该申请已评价过。"), status=req.status) from None
         req.status = RequestStatus.CLOSED
         req.closed_at = now
         req.save(update_fields=["status", "closed_at"])
@@ -61,7 +71,9 @@ def request_rate(
 def followup_promise(followup: FollowUp) -> str:
     """What the talent is told while the follow-up of their bad rating is open: who will call
     back, and by when (the deadline written as every deadline of the portal)."""
-    return f"部门负责人将在 {deadline_text(followup.due_at)} 前回访。"
+    return gettext("部门负责人将在 %(deadline)s 前回访。") % {
+        "deadline": deadline_text(followup.due_at)
+    }
 
 
 def pending_followup(req: ServiceRequest, user) -> FollowUp | None:
@@ -91,7 +103,7 @@ def followup_close(*, followup: FollowUp, actor, note: str, ip: str | None = Non
     """Close a follow-up with what was done: the department's lead, or an admin."""
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": ["请填写回访及整改情况。"]})
+        raise ValidationError({"note": [gettext("请填写回访及整改情况。")]})
     with transaction.atomic():
         followup = (
             FollowUp.objects.select_for_update().select_related("request").get(pk=followup.pk)

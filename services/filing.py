@@ -6,11 +6,13 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from cards.issuance import live_card
 from cards.models import CardStatus
 from portal.audit import audit_record
 from portal.errors import NotAllowed
+from portal.localized import localized
 from portal.models import Role, User
 from portal.notify import notification_create
 from portal.privacy import GUARDIAN, SENSITIVE_NOTICE, consent_record
@@ -34,11 +36,13 @@ MAX_TEXT = 2000
 TRUE_WORDS = {"true", "1", "yes", "on", "是"}
 FALSE_WORDS = {"false", "0", "no", "off", "否"}
 CONSENT_MESSAGES = {
-    Sensitivity.MEDICAL: "本事项涉及医疗健康信息，请阅读并单独同意《敏感个人信息处理告知》后提交。",
-    Sensitivity.MINOR: (
+    Sensitivity.MEDICAL: gettext_noop(
+        "本事项涉及医疗健康信息，请阅读并单独同意《敏感个人信息处理告知》后提交。"
+    ),
+    Sensitivity.MINOR: gettext_noop(
         "本事项涉及未成年人个人信息，须由监护人阅读并同意《敏感个人信息处理告知》后提交。"
     ),
-}
+}  # translated when used (gettext)
 
 
 def _empty(value) -> bool:
@@ -51,49 +55,54 @@ def _empty(value) -> bool:
 
 
 def _clean_value(definition: dict, value):
-    """One field's value in its canonical JSON form, or ValidationError (Chinese)."""
-    label = definition["label"]
+    """One field's value in its canonical JSON form, or ValidationError (in the request's
+    language, the field named as the form names it)."""
+    label = localized(definition, "label")
     kind = definition["datatype"]
     if kind in (Datatype.STRING, Datatype.TEXT):
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ValidationError(f"{label}应为文字。")
+            raise ValidationError(gettext("%(label)s应为文字。") % {"label": label})
         text = str(value).strip()
         limit = MAX_STRING if kind == Datatype.STRING else MAX_TEXT
         if len(text) > limit:
-            raise ValidationError(f"{label}不能超过{limit}个字。")
+            raise ValidationError(
+                gettext("%(label)s不能超过%(limit)s个字。") % {"label": label, "limit": limit}
+            )
         return text
     if kind == Datatype.NUMBER:
         if isinstance(value, bool):
-            raise ValidationError(f"{label}应为数字。")
+            raise ValidationError(gettext("%(label)s应为数字。") % {"label": label})
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValidationError(f"{label}应为数字。") from None
+            raise ValidationError(gettext("%(label)s应为数字。") % {"label": label}) from None
         if not number.is_finite() or abs(number) > Decimal("1e12"):
-            raise ValidationError(f"{label}应为有效的数字。")
+            raise ValidationError(gettext("%(label)s应为有效的数字。") % {"label": label})
         as_float = float(number)
         return int(number) if number == number.to_integral_value() else as_float
     if kind == Datatype.DATE:
         try:
             return datetime.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValidationError(f"{label}应为日期，格式为 年-月-日（如 2026-09-01）。") from None
+            raise ValidationError(
+                gettext("%(label)s应为日期，格式为 年-月-日（如 2026-09-01）。") % {"label": label}
+            ) from None
     if kind == Datatype.BOOLEAN:
         if isinstance(value, bool):
             return value
         word = str(value).strip().lower()
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
-        raise ValidationError(f"{label}应选择“是”或“否”。")
+        raise ValidationError(gettext("%(label)s应选择“是”或“否”。") % {"label": label})
     allowed = definition.get("values", [])
     if kind == Datatype.SINGLE:
         if not isinstance(value, str) or value not in allowed:
-            raise ValidationError(f"{label}须从给定选项中选择。")
+            raise ValidationError(gettext("%(label)s须从给定选项中选择。") % {"label": label})
         return value
     if kind == Datatype.MULTI:
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str) and v in allowed for v in values):
-            raise ValidationError(f"{label}须从给定选项中选择。")
+            raise ValidationError(gettext("%(label)s须从给定选项中选择。") % {"label": label})
         return list(dict.fromkeys(values))
     raise ValidationError(f"{label}的类型无法识别。")  # pragma: no cover - definitions are checked
 
@@ -104,18 +113,20 @@ def clean_fields(service_type: ServiceType, values) -> dict:
     Raises ValidationError keyed ``fields.<code>`` (API.md: field → list of messages).
     """
     if not isinstance(values, dict):
-        raise ValidationError({"fields": ["表单内容格式不正确。"]})
+        raise ValidationError({"fields": [gettext("表单内容格式不正确。")]})
     errors: dict[str, list[str]] = {}
     cleaned = {}
     known = {d["code"]: d for d in service_type.fields}
     for code in values:
         if code not in known:
-            errors[f"fields.{code}"] = ["本事项没有这一项。"]
+            errors[f"fields.{code}"] = [gettext("本事项没有这一项。")]
     for code, definition in known.items():
         value = values.get(code)
         if _empty(value):
             if definition.get("required"):
-                errors[f"fields.{code}"] = [f"请填写{definition['label']}。"]
+                errors[f"fields.{code}"] = [
+                    gettext("请填写%(label)s。") % {"label": localized(definition, "label")}
+                ]
             continue
         try:
             cleaned[code] = _clean_value(definition, value)
@@ -155,13 +166,18 @@ def request_file(
     # for the person tells them nothing about the catalogue.
     require_who(talent, "file", service)
     if service is None:
-        raise ValidationError({"service_type": ["服务事项不存在或已停止受理。"]})
+        raise ValidationError({"service_type": [gettext("服务事项不存在或已停止受理。")]})
     card = live_card(talent)
     if card is None or card.effective_status() != CardStatus.ACTIVE:
-        raise NotAllowed("您需要持有有效的巴州优才卡才能申请绿色通道服务。")
+        raise NotAllowed(gettext("您需要持有有效的巴州优才卡才能申请绿色通道服务。"))
     if card.tier not in service.eligible_tiers:
         raise NotAllowed(
-            f"“{service.name}”面向{'、'.join(service.eligible_tiers)}类人才，您的优才卡为{card.tier}类。"
+            gettext("“%(service)s”面向%(tiers)s类人才，您的优才卡为%(tier)s类。")
+            % {
+                "service": localized(service, "name"),
+                "tiers": pgettext("list separator", "、").join(service.eligible_tiers),
+                "tier": card.tier,
+            }
         )
     errors = {}
     try:
@@ -170,10 +186,10 @@ def request_file(
         errors.update(exc.message_dict)
         cleaned = {}
     if service.sensitivity and not consent:
-        errors["consent"] = [CONSENT_MESSAGES[service.sensitivity]]
+        errors["consent"] = [gettext(CONSENT_MESSAGES[service.sensitivity])]
     description = (description or "").strip()
     if len(description) > MAX_TEXT:
-        errors["description"] = [f"诉求说明不能超过{MAX_TEXT}个字。"]
+        errors["description"] = [gettext("诉求说明不能超过%(n)s个字。") % {"n": MAX_TEXT}]
     if errors:
         raise ValidationError(errors)
 

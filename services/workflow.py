@@ -11,8 +11,12 @@ Roles (API.md): "handler" = staff or lead of the current department, or an admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
+from portal.localized import localized_lazy
 from portal.models import Department, Role, User
 from portal.notify import notification_create
 from services.actions import RequestEventAction as Step
@@ -94,12 +98,13 @@ def _audit(req, actor, action, ip, **detail) -> None:
     )
 
 
-def _tell_talent(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:
-    """Every step a talent waits for goes out by SMS as well (urgent)."""
+def _tell_talent(req: ServiceRequest, kind: str, title, body="") -> None:
+    """Every step a talent waits for goes out by SMS as well (urgent). ``title`` and ``body``
+    are lazy texts: portal.notify writes them in the talent's language."""
     notification_create(
         recipient=req.talent,
         kind=kind,
-        title=f"{req.number} {title}",
+        title=format_lazy("{} {}", req.number, title),
         body=body,
         link=talent_link(req),
         urgent=True,
@@ -121,7 +126,14 @@ def request_accept(*, req: ServiceRequest, actor, ip: str | None = None) -> Serv
         _current_stint(req, accepted_on_time=req.accepted_on_time)
         _event(req, actor, Step.ACCEPTED, S.SUBMITTED)
         _audit(req, actor, Act.ACCEPT, ip, on_time=req.accepted_on_time)
-        _tell_talent(req, "request_accepted", "已受理", f"承办部门：{req.department.name}")
+        _tell_talent(
+            req,
+            "request_accepted",
+            _("已受理"),
+            format_lazy(
+                _("承办部门：{department}"), department=localized_lazy(req.department, "name")
+            ),
+        )
     return req
 
 
@@ -139,7 +151,7 @@ def request_assign(
             is_active=True,
         ).first()
         if person is None:
-            raise ValidationError({"assignee": ["请指定承办部门的在职经办人或负责人。"]})
+            raise ValidationError({"assignee": [gettext("请指定承办部门的在职经办人或负责人。")]})
         req.assignee = person
         req.save(update_fields=["assignee"])
         _event(req, actor, Step.ASSIGNED, req.status, note=person.display_name)
@@ -157,7 +169,7 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", ip: s
     """要求补正: list every item at once; the resolve clock pauses until the talent answers."""
     items = [" ".join(str(i).split()) for i in (items or []) if str(i).strip()]
     if not items:
-        raise ValidationError({"items": ["请逐条列出需要补充的全部材料或信息。"]})
+        raise ValidationError({"items": [gettext("请逐条列出需要补充的全部材料或信息。")]})
     with transaction.atomic():
         req = _lock(req)
         require(actor, "request_info", req)
@@ -175,7 +187,7 @@ def request_ask_info(*, req: ServiceRequest, actor, items, note: str = "", ip: s
         _tell_talent(
             req,
             "request_info_requested",
-            "需要您补充材料",
+            _("需要您补充材料"),
             "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1)),
         )
     return req
@@ -211,7 +223,12 @@ def request_supply_info(
         unknown = [item for item in ticked if item not in asked]
         if unknown:
             raise ValidationError(
-                {"items": [f"以下事项不在要求补正的事项中：{'、'.join(unknown)}。"]}
+                {
+                    "items": [
+                        gettext("以下事项不在要求补正的事项中：%(items)s。")
+                        % {"items": "、".join(unknown)}
+                    ]
+                }
             )
         pause = RequestPause.objects.filter(request=req, ended_at__isnull=True).first()
         attached_since = (
@@ -223,7 +240,7 @@ def request_supply_info(
         )
         if not (note or uploads or attached_since):
             raise ValidationError(
-                {"note": ["请填写补正说明或上传补正材料后再提交；不能提交空白的补正。"]}
+                {"note": [gettext("请填写补正说明或上传补正材料后再提交；不能提交空白的补正。")]}
             )
         added = attachments_create(
             req=req, actor=actor, checked=checked, storage_names=names, field="files"
@@ -254,7 +271,7 @@ def request_resolve(
     *, req: ServiceRequest, actor, note: str, ip: str | None = None
 ) -> ServiceRequest:
     """办结, with a note telling the talent the outcome. The resolve verdict is frozen."""
-    note = _text(note, "note", "请填写办理结果。")
+    note = _text(note, "note", gettext("请填写办理结果。"))
     with transaction.atomic():
         req = _lock(req)
         require(actor, "resolve", req)
@@ -267,7 +284,7 @@ def request_resolve(
         _current_stint(req, left_at=now)
         _event(req, actor, Step.RESOLVED, S.ACCEPTED, note=note)
         _audit(req, actor, Act.RESOLVE, ip, on_time=req.resolved_on_time)
-        _tell_talent(req, "request_resolved", "已办结，欢迎评价", note)
+        _tell_talent(req, "request_resolved", _("已办结，欢迎评价"), note)
     return req
 
 
@@ -275,7 +292,7 @@ def request_reject(
     *, req: ServiceRequest, actor, reason: str, ip: str | None = None
 ) -> ServiceRequest:
     """不予办理 (final), with the reason. Stops whichever clock runs and freezes its verdict."""
-    reason = _text(reason, "reason", "请填写不予办理的理由。")
+    reason = _text(reason, "reason", gettext("请填写不予办理的理由。"))
     with transaction.atomic():
         req = _lock(req)
         require(actor, "reject", req)
@@ -293,7 +310,9 @@ def request_reject(
         _current_stint(req, left_at=now)
         _event(req, actor, Step.REJECTED, previous, note=reason)
         _audit(req, actor, Act.REJECT, ip)
-        _tell_talent(req, "request_rejected", "不予办理", f"理由：{reason}")
+        _tell_talent(
+            req, "request_rejected", _("不予办理"), format_lazy(_("理由：{reason}"), reason=reason)
+        )
     return req
 
 
@@ -303,15 +322,15 @@ def request_transfer(
     """转办 a mis-routed request: it becomes ``submitted`` in the other department with no
     assignee, that department's accept clock starts now, the talent-facing promise keeps
     running from the original filing, and the stint of the department it leaves is closed."""
-    reason = _text(reason, "reason", "请填写转办理由。")
+    reason = _text(reason, "reason", gettext("请填写转办理由。"))
     target = Department.objects.active().filter(code=(department or "").strip().upper()).first()
     if target is None:
-        raise ValidationError({"department": ["请选择启用中的承办部门。"]})
+        raise ValidationError({"department": [gettext("请选择启用中的承办部门。")]})
     with transaction.atomic():
         req = _lock(req)
         require(actor, "transfer", req)
         if target.pk == req.department_id:
-            raise ValidationError({"department": ["不能转办给当前承办部门。"]})
+            raise ValidationError({"department": [gettext("不能转办给当前承办部门。")]})
         now = timezone.now()
         previous, source = req.status, req.department
         stint_update = {"left_at": now, "transferred_out": True}
@@ -338,7 +357,12 @@ def request_transfer(
         note = f"由{source.name}转至{target.name}：{reason}"
         _event(req, actor, Step.TRANSFERRED, previous, note=note)
         _audit(req, actor, Act.TRANSFER, ip, source=source.code, target=target.code)
-        _tell_talent(req, "request_transferred", f"已转至{target.name}办理", f"转办理由：{reason}")
+        _tell_talent(
+            req,
+            "request_transferred",
+            format_lazy(_("已转至{department}办理"), department=localized_lazy(target, "name")),
+            format_lazy(_("转办理由：{reason}"), reason=reason),
+        )
         notify_department(req, "request_transferred_in", f"转办来的服务申请 {req.number}")
     return req
 

@@ -309,7 +309,7 @@ def test_every_audit_enum_is_a_labelled_group_of_the_auditors_filters():
 @pytest.mark.parametrize("enum", [RequestEventAction, ApplicationEventAction, CardEventAction])
 def test_every_timeline_step_has_a_chinese_label(enum):
     for member in enum:
-        assert CJK.search(member.label), member
+        assert CJK.search(str(member.label)), member
 
 
 def test_audit_record_refuses_a_plain_string(db):

@@ -62,14 +62,24 @@ def test_the_token_lives_120_seconds(holder, client_for, talent, verifier):
         assert verify(checker, first)["valid"] is True
         clock.shift(timedelta(microseconds=1))  # exactly 120 s after issue
         expired = verify(checker, second)
-    assert expired == {"valid": False, "reason": "token_expired", "card": None}
+    assert expired == {
+        "valid": False,
+        "reason": "token_expired",
+        "reason_label": "二维码已过期，请持卡人刷新后重新出示",
+        "card": None,
+    }
 
 
 def test_a_token_cannot_be_used_twice(holder, client_for, talent, verifier):
     token = qr(client_for(talent))["token"]
     checker = client_for(verifier)
     assert verify(checker, token)["valid"] is True
-    assert verify(checker, token) == {"valid": False, "reason": "token_used", "card": None}
+    assert verify(checker, token) == {
+        "valid": False,
+        "reason": "token_used",
+        "reason_label": "二维码已使用过，请持卡人刷新后重新出示",
+        "card": None,
+    }
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "eyJhIjoxfQ:1abc:forged"])
@@ -77,6 +87,7 @@ def test_unknown_or_forged_tokens_are_invalid(holder, client_for, verifier, toke
     assert verify(client_for(verifier), token) == {
         "valid": False,
         "reason": "token_invalid",
+        "reason_label": "无法识别的二维码",
         "card": None,
     }
 

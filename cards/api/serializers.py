@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,8 +79,8 @@ class EventOutput(serializers.ModelSerializer):
     def get_actor(self, obj) -> str:
         # Staff of the organization department act as an office, not as named persons.
         if obj.actor is None:
-            return "系统"
-        return "申请人" if obj.actor.role == Role.TALENT else obj.actor.get_role_display()
+            return gettext("系统")
+        return gettext("申请人") if obj.actor.role == Role.TALENT else obj.actor.get_role_display()
 
 
 class CardRef(serializers.ModelSerializer):
@@ -252,4 +253,8 @@ class VerifiedCard(serializers.Serializer):
 class VerifyOutput(serializers.Serializer):
     valid = serializers.BooleanField()
     reason = serializers.CharField(allow_null=True)
+    reason_label = serializers.CharField(
+        help_text="核验结果的文字说明（如“有效”“二维码已过期，请持卡人刷新后重新出示”），"
+        "随请求的语言（Accept-Language: en 时为英文）"
+    )
     card = VerifiedCard(allow_null=True)

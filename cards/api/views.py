@@ -340,7 +340,14 @@ class CardVerify(APIView):
             if result.photo_token:
                 url = reverse("cards:verify-photo", args=[result.photo_token])
                 card["photo_url"] = request.build_absolute_uri(url)
-        return Response({"valid": result.valid, "reason": result.reason, "card": card})
+        return Response(
+            {
+                "valid": result.valid,
+                "reason": result.reason,
+                "reason_label": result.label,
+                "card": card,
+            }
+        )
 
 
 def _verify_token(data) -> str:

@@ -2,17 +2,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cards.models.criteria import DocumentKind, Tier
 from portal.models import Role
 
 
 class ApplicationStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "待审核"
-    RETURNED = "returned", "退回补正"
-    APPROVED = "approved", "已认定"
-    REJECTED = "rejected", "不予认定"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待审核")
+    RETURNED = "returned", _("退回补正")
+    APPROVED = "approved", _("已认定")
+    REJECTED = "rejected", _("不予认定")
 
 
 # An application is "open" until it is decided; a talent has at most one open application.
@@ -25,9 +26,9 @@ REVIEW_OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED)
 
 
 class ApplicationKind(models.TextChoices):
-    NEW = "new", "首次申请"
-    RENEWAL = "renewal", "到期续期"
-    CHANGE = "change", "信息变更（更换单位）"
+    NEW = "new", _("首次申请")
+    RENEWAL = "renewal", _("到期续期")
+    CHANGE = "change", _("信息变更（更换单位）")
 
 
 class CardApplicationQuerySet(models.QuerySet):

@@ -5,16 +5,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cards.models.criteria import Tier
 from portal.models import Role
 
 
 class CardStatus(models.TextChoices):
-    ACTIVE = "active", "有效"
-    SUSPENDED = "suspended", "已暂停"
-    REVOKED = "revoked", "已注销"
-    EXPIRED = "expired", "已过期"
+    ACTIVE = "active", _("有效")
+    SUSPENDED = "suspended", _("已暂停")
+    REVOKED = "revoked", _("已注销")
+    EXPIRED = "expired", _("已过期")
 
 
 # A holder has at most one card that is still alive (active or suspended).

@@ -2,15 +2,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Tier(models.TextChoices):
     """Talent tiers, A highest (the A–D ladders of Chengdu and Hangzhou)."""
 
-    A = "A", "A类 顶尖人才"
-    B = "B", "B类 国家级领军人才"
-    C = "C", "C类 省级领军人才"
-    D = "D", "D类 市级及其他高层次人才"
+    A = "A", _("A类 顶尖人才")
+    B = "B", _("B类 国家级领军人才")
+    C = "C", _("C类 省级领军人才")
+    D = "D", _("D类 市级及其他高层次人才")
 
     @classmethod
     def highest(cls, tiers) -> "Tier | None":
@@ -20,23 +21,23 @@ class Tier(models.TextChoices):
 
 
 class Category(models.TextChoices):
-    TECH = "tech", "科技"
-    EDU_HEALTH = "edu_health", "教育卫生"
-    MANAGEMENT = "management", "经营管理"
-    SKILLS = "skills", "技能"
-    CULTURE = "culture", "文化艺术"
-    OTHER = "other", "其他"
+    TECH = "tech", _("科技")
+    EDU_HEALTH = "edu_health", _("教育卫生")
+    MANAGEMENT = "management", _("经营管理")
+    SKILLS = "skills", _("技能")
+    CULTURE = "culture", _("文化艺术")
+    OTHER = "other", _("其他")
 
 
 class DocumentKind(models.TextChoices):
     # Every application needs one photo, whatever its criteria (cards.applications).
-    PHOTO = "photo", "证件照"
-    ID_CARD = "id_card", "身份证件"
-    DEGREE = "degree", "学历学位证书"
-    TITLE = "title", "职称证书"
-    AWARD = "award", "获奖、入选或资格证明"
-    CONTRACT = "contract", "劳动合同或聘用证明"
-    OTHER = "other", "其他材料"
+    PHOTO = "photo", _("证件照")
+    ID_CARD = "id_card", _("身份证件")
+    DEGREE = "degree", _("学历学位证书")
+    TITLE = "title", _("职称证书")
+    AWARD = "award", _("获奖、入选或资格证明")
+    CONTRACT = "contract", _("劳动合同或聘用证明")
+    OTHER = "other", _("其他材料")
 
 
 class CriterionQuerySet(models.QuerySet):
@@ -93,5 +94,5 @@ class Criterion(models.Model):
     def clean(self):
         unknown = [kind for kind in self.evidence or [] if kind not in DocumentKind.values]
         if not isinstance(self.evidence, list) or unknown or not self.evidence:
-            choices = "、".join(DocumentKind.labels)
+            choices = "、".join(map(str, DocumentKind.labels))
             raise ValidationError({"evidence": f"请至少选择一种所需证明材料，可选：{choices}。"})

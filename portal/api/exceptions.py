@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,14 +38,14 @@ def exception_handler(exc, context):
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404 | exceptions.NotFound):
         # Never Django's "No <Model> matches the given query.": it is English and names models.
-        return Response({"detail": "未找到。"}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": gettext("未找到。")}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, GateDenied):
         return Response(
             {"detail": str(exc.detail), "code": exc.detail.code}, status=status.HTTP_403_FORBIDDEN
         )
     if isinstance(exc, exceptions.ParseError):
         return Response(
-            {"non_field_errors": ["请求内容格式不正确，无法解析。"]},
+            {"non_field_errors": [gettext("请求内容格式不正确，无法解析。")]},
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)

@@ -14,6 +14,7 @@ import json
 from functools import wraps
 
 from django.db import transaction
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -58,7 +59,9 @@ def idempotent(method):
         if not key:
             return method(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
-            raise ValidationError({HEADER: [f"幂等键不能超过{MAX_KEY_LENGTH}个字符。"]})
+            raise ValidationError(
+                {HEADER: [gettext("幂等键不能超过%(n)s个字符。") % {"n": MAX_KEY_LENGTH}]}
+            )
         with transaction.atomic():
             claim, stored = key_claim(user=request.user, scope=scope_of(request), key=key)
             if stored is not None:

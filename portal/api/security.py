@@ -2,6 +2,7 @@
 sign-in (API.md "Accounts for daily use"). Thin views over portal.credentials and portal.otp."""
 
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
@@ -28,7 +29,7 @@ class ResetInput(serializers.Serializer):
 
     def validate(self, data):
         if not (data.get("username") or "").strip() and not (data.get("phone") or "").strip():
-            raise serializers.ValidationError({"username": ["请填写用户名或手机号码。"]})
+            raise serializers.ValidationError({"username": [gettext("请填写用户名或手机号码。")]})
         return data
 
 

@@ -4,18 +4,19 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal import crypto
 from portal.identity import IdType, mask_id_number, mask_name, mask_phone
 
 
 class Role(models.TextChoices):
-    TALENT = "talent", "人才"
-    STAFF = "staff", "经办人"
-    LEAD = "lead", "部门负责人"
-    ADMIN = "admin", "组织部人才办"
-    AUDITOR = "auditor", "审计员"
-    VERIFIER = "verifier", "服务网点核验员"
+    TALENT = "talent", _("人才")
+    STAFF = "staff", _("经办人")
+    LEAD = "lead", _("部门负责人")
+    ADMIN = "admin", _("组织部人才办")
+    AUDITOR = "auditor", _("审计员")
+    VERIFIER = "verifier", _("服务网点核验员")
 
 
 # Roles that work inside one department and must belong to one.

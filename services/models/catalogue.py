@@ -3,24 +3,25 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Sensitivity(models.TextChoices):
-    NONE = "", "无"
-    MEDICAL = "medical", "医疗健康信息（需本人单独同意）"
-    MINOR = "minor", "未成年人信息（需监护人同意）"
+    NONE = "", _("无")
+    MEDICAL = "medical", _("医疗健康信息（需本人单独同意）")
+    MINOR = "minor", _("未成年人信息（需监护人同意）")
 
 
 class Datatype(models.TextChoices):
     """Form field types, after Open311's service definitions."""
 
-    STRING = "string", "单行文本"
-    TEXT = "text", "多行文本"
-    NUMBER = "number", "数字"
-    DATE = "date", "日期"
-    BOOLEAN = "boolean", "是/否"
-    SINGLE = "singlevaluelist", "单选"
-    MULTI = "multivaluelist", "多选"
+    STRING = "string", _("单行文本")
+    TEXT = "text", _("多行文本")
+    NUMBER = "number", _("数字")
+    DATE = "date", _("日期")
+    BOOLEAN = "boolean", _("是/否")
+    SINGLE = "singlevaluelist", _("单选")
+    MULTI = "multivaluelist", _("多选")
 
 
 LIST_TYPES = (Datatype.SINGLE, Datatype.MULTI)

@@ -5,18 +5,19 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import Role
 
 
 class RequestStatus(models.TextChoices):
-    SUBMITTED = "submitted", "待受理"
-    ACCEPTED = "accepted", "办理中"
-    AWAITING_TALENT = "awaiting_talent", "待补正"
-    RESOLVED = "resolved", "已办结"
-    CLOSED = "closed", "已归档"
-    REJECTED = "rejected", "不予办理"
-    WITHDRAWN = "withdrawn", "已撤回"
+    SUBMITTED = "submitted", _("待受理")
+    ACCEPTED = "accepted", _("办理中")
+    AWAITING_TALENT = "awaiting_talent", _("待补正")
+    RESOLVED = "resolved", _("已办结")
+    CLOSED = "closed", _("已归档")
+    REJECTED = "rejected", _("不予办理")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 # Still being worked: a clock may run, the request counts as open on the dashboard.

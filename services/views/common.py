@@ -229,7 +229,7 @@ def rating_of(req: ServiceRequest) -> dict | None:
         return None
     return {
         "score": rating.score,
-        "label": SCORE_LABELS.get(rating.score, ""),
+        "label": gettext(SCORE_LABELS[rating.score]) if rating.score in SCORE_LABELS else "",
         "stars": "★" * rating.score + "☆" * (5 - rating.score),
         "comment": rating.comment,
         "at": rating.created_at,
