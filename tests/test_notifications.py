@@ -49,7 +49,7 @@ def test_unread_count_in_the_navigation(client, talent):
     notification_create(recipient=talent, kind="k", title="你有一条新消息", link="/accounts/me/")
     client.force_login(talent)
     html = client.get("/").content.decode()
-    assert '<span class="badge" aria-label="1 条未读">1</span>' in html
+    assert '<span class="badge">1</span><span class="visually-hidden"> 条未读</span>' in html
     inbox = client.get("/inbox/").content.decode()
     assert "你有一条新消息" in inbox
     pk = Notification.objects.get().pk

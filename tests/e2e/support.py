@@ -4,9 +4,22 @@ screenshots of pages that must fit the screen's width."""
 from playwright.sync_api import expect
 
 
+def settle(page):
+    """Wait for axe-core's check of the page now shown (tests/e2e/conftest.py: it reports its
+    findings itself, and the journey fails on any at its end)."""
+    try:
+        page.wait_for_load_state("load")
+        page.evaluate("window.__a11y || null")
+    except Exception as error:  # a page that navigated away meanwhile is checked on arrival
+        if "context was destroyed" not in str(error) and "closed" not in str(error):
+            raise
+
+
 def fits(page, where=""):
     """Nothing makes the page wider than the screen: at 375 px menus must wrap and wide
-    tables scroll inside their own box."""
+    tables scroll inside their own box. (Also the point where the page's accessibility check
+    is waited for.)"""
+    settle(page)
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -21,10 +34,25 @@ def snap(screen, name, page=None):
     screen.shot(name, page)
 
 
+def open_menu(page):
+    """Below 768 px the site's menu folds behind the header's 菜单 button: open it (by
+    keyboard, as the button must work that way), and check it says so."""
+    toggle = page.locator("header.site-header .menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.locator("#site-menu")).to_be_visible()
+
+
 def menu(page, label):
-    """Follow an entry of the site's menu (which must be reachable at every width)."""
+    """Follow an entry of the site's menu (which must be reachable at every width; on a phone
+    behind the 菜单 button, unless it is one of the counts shown beside it)."""
+    link = page.locator("header.site-header").get_by_role("link", name=label, exact=True)
+    if not link.is_visible():
+        open_menu(page)
     with page.expect_navigation():
-        page.locator("header.site-header").get_by_role("link", name=label, exact=True).click()
+        link.click()
     fits(page)
 
 

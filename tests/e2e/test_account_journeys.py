@@ -22,7 +22,7 @@ from portal.credentials import CODE_REJECTED
 from portal.models import Department, Role, User
 from portal.seed import seed_departments
 from tests.accounts_support import last_code
-from tests.e2e.support import menu, message, press, snap
+from tests.e2e.support import menu, message, open_menu, press, snap
 from tests.factories import PASSWORD, TalentFactory, UserFactory
 
 # reset_sequences: the same ids in every run, so the screenshots do not drift.
@@ -143,6 +143,7 @@ def test_d_a_talent_resets_a_forgotten_password_with_an_sms_code(screen_factory,
     page = log_in(screen, talent.username, PASSWORD)
     path_is(page, "/accounts/login/")
     expect(page.locator(".form-errors")).to_contain_text("用户名或密码错误。")
+    open_menu(page)
     expect(header(page).get_by_role("link", name="登录", exact=True)).to_be_visible()
     page = log_in(screen, talent.username, NEW_PASSWORD)
     path_is(page, "/card/")
@@ -239,6 +240,7 @@ def test_e_the_talent_office_opens_deactivates_and_resets_staff_accounts(screen_
     # The handler's next page is no longer signed in, and signing in again is refused.
     desk.reload()
     expect(desk).to_have_url(re.compile(r"/accounts/login/\?next=(/|%2F)desk(/|%2F)$"))
+    open_menu(desk)
     expect(header(desk).get_by_role("link", name="登录", exact=True)).to_be_visible()
     expect(header(desk)).not_to_contain_text("退出（刘洋）")
     desk = log_in(handler_screen, "zjj_liuyang", NEW_PASSWORD)
