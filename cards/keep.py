@@ -24,6 +24,8 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from cards.actions import CardAction
@@ -38,9 +40,16 @@ logger = logging.getLogger(__name__)
 # The issuer as printed on the certificate and the image.
 ISSUER = "中共巴中市巴州区委组织部（区委人才工作领导小组办公室）"
 
+# kind → (the table's verb, the refusal of a card past its end date)
 _KINDS = {
-    "certificate": ("download_certificate", "下载电子证书"),
-    "image": ("download_image", "保存优才卡图片"),
+    "certificate": (
+        "download_certificate",
+        _("您的优才卡已于 %(date)s 到期，不能下载电子证书。请申请续期。"),
+    ),
+    "image": (
+        "download_image",
+        _("您的优才卡已于 %(date)s 到期，不能保存优才卡图片。请申请续期。"),
+    ),
 }
 
 
@@ -99,7 +108,7 @@ def card_to_keep(user, kind: str) -> Card:
     NotFound (404) when they hold no card; NotAllowed (403) for anyone but the holder (the
     pages and the API only ever look up the caller's own card); InvalidTransition (409) when
     the card is suspended, revoked or past its end date."""
-    verb, what = _KINDS[kind]
+    verb, expired = _KINDS[kind]
     card = (
         Card.objects.visible_to(user)
         .filter(holder=user)
@@ -108,12 +117,11 @@ def card_to_keep(user, kind: str) -> Card:
         .first()
     )
     if card is None:
-        raise NotFound("您还没有优才卡。")
+        raise NotFound(gettext("您还没有优才卡。"))
     CARDS.require(user, verb, card)
     if card.effective_status() == CardStatus.EXPIRED:
         raise InvalidTransition(
-            f"您的优才卡已于 {card.valid_until:%Y-%m-%d} 到期，不能{what}。请申请续期。",
-            status=CardStatus.EXPIRED,
+            expired % {"date": f"{card.valid_until:%Y-%m-%d}"}, status=CardStatus.EXPIRED
         )
     return card
 

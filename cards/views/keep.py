@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -66,7 +67,7 @@ def card_image(request):
     except CardImageUnavailable:
         return _refused(
             request,
-            "暂时无法生成优才卡图片，请下载 PDF 电子证书保存到手机。",
+            gettext("暂时无法生成优才卡图片，请下载 PDF 电子证书保存到手机。"),
             503,
         )
     keep.record_download(card, "image", actor=request.user, ip=client_ip(request))
