@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Links in e-mails point here: where `make run` serves, unless SITE_URL is set.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test venv lint format check clean screenshots bench messages
+.PHONY: run test venv lint format check clean screenshots bench messages cjk-font
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,22 @@ venv: $(VENV)/.installed $(LOCALE_MO)
 messages: venv
 	$(PY) manage.py makemessages -l en --no-location --no-obsolete --ignore=.venv --ignore=bench --ignore=var
 
+## cjk-font: make sure a font with Chinese glyphs is installed, for the card's phone image
+## (cards.card_image through portal.fonts; the PDF certificate needs none): Debian's
+## fonts-wqy-microhei where apt-get can install it, else a warning (set CJK_FONT to a font file)
+cjk-font: venv
+	@if ! DJANGO_SETTINGS_MODULE=config.settings $(PY) -c 'import sys, django; django.setup(); from portal.fonts import cjk_font_for; sys.exit(cjk_font_for("巴州优才卡") is None)' 2>/dev/null; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  echo "== installing a Chinese font (fonts-wqy-microhei) for the card image"; \
+	  { command -v apt-get >/dev/null 2>&1 \
+	    && { $$SUDO apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 \
+	      || { $$SUDO apt-get update -q >/dev/null 2>&1 \
+	        && $$SUDO apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1; }; }; } \
+	  || echo "注意：未找到中文字体，“保存图片到手机”暂不可用（PDF 电子证书不受影响）。请安装 fonts-wqy-microhei 或设置 CJK_FONT。"; \
+	fi
+
 ## run: install, migrate, load demo data, start the web server and a Celery worker with beat
-run: venv
+run: venv cjk-font
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "巴州优才卡: http://$(HOST):$(PORT)/  (demo accounts in README.md; Ctrl-C stops everything)"
