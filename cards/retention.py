@@ -2,18 +2,19 @@
 
 《个人信息处理规则》 part 四: application materials and card information are kept 3 years from
 the day the card expired (the day after ``valid_until``) or was revoked (its revocation
-event), or the application was rejected (``decided_at``). Then they are *anonymized*: every
+event), or the application was rejected (``decided_at``). Then their content is erased: every
 document of the card's applications (the rows and the stored files, the 证件照 included),
 the applications' employer, position, industry, education, title, arrival date, criteria,
-notes and returned items, the card's status note and its timeline notes are erased, its QR
-tokens deleted, and ``erased_at`` set. The bare card (number, tier, status, dates) and the
-bare applications (kind, status, dates, review verdicts) stay: green-channel requests point
-at the card, and the 优才卡审核 figures count the applications' review clocks. A document that
-a live card still shows as its photo is never deleted. Files go inside the row's transaction
-(see services.retention for why).
+notes and returned items, the card's status note and its timeline notes are erased, the
+inbox messages about the applications and the QR tokens deleted, and ``erased_at`` set. The
+bare card (number, tier, status, dates) and the bare applications (kind, status, dates,
+review verdicts) stay: green-channel requests point at the card, and the 优才卡审核 figures
+count the applications' review clocks. A document that a live card still shows as its photo
+is never deleted. Files go inside the row's transaction (see services.retention for why).
 """
 
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from cards.models import (
@@ -27,6 +28,7 @@ from cards.models import (
 )
 from cards.models.applications import ApplicationStatus
 from cards.models.cards import LIVE_STATUSES, TERMINAL_STATUSES
+from portal.models import Notification
 from portal.retention import ERASED_TEXT, Period, Rule, register
 from portal.uploads import delete_upload
 
@@ -70,6 +72,13 @@ def _application_erase(application: CardApplication, now) -> None:
         delete_upload(storage_name)
     documents.delete()
     application.criteria.clear()
+    # The inbox messages about the application (a return's items and note, the decision).
+    Notification.objects.filter(
+        link__in=[
+            reverse("cards:application", args=[application.pk]),
+            reverse("cards:review", args=[application.pk]),
+        ]
+    ).delete()
     ApplicationEvent.objects.filter(application=application).update(note="", items=[])
     fields = {
         "employer": "",

@@ -12,19 +12,20 @@ Celery task ``portal.tasks.retention`` runs it at 03:10 Beijing time and ``manag
 [--dry-run]`` by hand. Each run (not a dry run) writes one audit event with the counts, never
 a personal detail.
 
-What is deleted and what is anonymized:
+What is deleted, and what only loses its content:
 - the audit log and the personal-information access log (查看记录) are deleted row by row
   after 3 years (the audit log only through ``AuditEvent.objects.retention_delete``, which
   the PostgreSQL trigger lets through only for rows older than 3 years, see portal migration
-  ``auditevent_retention_delete``);
-- a green-channel request, a card and a card application are *anonymized*, not deleted: their
-  description, typed fields, attachments (the files too), comments, notes, rating text,
-  documents and photos are erased, and the bare row (number, service type, department,
-  status, dates, the on-time verdicts) stays. The supervision figures are daily rollups of
-  exactly those columns (services.rollups) whose signals subtract a deleted request's
-  contribution: deleting the row would change the dashboard's history, and ``rebuild_rollups``
-  would lose it again even if the signals were bypassed. The bare row carries no content the
-  person gave; the privacy texts say so (删除……只保留申请编号、办理状态和时限记录).
+  0015_retention);
+- a green-channel request, a card and a card application keep their bare row and lose their
+  content: their description, typed fields, attachments (the files too), comments, notes,
+  rating text, inbox messages, documents and photos are erased, and the bare row (number,
+  service type, department, status, dates, the on-time verdicts) stays. The supervision
+  figures are daily rollups of exactly those columns (services.rollups) whose signals
+  subtract a deleted request's contribution: deleting the row would change the dashboard's
+  history, and ``rebuild_rollups`` would lose it again even if the signals were bypassed. The
+  privacy texts say so (期满删除……只保留不含这些内容的……记录). The row still names the
+  applicant's account until the account itself is closed.
 Consent records (3 years after the account is closed) have no rule yet: accounts are not
 closed anywhere today. Bank accounts (a future subsidies app) register their own rule.
 """

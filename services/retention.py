@@ -3,15 +3,18 @@
 《个人信息处理规则》 part 四: a request's content, attachments, handling record and rating are
 kept 3 years from the day it ended (办结、不予办理、撤回或归档, ``ENDED_AT``); medical-health and
 minors' details (a type with a sensitivity, or a request filed with the separate consent) 6
-months (《敏感个人信息处理告知》). Then the request is *anonymized*, not deleted: the
+months (《敏感个人信息处理告知》). Then the request's *content* is erased, not the row: the
 description, the typed fields, the attachments (rows and stored files), the comments, the
-notes of its timeline, pauses and bad-rating follow-up and the rating's text are erased, and
-``erased_at`` is set. The bare row stays: number, service type, department, status, dates,
-on-time verdicts, handling days, the rating's score. Those are the columns the supervision
-rollups count (services.rollups): deleting the row would make its post_delete signals subtract
-it from the dashboard's history (and ``rebuild_rollups`` would too), so the figures stay as
-they were only because the row does. ``erased_at`` changes no counted column, and the erase
-writes with ``QuerySet.update`` and deletes only rows the rollups do not count.
+notes of its timeline, pauses and bad-rating follow-up and the rating's text are erased, the
+inbox messages about it (and their e-mail and SMS deliveries) deleted, and ``erased_at`` is
+set. The bare row stays: number, applicant account, card, service type, department, status,
+dates, on-time verdicts, handling days, the rating's score (it is anonymous once the account is
+closed and anonymized, which the account's own rule will do). Those are the columns the
+supervision rollups count (services.rollups): deleting the row would make its post_delete
+signals subtract it from the dashboard's history (and ``rebuild_rollups`` would too), so the
+figures stay as they were only because the row does. ``erased_at`` changes no counted
+column, and the erase writes with ``QuerySet.update`` and deletes only rows the rollups do
+not count.
 
 Files are deleted inside the row's transaction, before it commits: if the transaction then
 rolls back, the rows still name files that are gone (served as 404) and the next night's run
@@ -22,8 +25,10 @@ touched.
 
 from django.db.models import Q
 
+from portal.models import Notification
 from portal.retention import ERASED_TEXT, Period, Rule, register
 from portal.uploads import delete_upload
+from services.links import desk_link, talent_link
 from services.models import (
     FollowUp,
     Rating,
@@ -78,6 +83,9 @@ def request_erase(row, now) -> int:
     FollowUp.objects.filter(request=req).exclude(note="").update(note=ERASED_TEXT)
     # update(): the score and its date, which the rollups count, stay as they are.
     Rating.objects.filter(request=req).update(comment="")
+    # The inbox messages about the request (their texts repeat notes, reasons and items; their
+    # e-mail and SMS deliveries go with them).
+    Notification.objects.filter(link__in=[talent_link(req), desk_link(req)]).delete()
     ServiceRequest.objects.filter(pk=req.pk).update(description="", fields={}, erased_at=now)
     return 1
 

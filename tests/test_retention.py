@@ -22,13 +22,14 @@ from django.utils import timezone
 from cards.models import ApplicationDocument, Card, CardApplication, CardStatus
 from portal import retention
 from portal.audit import AccountAction, RetentionAction, audit_record
-from portal.models import AccessLog, AppendOnlyError, AuditEvent
+from portal.models import AccessLog, AppendOnlyError, AuditEvent, Notification
 from portal.uploads import private_storage
 from services import dashboard, rollups
 from services.calendar import calendar_sync
 from services.conversation import request_attach, request_comment
 from services.feedback import followup_close, request_rate
 from services.filing import request_file
+from services.links import desk_link, talent_link
 from services.models import RequestAttachment, RequestComment, ServiceRequest
 from services.seed import seed_service_types
 from services.workflow import request_accept, request_reject, request_resolve
@@ -135,6 +136,8 @@ def test_a_request_is_anonymized_three_years_after_it_ended_to_the_second(
             talent=talent, service_type="HOUSING", fields=dict(HOUSING), description="仍在办理"
         )
     before = figures()
+    about = Notification.objects.filter(link__in=[talent_link(req), desk_link(req)])
+    assert about.filter(recipient=talent, body="已配租 3 号楼").exists()
 
     with time_machine.travel(years_later(RESOLVED, 3) - SECOND, tick=False):
         assert run("services.requests")["services.requests"].handled == 0
@@ -152,6 +155,7 @@ def test_a_request_is_anonymized_three_years_after_it_ended_to_the_second(
     assert not RequestComment.objects.filter(request=req).exists()
     assert stored(files) == [False]
     assert not any(event.note for event in req.events.all())
+    assert not about.exists()
     assert req.rating.comment == "" and req.rating.score == 2
     assert req.followup.note == "（已按保存期限删除）" and req.followup.closed_at is not None
     # The bare row stays as it was counted.
@@ -325,6 +329,8 @@ def test_an_expired_card_and_a_rejected_application_are_erased_after_three_years
     )
     assert files and all(stored(files))
     assert card.photo_id is not None
+    about_rejection = Notification.objects.filter(link=f"/card/applications/{rejected.pk}/")
+    assert about_rejection.exists()
     # Expired at the end of 2026-12-31: 3 years run from 2027-01-01 00:00.
     with time_machine.travel(datetime(2029, 12, 31, 23, 59, 59, tzinfo=SH), tick=False):
         assert run("cards.cards")["cards.cards"].handled == 0
@@ -348,6 +354,7 @@ def test_an_expired_card_and_a_rejected_application_are_erased_after_three_years
         )
         assert not application.criteria.exists()
     assert rejected.reject_reason == "（已按保存期限删除）"
+    assert not about_rejection.exists()
 
 
 def test_a_live_card_is_never_erased(criteria, client_for, talent, admin_user):

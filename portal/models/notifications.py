@@ -54,6 +54,9 @@ class Notification(models.Model):
                 condition=models.Q(read_at__isnull=True),
                 name="notification_unread_idx",
             ),
+            # The retention job: the messages about one request (by its page's link), erased
+            # with it (services.retention).
+            models.Index(fields=["link"], name="notification_link_idx"),
         ]
 
     def __str__(self):
