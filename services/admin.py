@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from portal.audit import audit_record, client_ip
 from services.actions import ServiceTypeAction
+from services.admin_fields import FieldRowsField, MaterialRowsField
 from services.calendar import calendar_set_day
 from services.models import CalendarDay, ServiceType
 
@@ -32,21 +33,18 @@ class CalendarDayAdmin(admin.ModelAdmin):
         )
 
 
-# The two JSON columns, explained for the person who edits them: the keys are the format's
-# own (the API and Open311 read them), so they are named and translated, not hidden.
+# The two lists are edited as tables (services.admin_fields), one row per material or field;
+# what each column means is said here and in each column's tooltip.
 FIELD_HELP = {
     "materials": (
-        "JSON 列表，每项一种材料：name 为材料名称，name_en 为英文名称（可省略），required 为"
-        '是否必需（true 必需，false 视情况提供），如 [{"name": "户口簿", "name_en": "Household '
-        'register", "required": true}]。'
+        "每行一种材料。“必需”不勾选表示视情况提供。新增材料请填在空白行；删除请勾选该行的“删除”；"
+        "“顺序”决定申请人看到的先后。保存后会再留出空白行。"
     ),
     "fields": (
-        "JSON 列表，每项一个申请表字段：code 为字段代码（小写字母开头，可含数字和下划线），label "
-        "为字段名称，label_en 为英文名称（可省略），datatype 为类型（string 单行文本、"
-        "text 多行文本、number 数字、date 日期、"
-        "boolean 是/否、singlevaluelist 单选、multivaluelist 多选），required 为是否必填"
-        "（true/false），values 为单选、多选的可选值列表，values_en 为可选值的英文（可省略，"
-        "与 values 一一对应；申请中保存的仍是 values 中的值）。"
+        "每行一个申请表字段。字段代码用小写字母开头，可含数字和下划线，"
+        "字段启用后请勿修改代码；类型为单选、多选时须在“可选值”中每行填写一个选项，"
+        "“可选值英文”与之逐行对应（可不填，申请中保存的仍是中文可选值）。"
+        "新增字段请填在空白行；删除请勾选该行的“删除”；“顺序”决定申请表中的先后。"
     ),
     "eligible_tiers": "可享受本服务的人才层次字母，按顺序连写，如 ABCD（全部）或 ABC。",
 }
@@ -64,6 +62,15 @@ class ServiceTypeAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["help_texts"] = {**FIELD_HELP, **kwargs.get("help_texts", {})}
         return super().get_form(request, obj, change, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The typed fields and the materials as tables with Chinese columns, not JSON.
+        editors = {"fields": FieldRowsField, "materials": MaterialRowsField}
+        if db_field.name in editors:
+            return editors[db_field.name](
+                label=db_field.verbose_name, help_text=kwargs.get("help_text", "")
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False  # Requests keep pointing at their service type; deactivate instead.

@@ -152,3 +152,189 @@ def test_verifications_are_listed_with_their_reason_in_words(client, admin_user,
     filtered = client.get("/admin/cards/cardscan/?reason=card_revoked").content.decode()
     cells = re.findall(r'<td class="field-reason_label">([^<]*)</td>', filtered)
     assert cells == ["该优才卡已注销"]
+
+
+# --- the catalogue's typed fields and materials as tables (issue 11 point 10) ----------------
+class _FormReader:
+    """What a browser would post for the page's change form: every input, select and
+    textarea with its current value (checkboxes only when ticked)."""
+
+    def __init__(self, page: str):
+        from html.parser import HTMLParser
+
+        self.data: dict[str, list[str]] = {}
+        reader = self
+
+        class Parser(HTMLParser):
+            select = textarea = None
+            text = ""
+
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                name = a.get("name")
+                if tag == "input" and name:
+                    kind = a.get("type", "text")
+                    if kind in ("checkbox", "radio") and "checked" not in a:
+                        return
+                    if kind in ("submit", "file"):
+                        return
+                    reader.data.setdefault(name, []).append(
+                        a.get("value") or ("on" if kind == "checkbox" else "")
+                    )
+                elif tag == "select" and name:
+                    self.select, self.first = name, None
+                    reader.data.setdefault(name, [])
+                elif tag == "option" and self.select:
+                    if self.first is None:
+                        self.first = a.get("value", "")
+                    if "selected" in a:
+                        reader.data[self.select] = [a.get("value", "")]
+                elif tag == "textarea" and name:
+                    self.textarea, self.text = name, ""
+
+            def handle_endtag(self, tag):
+                if tag == "select" and self.select:
+                    if not reader.data[self.select] and self.first is not None:
+                        reader.data[self.select] = [self.first]
+                    self.select = None
+                elif tag == "textarea" and self.textarea:
+                    reader.data[self.textarea] = [self.text.removeprefix("\n")]
+                    self.textarea = None
+
+            def handle_data(self, data):
+                if self.textarea:
+                    self.text += data
+
+        Parser(convert_charrefs=True).feed(page)
+
+    def post(self) -> dict:
+        return {k: v if len(v) > 1 else v[0] for k, v in self.data.items() if v}
+
+
+@pytest.fixture
+def housing(departments):
+    from services.models import ServiceType
+    from services.seed import seed_service_types
+
+    seed_service_types()
+    housing = ServiceType.objects.get(code="HOUSING")
+    # A key the editor has no column for (another version's, an import's): kept as it is.
+    housing.fields[0]["hint"] = "按户口簿填写"
+    housing.save()
+    return housing
+
+
+def _change_page(client, housing):
+    url = f"/admin/services/servicetype/{housing.pk}/change/"
+    page = client.get(url).content.decode()
+    return url, page, _FormReader(page).post()
+
+
+def test_the_typed_fields_are_a_table_with_chinese_columns(client, admin_user, housing):
+    client.force_login(admin_user)
+    _url, page, data = _change_page(client, housing)
+    for title in ("字段代码", "名称", "英文名称", "类型", "必填", "可选值（每行一个）", "删除"):
+        assert f">{title}</th>" in page, title
+    for title in ("材料名称", "必需"):
+        assert f">{title}</th>" in page
+    # Types by their Chinese names; no JSON to type.
+    assert '<option value="singlevaluelist"' in page and ">单选</option>" in page
+    assert '"datatype"' not in _visible_text(page) and "[{" not in page.replace("&quot;", '"')
+    rows = int(data["fields-rows"])
+    assert rows == len(housing.fields) + 3
+    first = housing.fields[0]
+    assert data["fields-0-code"] == first["code"] and data["fields-0-label"] == first["label"]
+    assert _english_words(page, set(User.objects.values_list("username", flat=True))) <= (
+        FORMAT_WORDS | URL_WORDS
+    )
+
+
+def test_a_clerk_adds_a_field_in_a_blank_row_and_keeps_the_others(client, admin_user, housing):
+    from portal.models import AuditEvent
+
+    client.force_login(admin_user)
+    url, _page, data = _change_page(client, housing)
+    before = [dict(f) for f in housing.fields]
+    blank = len(housing.fields)  # the first blank row
+    data.update(
+        {
+            f"fields-{blank}-code": "parking",
+            f"fields-{blank}-label": "是否需要车位",
+            f"fields-{blank}-datatype": "singlevaluelist",
+            f"fields-{blank}-required": "on",
+            f"fields-{blank}-values": "需要\n不需要\n",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, _visible_text(response.content.decode())[-800:]
+    housing.refresh_from_db()
+    assert housing.fields[:-1] == before  # unchanged rows, the extra "hint" key included
+    assert housing.fields[-1] == {
+        "code": "parking",
+        "label": "是否需要车位",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "values": ["需要", "不需要"],
+    }
+    event = AuditEvent.objects.filter(action="service_type.change").latest("id")
+    assert event.detail["fields"] == ["fields"]
+
+
+def test_a_field_row_can_be_deleted_and_moved(client, admin_user, housing):
+    client.force_login(admin_user)
+    url, _page, data = _change_page(client, housing)
+    codes = [f["code"] for f in housing.fields]
+    data["fields-0-delete"] = "on"
+    data["fields-2-order"] = "0"  # before every other
+    assert client.post(url, data).status_code == 302
+    housing.refresh_from_db()
+    assert [f["code"] for f in housing.fields] == [codes[2], codes[1], *codes[3:]]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            {"label": "车位", "datatype": "singlevaluelist", "code": "parking"},
+            "是选择题，须列出可选值",
+        ),
+        ({"label": "车位", "datatype": "string", "code": "Parking!"}, "无效或重复"),
+        ({"label": "", "datatype": "string", "code": "parking"}, "缺少名称"),
+    ],
+)
+def test_a_wrong_row_is_refused_in_chinese_and_nothing_saved(
+    client, admin_user, housing, row, message
+):
+    client.force_login(admin_user)
+    url, _page, data = _change_page(client, housing)
+    blank = len(housing.fields)
+    data.update({f"fields-{blank}-{key}": value for key, value in row.items()})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    # The rows come back as typed, so the clerk corrects rather than retypes.
+    assert f'name="fields-{blank}-code" value="{row["code"]}"' in page.replace(
+        f'id="id_fields-{blank}-code" ', ""
+    )
+    before = [f["code"] for f in housing.fields]
+    housing.refresh_from_db()
+    assert [f["code"] for f in housing.fields] == before
+
+
+def test_a_material_needs_a_name(client, admin_user, housing):
+    client.force_login(admin_user)
+    url, _page, data = _change_page(client, housing)
+    blank = len(housing.materials)
+    data[f"materials-{blank}-name_en"] = "Parking permit"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert f"第{blank + 1}项材料缺少材料名称。" in response.content.decode()
+    data[f"materials-{blank}-name"] = "车位证明"
+    assert client.post(url, data).status_code == 302
+    housing.refresh_from_db()
+    assert housing.materials[-1] == {
+        "name": "车位证明",
+        "name_en": "Parking permit",
+        "required": False,
+    }
