@@ -145,6 +145,7 @@ def run_rule(rule: Rule, *, now=None, dry_run: bool = False, limit: int | None =
                 tally.failed.extend(_safe_label(rule, row) for row in rows)
                 break  # one statement: the next batch would fail the same way
         else:
+            before = (tally.done, len(tally.failed))
             each_row(
                 f"retention {rule.name}",
                 rows,
@@ -152,6 +153,8 @@ def run_rule(rule: Rule, *, now=None, dry_run: bool = False, limit: int | None =
                 label=rule.row_label,
                 tally=tally,
             )
+            if (tally.done, len(tally.failed)) == before:
+                break  # rows still due that their handler leaves alone: nothing more to do
         if len(rows) < size:
             break
     tally.log()

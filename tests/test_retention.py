@@ -258,6 +258,17 @@ def test_a_bad_row_does_not_stop_the_job(talent, handler, monkeypatch):
     assert first.erased_at is not None and stored([bad]) == [False]
 
 
+def test_a_run_handles_a_bounded_number_of_rows_and_the_next_run_goes_on(talent, handler, settings):
+    settings.RETENTION_MAX_ROWS = 1
+    first, second = worked_request(talent, handler), worked_request(talent, handler)
+    with time_machine.travel(years_later(RESOLVED, 3) + SECOND, tick=False):
+        assert run("services.requests")["services.requests"].handled == 1
+        assert ServiceRequest.objects.filter(erased_at__isnull=True).count() == 1
+        assert run("services.requests")["services.requests"].handled == 1
+        assert run("services.requests")["services.requests"].handled == 0
+    assert not ServiceRequest.objects.filter(pk__in=[first.pk, second.pk], erased_at=None).exists()
+
+
 def test_open_requests_are_never_touched(talent, handler):
     with time_machine.travel(FILED, tick=False):
         submitted = request_file(talent=talent, service_type="HOUSING", fields=dict(HOUSING))
