@@ -176,6 +176,9 @@ def test_a_request_is_anonymized_three_years_after_it_ended_to_the_second(
     page = client.get(f"/requests/{req.number}/")
     assert page.status_code == 200
     assert "江北大道" not in page.content.decode() and req.number in page.content.decode()
+    client.force_login(handler)
+    desk = client.get(desk_link(req))
+    assert desk.status_code == 200 and "江北大道" not in desk.content.decode()
 
 
 def test_a_second_run_handles_nothing_and_each_run_is_audited_with_counts_only(talent, handler):
@@ -366,6 +369,24 @@ def test_an_expired_card_and_a_rejected_application_are_erased_after_three_years
         assert not application.criteria.exists()
     assert rejected.reject_reason == "（已按保存期限删除）"
     assert not about_rejection.exists()
+
+
+def test_a_revoked_card_counts_from_its_revocation(criteria, client_for, talent, admin_user):
+    from cards.issuance import card_revoke
+
+    Card.objects.filter(holder=talent).delete()
+    cards_support.approved(client_for(talent), client_for(admin_user))
+    card = Card.objects.get(holder=talent)
+    with time_machine.travel(RESOLVED, tick=False):
+        card_revoke(card=card, actor=admin_user, reason="弄虚作假")
+    with time_machine.travel(years_later(RESOLVED, 3) - SECOND, tick=False):
+        assert run("cards.cards")["cards.cards"].due == 0
+    with time_machine.travel(years_later(RESOLVED, 3) + SECOND, tick=False):
+        assert run("cards.cards")["cards.cards"].handled == 1
+    card.refresh_from_db()
+    assert card.erased_at is not None and card.status_reason == ""
+    assert not any(event.note for event in card.events.all())
+    assert not ApplicationDocument.objects.filter(application__card=card).exists()
 
 
 def test_a_live_card_is_never_erased(criteria, client_for, talent, admin_user):
