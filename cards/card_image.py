@@ -18,6 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from cards.keep import ISSUER, photo_image, qr_payload, qr_runs
 from cards.models import Card
+from portal import fonts
 from portal.fonts import cjk_font_for
 
 WIDTH, HEIGHT = 1080, 1920  # a phone screen, portrait (9:16)
@@ -101,7 +102,7 @@ def card_png(card: Card) -> bytes:
         raise CardImageUnavailable
 
     def font(size: int) -> ImageFont.FreeTypeFont:
-        return ImageFont.truetype(path, size)
+        return fonts.font(path, size)
 
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
@@ -158,7 +159,7 @@ def card_png(card: Card) -> bytes:
 
     info = PngInfo()
     info.add_text("Title", f"巴州优才卡 {card.number}")
-    info.add_text("Font", ImageFont.truetype(path, 12).getname()[0])
+    info.add_text("Font", font(12).getname()[0])
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, pnginfo=info)
+    image.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()

@@ -56,15 +56,27 @@ def _shape(font: ImageFont.FreeTypeFont, char: str) -> tuple:
     return mask.size, bytes(mask)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16)
+def _missing_shape(path: str) -> tuple | None:
+    font = _probe(path)
+    return None if font is None else _shape(font, _MISSING)
+
+
+@functools.lru_cache(maxsize=8192)
 def has_glyph(path: str, char: str) -> bool:
     """Whether the font at ``path`` draws ``char`` as itself rather than as .notdef."""
-    font = _probe(path)
-    if font is None:
+    missing = _missing_shape(path)
+    if missing is None:
         return False
     if char.isspace():
         return True
-    return _shape(font, char) != _shape(font, _MISSING)
+    return _shape(_probe(path), char) != missing
+
+
+@functools.lru_cache(maxsize=64)
+def font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """The font at ``path`` in ``size`` pixels, loaded once per process."""
+    return ImageFont.truetype(path, size)
 
 
 def cjk_font_for(text: str) -> str | None:
