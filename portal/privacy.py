@@ -2,8 +2,12 @@
 
 The current version of each text lives here and nowhere else: the pages show it, the consent
 checkboxes link to it, and every consent records the version it was given to. A new version
-of a text is a new ``version`` (and ``effective``) here and a new template; old consents keep
-the version they agreed to.
+of a text is a new ``version`` (and ``effective``) here; the template always holds the current
+wording (earlier wordings stay in the repository's history, named by version in the commit that
+changed them); old consents keep the version they agreed to.
+
+Versions: 1.0 (2026-12-01); 1.1 (2026-12-06) says what the nightly retention job does when a period
+ends (content erased, a record without content kept) instead of "deleted".
 """
 
 import datetime
@@ -39,16 +43,16 @@ TEXTS = {
     PRIVACY_RULES: PrivacyText(
         document=PRIVACY_RULES,
         title=_("个人信息处理规则"),
-        version="1.0",
-        effective=datetime.date(2026, 12, 1),
+        version="1.1",
+        effective=datetime.date(2026, 12, 6),
         url_name="portal:privacy",
         template="portal/privacy_rules.html",
     ),
     SENSITIVE_NOTICE: PrivacyText(
         document=SENSITIVE_NOTICE,
         title=_("敏感个人信息处理告知"),
-        version="1.0",
-        effective=datetime.date(2026, 12, 1),
+        version="1.1",
+        effective=datetime.date(2026, 12, 6),
         url_name="portal:privacy-sensitive",
         template="portal/privacy_sensitive.html",
     ),
