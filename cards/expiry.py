@@ -4,6 +4,8 @@ import datetime
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cards.actions import CardAction, CardEventAction
 from cards.models import Card, CardEvent, CardStatus
@@ -21,8 +23,11 @@ def _remind(card: Card, days: int) -> bool:
     created = notification_create(
         recipient=card.holder,
         kind="card_expiry",
-        title=f"您的优才卡将于 {card.valid_until} 到期",
-        body=f"距有效期届满约 {days} 天。到期前 90 天起可在线申请续期，续期后卡号不变。",
+        title=format_lazy(_("您的优才卡将于 {date} 到期"), date=card.valid_until),
+        body=format_lazy(
+            _("距有效期届满约 {days} 天。到期前 90 天起可在线申请续期，续期后卡号不变。"),
+            days=days,
+        ),
         link=reverse("cards:home"),
         # Once per card, end date and level: a renewal (new end date) starts over.
         dedupe_key=f"card_expiry:{card.pk}:{card.valid_until}:{days}",
@@ -79,8 +84,8 @@ def card_expire(card: Card, *, new_card_follows: bool = False) -> None:
         notification_create(
             recipient=card.holder,
             kind="card_expired",
-            title=f"您的优才卡 {card.number} 已到期",
-            body="如仍符合条件，可在线重新申请认定。",
+            title=format_lazy(_("您的优才卡 {number} 已到期"), number=card.number),
+            body=_("如仍符合条件，可在线重新申请认定。"),
             link=reverse("cards:home"),
             dedupe_key=f"card_expired:{card.pk}:{card.valid_until}",
             urgent=True,

@@ -9,6 +9,8 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cards.actions import CardAction, CardEventAction
 from cards.expiry import card_expire
@@ -148,7 +150,11 @@ def card_change(*, card: Card, tier: str, actor, photo=None, ip: str | None = No
     return card
 
 
-_TITLES = {"suspended": "已暂停使用", "revoked": "已注销", "reinstated": "已恢复使用"}
+_TITLES = {
+    "suspended": _("您的优才卡 {number} 已暂停使用"),
+    "revoked": _("您的优才卡 {number} 已注销"),
+    "reinstated": _("您的优才卡 {number} 已恢复使用"),
+}
 
 
 def _set_status(
@@ -176,8 +182,8 @@ def _set_status(
         notification_create(
             recipient=card.holder,
             kind=f"card_{step.value}",
-            title=f"您的优才卡 {card.number} {_TITLES[step]}",
-            body=f"原因：{reason}" if reason else "",
+            title=format_lazy(_TITLES[step], number=card.number),
+            body=format_lazy(_("原因：{reason}"), reason=reason) if reason else "",
             link=reverse("cards:home"),
             urgent=True,
         )

@@ -13,6 +13,7 @@ import base64
 import segno
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -101,9 +102,11 @@ def otp_confirm(*, user, code: str, keep_token=None, ip: str | None = None):
         notification_create(
             recipient=user,
             kind="account.otp_enabled",
-            title="您的账户已开启双因素认证",
-            body="今后登录除密码外还需输入身份验证器上的动态验证码。如非本人操作，"
-            "请立即联系区委组织部（人才办）。",
+            title=_("您的账户已开启双因素认证"),
+            body=_(
+                "今后登录除密码外还需输入身份验证器上的动态验证码。如非本人操作，"
+                "请立即联系区委组织部（人才办）。"
+            ),
             urgent=True,
         )
         audit_record(

@@ -5,11 +5,14 @@ import datetime
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cards.models import ApplicationStatus, CardApplication
 from cards.models.applications import REVIEW_OPEN_STATUSES
 from cards.permissions import reviews as card_reviews_permission
 from portal.audit import audit_record
+from portal.localized import localized_lazy
 from portal.models import Department, Role, User
 from portal.notify import notification_create
 from portal.rows import Tally, each_row
@@ -42,8 +45,12 @@ def rating_invitations(now=None) -> int:
         created = notification_create(
             recipient=req.talent,
             kind="rating_invitation",
-            title=f"{req.number} {req.service_type.name}已办结，请您评价",
-            body="您的评价将帮助我们改进服务；未评价的申请将在办结 15 天后自动归档。",
+            title=format_lazy(
+                _("{number} {service}已办结，请您评价"),
+                number=req.number,
+                service=localized_lazy(req.service_type, "name"),
+            ),
+            body=_("您的评价将帮助我们改进服务；未评价的申请将在办结 15 天后自动归档。"),
             link=reverse("services:request", args=[req.number]),
             dedupe_key=f"rating_invitation:{req.pk}",
         )

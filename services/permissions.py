@@ -163,7 +163,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-REQUESTS = Table(RULES, noun=pgettext_lazy("noun", "申请"))
+REQUESTS = Table(RULES, noun=pgettext_lazy("service request", "申请"))
 allowed = REQUESTS.allowed
 require = REQUESTS.require
 require_who = REQUESTS.require_who
