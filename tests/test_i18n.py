@@ -4,6 +4,8 @@ Pages follow the language switch (portal:set-language, kept in Django's language
 API follows ``Accept-Language``; a signed-in person's choice is kept on the account.
 """
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -127,3 +129,81 @@ def test_the_api_answers_in_english_on_request_and_in_chinese_by_default(client)
     assert english.status_code == 401
     assert english.json()["detail"] == "Authentication credentials were not provided."
     assert english["Content-Language"] == "en"
+
+
+# --- the pages in English -----------------------------------------------------------------------
+# Chinese an English page may still show: the card's own name after its English one, and the
+# switch's button naming Chinese in Chinese.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+KEPT_CHINESE = {"巴州优才卡", "中文"}
+
+
+def _english(client, path):
+    client.cookies[COOKIE] = "en"
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.content.decode()
+
+
+def _chinese_left(html: str) -> set[str]:
+    # Only what a reader sees: not the inline SVG of a QR code, not comments.
+    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
+    return set(CJK.findall(html)) - KEPT_CHINESE
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/", ["How it works", "Talent tiers", "Bazhou Talent Card (巴州优才卡)", "Sign in"]),
+        ("/accounts/login/", ["Sign in", "Username", "Password", "Forgot your password?"]),
+        ("/accounts/register/", ["Register as a talent", "ID number", "Mobile number"]),
+        ("/accounts/password-reset/", ["Reset password", "Send code"]),
+        ("/privacy/", ["Personal Information Processing Rules", "Your rights", "Contact us"]),
+        ("/privacy/sensitive/", ["Notice on Processing Sensitive Personal Information"]),
+    ],
+)
+def test_a_visitors_pages_are_wholly_english(client, path, words):
+    html = _english(client, path)
+    for word in words:
+        assert word in html, word
+    assert '<html lang="en">' in html
+    assert _chinese_left(html) == set(), path
+
+
+def test_the_language_switch_is_on_every_page_and_marks_the_active_language(client):
+    html = client.get("/privacy/").content.decode()
+    form = html.split('class="language-switch"', 1)[1].split("</form>", 1)[0]
+    assert 'action="/language/"' in form and 'name="next" value="/privacy/"' in form
+    assert 'value="zh-hans" lang="zh-CN"' in form and 'value="en" lang="en"' in form
+    assert re.search(r'value="zh-hans"[^>]*aria-pressed="true"', form)
+    english = _english(client, "/privacy/")
+    form = english.split('class="language-switch"', 1)[1].split("</form>", 1)[0]
+    assert re.search(r'value="en"[^>]*aria-pressed="true"', form)
+    assert re.search(r'value="zh-hans"[^>]*aria-pressed="false"', form)
+
+
+def test_form_errors_and_messages_follow_the_language(client):
+    client.cookies[COOKIE] = "en"
+    html = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
+    assert "Please enter: Username." in html
+    response = client.post("/accounts/register/", dict(REGISTRATION), follow=True)
+    assert "You are registered. Welcome to the Bazhou Talent Card portal." in (
+        response.content.decode()
+    )
+
+
+def test_a_talents_pages_in_english(client, talent):
+    client.force_login(talent)
+    html = _english(client, "/card/")
+    for word in ["My Talent Card", "My requests", "Apply for the Talent Card", "Sign out"]:
+        assert word in html, word
+    assert _chinese_left(html) <= {"李明"}  # the talent's own name (header)
+    account = _english(client, "/accounts/me/")
+    assert "Sign-in security" in account and "Who read my personal information" in account
+
+
+def test_a_verifiers_page_in_english(client, verifier):
+    client.force_login(verifier)
+    html = _english(client, "/verify/")
+    assert "Card verification" in html and "QR code content" in html
+    assert _chinese_left(html) <= set(CJK.findall(verifier.display_name))
