@@ -256,3 +256,12 @@ def test_the_public_ref_survives_revocation_and_renewal(card, client_for, admin_
     card.refresh_from_db()
     assert card.public_ref == ref
     assert "已注销" in Client().get(f"/v/{ref}/").content.decode()
+
+
+def test_the_public_page_speaks_english_to_an_english_browser(card):
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/v/{card.public_ref}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Talent Card status check" in html
+    assert "nothing about the holder" in html
+    assert "李明" not in html and card.number not in html
