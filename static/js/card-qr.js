@@ -19,6 +19,11 @@
   var started = Date.now();
   var loading = false;
 
+  // The page's words (data-* on the status line, in the page's language); Chinese otherwise.
+  function say(name, fallback) {
+    return status.getAttribute("data-" + name) || fallback;
+  }
+
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = false;
@@ -31,7 +36,7 @@
 
   function expire() {
     image.hidden = true;
-    status.textContent = "二维码已失效，请点击“刷新二维码”。";
+    status.textContent = say("expired", "二维码已失效，请点击“刷新二维码”。");
   }
 
   function tick() {
@@ -42,7 +47,8 @@
       expire();
       return;
     }
-    status.textContent = "二维码 " + left + " 秒后失效，仅可使用一次。";
+    status.textContent = say("countdown", "二维码 {seconds} 秒后失效，仅可使用一次。")
+      .replace("{seconds}", left);
     if (left <= REFRESH_BEFORE && !loading && !document.hidden) {
       if (Date.now() - started < IDLE_LIMIT) {
         refresh();
@@ -60,7 +66,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
-          throw new Error(body.detail || "二维码获取失败，请稍后重试。");
+          throw new Error(body.detail || say("failed", "二维码获取失败，请稍后重试。"));
         }
         return body;
       });
@@ -73,7 +79,7 @@
       tick();
     }).catch(function (error) {
       var message = error && error.message && error.message !== "Failed to fetch"
-        ? error.message : "网络异常，二维码获取失败，请稍后重试。";
+        ? error.message : say("offline", "网络异常，二维码获取失败，请稍后重试。");
       showError(message);
       if (Date.now() >= deadline) { expire(); }
     }).then(function () {

@@ -5,7 +5,8 @@
 (function () {
   "use strict";
 
-  var BUSY_TEXT = "提交中…";
+  // In the page's language: <html data-busy-text> (base.html); Chinese otherwise.
+  var BUSY_TEXT = document.documentElement.getAttribute("data-busy-text") || "提交中…";
 
   function buttons(form) {
     return Array.prototype.slice.call(

@@ -16,6 +16,11 @@
   var stream = null;
   var running = false;
 
+  // The page's words (data-* on the status line, in the page's language); Chinese otherwise.
+  function say(name, fallback) {
+    return (status && status.getAttribute("data-" + name)) || fallback;
+  }
+
   function stop() {
     running = false;
     if (stream) {
@@ -34,14 +39,14 @@
         video.srcObject = media;
         panel.hidden = false;
         button.hidden = true;
-        status.textContent = "请将二维码对准摄像头…";
+        status.textContent = say("aiming", "请将二维码对准摄像头…");
         running = true;
         return video.play();
       })
       .then(function () { scan(detector); })
       .catch(function () {
         stop();
-        status.textContent = "无法打开摄像头，请检查浏览器权限，或粘贴二维码内容。";
+        status.textContent = say("denied", "无法打开摄像头，请检查浏览器权限，或粘贴二维码内容。");
         panel.hidden = false;
         video.hidden = true;
       });
@@ -53,7 +58,7 @@
       if (!running) { return; }
       if (codes.length && codes[0].rawValue) {
         textarea.value = codes[0].rawValue;
-        status.textContent = "已识别，正在核验…";
+        status.textContent = say("found", "已识别，正在核验…");
         stop();
         form.submit();
         return;
