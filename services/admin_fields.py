@@ -28,8 +28,14 @@ class RowsWidget(forms.Widget):
 
     # (key, column title, kind, help for screen readers and the tooltip)
     columns: tuple = ()
+    # key → the key whose cell it is shown under (the English under the Chinese), so that a
+    # row fits the change form's width
+    stacked: dict = {}
     caption = ""
     template = "admin/services/rows_widget.html"
+
+    class Media:
+        css = {"all": ["css/admin-rows.css"]}
 
     def row_of(self, item: dict) -> dict:
         """A stored item as the row's inputs show it."""
@@ -82,24 +88,27 @@ class RowsWidget(forms.Widget):
             rows += [self.row_of({}) | {"order": ""} for _ in range(BLANK_ROWS)]
         cells = []
         for i, row in enumerate(rows):
-            inputs = []
+            inputs = {}
             for key, title, kind, help_text in self.columns:
-                inputs.append(
-                    {
-                        "name": f"{name}-{i}-{key}",
-                        "id": f"id_{name}-{i}-{key}",
-                        "title": title,
-                        "kind": kind,
-                        "help": help_text,
-                        "value": row.get(key, False if kind == CHECK else ""),
-                        "choices": self.choices_for(key, row.get(key, "")),
-                    }
-                )
+                inputs[key] = {
+                    "name": f"{name}-{i}-{key}",
+                    "id": f"id_{name}-{i}-{key}",
+                    "title": title,
+                    "kind": kind,
+                    "help": help_text,
+                    "value": row.get(key, False if kind == CHECK else ""),
+                    "choices": self.choices_for(key, row.get(key, "")),
+                }
+            groups = [
+                [inputs[key], *(inputs[k] for k, under in self.stacked.items() if under == key)]
+                for key, *_ in self.columns
+                if key not in self.stacked
+            ]
             cells.append(
                 {
                     "number": i + 1,
                     "prefix": f"{name}-{i}-",
-                    "inputs": inputs,
+                    "groups": groups,
                     "order": row.get("order", ""),
                     "delete": row.get("delete", False),
                     "extra": row.get("extra", ""),
@@ -110,7 +119,7 @@ class RowsWidget(forms.Widget):
             {
                 "name": name,
                 "caption": self.caption,
-                "columns": self.columns,
+                "headers": self.headers(),
                 "rows": cells,
                 "count": len(rows),
             },
@@ -118,6 +127,22 @@ class RowsWidget(forms.Widget):
 
     def choices_for(self, key: str, current) -> list:
         return []
+
+    def headers(self) -> list[tuple[str, str]]:
+        """(title, tooltip) of each column; a stacked key's title joins its cell's."""
+        titles = {key: (title, help_text) for key, title, _kind, help_text in self.columns}
+        headers = []
+        for key, title, _kind, help_text in self.columns:
+            if key in self.stacked:
+                continue
+            below = [titles[k] for k, under in self.stacked.items() if under == key]
+            headers.append(
+                (
+                    " / ".join([title, *(t for t, _h in below)]),
+                    "；".join([help_text, *(h for _t, h in below)]),
+                )
+            )
+        return headers
 
 
 class PostedRows(list):
@@ -201,6 +226,7 @@ class FieldRowsWidget(RowsWidget):
         ("values", "可选值（每行一个）", LINES, "单选、多选的选项，每行一个"),
         ("values_en", "可选值英文（每行一个）", LINES, "与可选值逐行对应，可不填"),
     )
+    stacked = {"label_en": "label", "values_en": "values"}
 
     def choices_for(self, key, current):
         if key != "datatype":
@@ -262,6 +288,7 @@ class MaterialRowsWidget(RowsWidget):
         ("name_en", "英文名称", TEXT, "英文页面显示的名称，可不填"),
         ("required", "必需", CHECK, "勾选表示必须提供；不勾选表示视情况提供"),
     )
+    stacked = {"name_en": "name"}
 
 
 class MaterialRowsField(RowsField):
