@@ -12,9 +12,10 @@ On a phone, on every page:
 (d) touch targets: every visible control in <main> (a link, button, input, select, textarea,
     summary, element with role="button") is at least 44 px tall. A checkbox or radio inside
     a <label> is measured by its label (the label is what a finger taps). The one exception
-    is a link inside a sentence: an <a> (not role="button") whose closest <p> or <li> holds
-    text outside the link, e.g. “搜索“…”的结果　清除搜索”. A link alone in its <p> or <li>
-    (a tab, 查看可申请的服务事项) is a control and is measured.
+    is a link inside a sentence: an <a> (not role="button") whose closest <p>, <li>, <td>,
+    <dd> or <small> holds text outside the link, e.g. “搜索“…”的结果　清除搜索”. A link alone
+    in its <p>, <li>, <td>, <dd> or <small> (a tab, 查看可申请的服务事项, a request's number on its card, a
+    figure of the dashboard) is a control and is measured.
 
 Every list is a stack of cards on a phone (the rows' cells are blocks, the column headers
 visually hidden) and keeps its table semantics in Chromium's accessibility tree, where each
@@ -71,7 +72,7 @@ SMALL_CONTROLS = """
     if ((box.width === 0 && box.height === 0) || style.visibility === "hidden") { continue; }
     if (el.closest(".visually-hidden")) { continue; }
     if (el.tagName === "A" && el.getAttribute("role") !== "button") {
-      const sentence = el.closest("p, li");
+      const sentence = el.closest("p, li, td, dd, small");
       if (sentence && main.contains(sentence) && textOutside(sentence, el)) { continue; }
     }
     if (el.type === "checkbox" || el.type === "radio") {
@@ -121,8 +122,9 @@ def people(db):
     request_rate(req=rated, actor=talent, score=2, comment="等待太久。")
     # The newest last: 我的申请 shows the accepted one first, with its promised date.
     for status in ("closed", "awaiting_talent", "submitted", "accepted"):
-        request_in(status, talent, handler)
+        newest = request_in(status, talent, handler)
     return {
+        "accepted": newest.number,
         "talent": talent,
         "handler": handler,
         "lead": lead,
@@ -138,6 +140,8 @@ LISTS = {
         ("/services/", "catalogue"),
         ("/inbox/", "inbox"),
         ("/accounts/me/access-log/", "access-log"),
+        ("/privacy/", "privacy"),
+        ("/privacy/sensitive/", "privacy-sensitive"),
     ],
     "handler": [
         ("/desk/", "desk"),
@@ -170,6 +174,8 @@ STACKED = {
     "/manage/requests/",
     "/manage/applications/",
     "/manage/cards/",
+    "/privacy/",
+    "/privacy/sensitive/",
 }
 
 
@@ -200,25 +206,30 @@ def stacked(page, where):
     expect(table.locator("thead th").first).not_to_be_in_viewport()
 
 
-def check_phone_page(screen, path, name):
+def check_phone_page(screen, path, name, stack=False):
     page = screen.page
     screen.go(path)
     expect(page.locator("main h1")).to_be_visible()
     screen.shot(f"phone-{name}")
     no_sideways_scroll(page, path)
     touch_targets(page, path)
-    if path in STACKED:
+    if stack or path in STACKED:
         stacked(page, path)
     screen.shot(f"phone-{name}")
 
 
-def errors_of(screens):
-    return [
+def finish(screens):
+    """Close the screens; their console errors and (with tests/e2e/conftest.py's axe-core
+    check) accessibility violations, as one list for the test's last assertion."""
+    for screen in screens:
+        screen.close()
+    errors = [
         e
         for s in screens
         for e in s.errors
         if "Failed to load resource: the server responded with a status of 4" not in e
     ]
+    return errors + list(dict.fromkeys(v for s in screens for v in getattr(s, "a11y", [])))
 
 
 @pytest.mark.parametrize("width", list(PHONES))
@@ -260,6 +271,10 @@ def test_every_list_and_the_card_fit_a_phone(browser, live_server, people, width
             sign_in(screen, people[who], LISTS[who][0][0])
             for path, name in LISTS[who]:
                 check_phone_page(screen, path, name)
+            if who == "handler":
+                # A request's page: its 承办部门及时长 table is a stack too.
+                path = f"/desk/requests/{people['accepted']}/"
+                check_phone_page(screen, path, "desk-request", stack=True)
 
         # The verifier's result, for the talent's token.
         token, _ = qr_issue(holder=people["talent"])
@@ -279,10 +294,8 @@ def test_every_list_and_the_card_fit_a_phone(browser, live_server, people, width
         button = screen.page.locator(".desk-search button[type=submit]").bounding_box()
         assert abs(box["y"] - button["y"]) < 2 and button["x"] >= box["x"] + box["width"] - 2
     finally:
-        errors = errors_of(screens)
-        for screen in screens:
-            screen.close()
-    assert errors == [], f"console errors: {errors}"
+        problems = finish(screens)
+    assert problems == [], "\n".join(problems)
 
 
 def test_a_stacked_list_keeps_its_table_semantics(browser, live_server, people):
@@ -308,9 +321,8 @@ def test_a_stacked_list_keeps_its_table_semantics(browser, live_server, people):
         assert texts.count("服务事项") == 1  # the header only
         assert texts.count("承诺办结日期") == 1
     finally:
-        errors = errors_of([screen])
-        screen.close()
-    assert errors == []
+        problems = finish([screen])
+    assert problems == [], "\n".join(problems)
 
 
 def test_lists_stay_tables_on_a_desktop(browser, live_server, people):
@@ -340,7 +352,5 @@ def test_lists_stay_tables_on_a_desktop(browser, live_server, people):
         assert details["x"] + details["width"] <= image.bounding_box()["x"]
         screen.shot("desktop-card")
     finally:
-        errors = errors_of(screens)
-        for screen in screens:
-            screen.close()
-    assert errors == []
+        problems = finish(screens)
+    assert problems == [], "\n".join(problems)
