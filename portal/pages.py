@@ -6,7 +6,9 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 
+from portal.localized import localized
 from portal.models import Role
 
 
@@ -40,10 +42,15 @@ def actor_label(user) -> str:
     """How a person appears on a timeline: the talent as 申请人, the organization department
     as an office, staff with their office; a step nobody took (a job) as 系统."""
     if user is None:
-        return "系统"
+        return gettext("系统")
     if user.role == Role.TALENT:
-        return "申请人"
+        return gettext("申请人")
     if user.role == Role.ADMIN:
-        return "组织部人才办"
-    office = f"{user.department.name}{user.get_role_display()}" if user.department_id else ""
-    return f"{user.display_name}（{office}）" if office else user.display_name
+        return gettext("组织部人才办")
+    if not user.department_id:
+        return user.display_name
+    office = gettext("%(department)s%(role)s") % {
+        "department": localized(user.department, "name"),
+        "role": user.get_role_display(),
+    }
+    return gettext("%(name)s（%(office)s）") % {"name": user.display_name, "office": office}
