@@ -12,9 +12,13 @@ import cards.models.cards
 
 
 def backfill(apps, schema_editor):
+    """Each card its own random reference, a thousand cards a statement."""
     Card = apps.get_model("cards", "Card")
-    for pk in Card.objects.filter(public_ref__isnull=True).values_list("pk", flat=True).iterator():
-        Card.objects.filter(pk=pk).update(public_ref=secrets.token_urlsafe(16))
+    pending = Card.objects.filter(public_ref__isnull=True).order_by("pk").only("pk")
+    while batch := list(pending[:1000]):
+        for card in batch:
+            card.public_ref = secrets.token_urlsafe(16)
+        Card.objects.bulk_update(batch, ["public_ref"])
 
 
 class Migration(migrations.Migration):
