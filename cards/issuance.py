@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cards.actions import CardAction, CardEventAction
@@ -85,7 +86,9 @@ def card_issue(*, holder, tier: str, actor, photo=None, ip: str | None = None) -
             card.save()
     except IntegrityError:
         raise InvalidTransition(
-            "该人才已持有有效的优才卡，不能重复发卡。", status="card_exists", code="card_exists"
+            gettext("该人才已持有有效的优才卡，不能重复发卡。"),
+            status="card_exists",
+            code="card_exists",
         ) from None
     _event(
         card,
@@ -113,7 +116,9 @@ def card_renew(*, card: Card, tier: str, actor, photo=None, ip: str | None = Non
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status != CardStatus.ACTIVE:
         label = CardStatus(card.status).label
-        raise InvalidTransition(f"该优才卡{label}，不能续期。", status=card.status)
+        raise InvalidTransition(
+            gettext("该优才卡%(status)s，不能续期。") % {"status": label}, status=card.status
+        )
     today = timezone.localdate()
     start = max(card.valid_until + datetime.timedelta(days=1), today)
     old_end = card.valid_until
@@ -139,7 +144,7 @@ def card_change(*, card: Card, tier: str, actor, photo=None, ip: str | None = No
     does not."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.status not in LIVE_STATUSES:
-        raise InvalidTransition("该优才卡已失效，不能办理变更。", status=card.status)
+        raise InvalidTransition(gettext("该优才卡已失效，不能办理变更。"), status=card.status)
     old_tier = card.tier
     card.tier = tier
     fields = ["tier"]
@@ -195,7 +200,7 @@ def _reason(reason: str) -> str:
 
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["请填写原因。"]})
+        raise ValidationError({"reason": [gettext("请填写原因。")]})
     return reason
 
 

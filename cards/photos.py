@@ -15,11 +15,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext, gettext_noop
 
 from cards.models import ApplicationDocument, Card
 from portal.uploads import ImageLimits, reencode_image
 
-LABEL = "证件照"
+LABEL = gettext_noop("证件照")  # translated where shown (portal.uploads.reencode_image)
 # A 2-inch 证件照 scanned at 150 dpi is about 295×413; 200×250 is the least that stays
 # recognisable on the card.
 MIN_WIDTH, MIN_HEIGHT = 200, 250
@@ -46,10 +47,14 @@ def photo_limits() -> ImageLimits:
 
 def photo_limit_label() -> str:
     """The rules as the upload form states them."""
-    return (
-        f"{LABEL}须为 JPG 或 PNG 格式的近期正面免冠照片，不小于 {MIN_WIDTH}×{MIN_HEIGHT} 像素，"
-        f"不超过 {settings.PHOTO_MAX_BYTES / 1024 / 1024:g} MB。"
-    )
+    return gettext(
+        "证件照须为 JPG 或 PNG 格式的近期正面免冠照片，不小于 %(width)s×%(height)s 像素，"
+        "不超过 %(mb)s MB。"
+    ) % {
+        "width": MIN_WIDTH,
+        "height": MIN_HEIGHT,
+        "mb": f"{settings.PHOTO_MAX_BYTES / 1024 / 1024:g}",
+    }
 
 
 def photo_check(upload):

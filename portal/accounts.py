@@ -8,6 +8,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_noop
 
 from portal import ratelimit
 from portal.audit import AccountAction, audit_record
@@ -17,9 +18,10 @@ from portal.identity import IdType, normalize_id_number, normalize_mobile
 from portal.models import DEPARTMENT_ROLES, Department, Role, User
 from portal.privacy import PRIVACY_RULES, consent_record
 
-ID_NUMBER_TAKEN = "该证件号码已注册账户，请直接登录；如忘记密码请联系人才办。"
-USERNAME_TAKEN = "该用户名已被使用。"
-CONSENT_REQUIRED = "请阅读并同意个人信息处理规则。"
+# Translated where raised (gettext), in the request's language.
+ID_NUMBER_TAKEN = gettext_noop("该证件号码已注册账户，请直接登录；如忘记密码请联系人才办。")
+USERNAME_TAKEN = gettext_noop("该用户名已被使用。")
+CONSENT_REQUIRED = gettext_noop("请阅读并同意个人信息处理规则。")
 
 
 def _collect(errors: dict, field: str, check):
@@ -36,15 +38,17 @@ def _collect(errors: dict, field: str, check):
 def _clean_username(username: str) -> str:
     username = User.normalize_username((username or "").strip())
     if not username:
-        raise ValidationError("请填写用户名。")
+        raise ValidationError(gettext("请填写用户名。"))
     if len(username) < 3 or len(username) > 30:
-        raise ValidationError("用户名长度应为3至30个字符。")
-    UnicodeUsernameValidator(message="用户名只能包含字母、数字和 @ . + - _ 字符。")(username)
+        raise ValidationError(gettext("用户名长度应为3至30个字符。"))
+    UnicodeUsernameValidator(message=gettext("用户名只能包含字母、数字和 @ . + - _ 字符。"))(
+        username
+    )
     if _looks_like_identifier(username):
         # A username is shown unmasked (to the holder, to admins, in the audit trail).
-        raise ValidationError("用户名不能是纯数字，也不能使用证件号码或手机号码。")
+        raise ValidationError(gettext("用户名不能是纯数字，也不能使用证件号码或手机号码。"))
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError(USERNAME_TAKEN)
+        raise ValidationError(gettext(USERNAME_TAKEN))
     return username
 
 
@@ -66,19 +70,19 @@ def _looks_like_identifier(name: str) -> bool:
 def _clean_real_name(real_name: str) -> str:
     real_name = " ".join((real_name or "").split())
     if not real_name:
-        raise ValidationError("请填写真实姓名。")
+        raise ValidationError(gettext("请填写真实姓名。"))
     if len(real_name) > 50:
-        raise ValidationError("姓名不能超过50个字符。")
+        raise ValidationError(gettext("姓名不能超过50个字符。"))
     return real_name
 
 
 def _clean_id(id_type: str, id_number: str) -> tuple[str, str]:
     id_type = id_type or IdType.RESIDENT
     if id_type not in IdType.values:
-        raise ValidationError("证件类型无效。")
+        raise ValidationError(gettext("证件类型无效。"))
     number = normalize_id_number(id_type, id_number)
     if User.objects.filter(id_number_hash=User.id_number_digest(id_type, number)).exists():
-        raise ValidationError(ID_NUMBER_TAKEN)
+        raise ValidationError(gettext(ID_NUMBER_TAKEN))
     return id_type, number
 
 
@@ -114,7 +118,7 @@ def registration_check(
     if not ratelimit.allow(
         f"register:{ip or 'unknown'}", limit=settings.REGISTER_RATE_LIMIT, window_seconds=3600
     ):
-        raise RateLimited("注册尝试过于频繁，请一小时后再试。")
+        raise RateLimited(gettext("注册尝试过于频繁，请一小时后再试。"))
     errors: dict[str, list[str]] = {}
     username = _collect(errors, "username", lambda: _clean_username(username))
     real_name = _collect(errors, "real_name", lambda: _clean_real_name(real_name))
@@ -122,10 +126,10 @@ def registration_check(
     phone = _collect(errors, "phone", lambda: normalize_mobile(phone))
     email = _collect(errors, "email", lambda: _clean_email(email))
     if consent is False:
-        errors["consent"] = [CONSENT_REQUIRED]
+        errors["consent"] = [gettext(CONSENT_REQUIRED)]
     user = User(username=username or "", real_name=real_name or "", email=email or "")
     if not password:
-        errors.setdefault("password", []).append("请设置密码。")
+        errors.setdefault("password", []).append(gettext("请设置密码。"))
     else:
         _collect(errors, "password", lambda: validate_password(password, user))
     if errors:
@@ -163,8 +167,8 @@ def account_register(*, ip: str | None = None, **fields) -> User:
     except IntegrityError:
         # Lost a race with an identical registration: report it like the check above.
         if User.objects.filter(id_number_hash=user.id_number_hash).exists():
-            raise ValidationError({"id_number": [ID_NUMBER_TAKEN]}) from None
-        raise ValidationError({"username": [USERNAME_TAKEN]}) from None
+            raise ValidationError({"id_number": [gettext(ID_NUMBER_TAKEN)]}) from None
+        raise ValidationError({"username": [gettext(USERNAME_TAKEN)]}) from None
     return user
 
 
@@ -195,7 +199,7 @@ def account_create(
         if department is None:
             errors["department"] = [f"部门代码 {department_code} 不存在或已停用。"]
     elif role in DEPARTMENT_ROLES:
-        errors["department"] = ["经办人和部门负责人必须指定所属部门。"]
+        errors["department"] = [gettext("经办人和部门负责人必须指定所属部门。")]
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)

@@ -12,17 +12,24 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from portal import crypto
 from portal.audit import AccountAction, audit_record
 from portal.delivery import sms_direct
+from portal.i18n import for_user
 from portal.models import CodePurpose, User, VerificationCode
 
+# In the account holder's language (portal.i18n.for_user), whatever the request's.
 SMS_TEXT = {
-    CodePurpose.PASSWORD_RESET: "【巴州优才卡】您正在找回密码，验证码 {code}，"
-    "{minutes} 分钟内有效。如非本人操作，请忽略本短信并留意账户安全。",
-    CodePurpose.PHONE_CHANGE: "【巴州优才卡】您正在将此号码设为账户手机号，验证码 {code}，"
-    "{minutes} 分钟内有效。如非本人操作，请忽略。",
+    CodePurpose.PASSWORD_RESET: gettext_noop(
+        "【巴州优才卡】您正在找回密码，验证码 {code}，"
+        "{minutes} 分钟内有效。如非本人操作，请忽略本短信并留意账户安全。"
+    ),
+    CodePurpose.PHONE_CHANGE: gettext_noop(
+        "【巴州优才卡】您正在将此号码设为账户手机号，验证码 {code}，"
+        "{minutes} 分钟内有效。如非本人操作，请忽略。"
+    ),
 }
 
 
@@ -70,7 +77,10 @@ def code_send(*, user: User, purpose: str, phone: str, ip: str | None = None, **
         )
         row.code_hash = _digest(row.pk, code)
         row.save(update_fields=["code_hash"])
-        text = SMS_TEXT[purpose].format(code=code, minutes=settings.VERIFICATION_CODE_MINUTES)
+        with for_user(user):
+            text = gettext(SMS_TEXT[purpose]).format(
+                code=code, minutes=settings.VERIFICATION_CODE_MINUTES
+            )
         sms_direct(phone=phone, text=text)
         audit_record(action=AccountAction.CODE_SENT, obj=user, ip=ip, purpose=purpose, **audit)
     return True

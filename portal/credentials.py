@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from knox.models import AuthToken
 
 from portal import ratelimit
@@ -17,13 +18,15 @@ from portal.audit import AccountAction, audit_record
 from portal.codes import CodeRejected, code_check, code_send, code_target
 from portal.delivery import sms_direct
 from portal.errors import RateLimited
+from portal.i18n import for_user
 from portal.identity import mask_phone, normalize_mobile
 from portal.models import CodePurpose, LoginFailure, LoginLockout, User
 from portal.models.throttle import Scope
 from portal.signin import password_recheck
 
-CODE_REJECTED = "验证码错误或已失效，请重新获取。"
-RESET_RATE_LIMITED = "操作过于频繁，请稍后再试。"
+# Translated where raised (gettext), in the request's language.
+CODE_REJECTED = gettext_noop("验证码错误或已失效，请重新获取。")
+RESET_RATE_LIMITED = gettext_noop("操作过于频繁，请稍后再试。")
 
 
 def tokens_end(user: User, *, keep=None) -> int:
@@ -48,13 +51,13 @@ def tokens_purge_expired() -> int:
 
 def _new_password_errors(user: User, new_password: str) -> list[str]:
     if not new_password:
-        return ["请设置新密码。"]
+        return [gettext("请设置新密码。")]
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
         return exc.messages[:1]  # one message per field: the first problem to fix
     if user.check_password(new_password):
-        return ["新密码不能与当前密码相同。"]
+        return [gettext("新密码不能与当前密码相同。")]
     return []
 
 
@@ -65,7 +68,7 @@ def password_change(
     its own session with ``update_session_auth_hash``."""
     errors = {}
     if not password_recheck(user=user, password=old_password, ip=ip):
-        errors["old_password"] = ["当前密码不正确。"]
+        errors["old_password"] = [gettext("当前密码不正确。")]
     else:
         problems = _new_password_errors(user, new_password)
         if problems:
@@ -132,10 +135,10 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip=No
     if not ratelimit.allow(
         f"password-reset-confirm:{ip or 'unknown'}", limit=30, window_seconds=3600
     ):
-        raise RateLimited(RESET_RATE_LIMITED)
+        raise RateLimited(gettext(RESET_RATE_LIMITED))
     probe = User(username=(username or "").strip())
     if not new_password:
-        raise ValidationError({"new_password": ["请设置新密码。"]})
+        raise ValidationError({"new_password": [gettext("请设置新密码。")]})
     try:
         validate_password(new_password, probe)
     except ValidationError as exc:
@@ -143,11 +146,11 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip=No
     user = User.objects.filter(is_active=True, username__iexact=probe.username).first()
     if user is None:
         audit_record(action=AccountAction.PASSWORD_RESET_FAILED, ip=ip)
-        raise ValidationError({"code": [CODE_REJECTED]})
+        raise ValidationError({"code": [gettext(CODE_REJECTED)]})
     try:
         code_check(user=user, purpose=CodePurpose.PASSWORD_RESET, code=code, ip=ip)
     except CodeRejected:
-        raise ValidationError({"code": [CODE_REJECTED]}) from None
+        raise ValidationError({"code": [gettext(CODE_REJECTED)]}) from None
     with transaction.atomic():
         user.set_password(new_password)
         user.must_change_password = False
@@ -171,7 +174,7 @@ def email_update(*, user: User, email: str, ip=None) -> User:
         try:
             validate_email(email)
         except ValidationError:
-            raise ValidationError({"email": ["请输入有效的电子邮箱地址。"]}) from None
+            raise ValidationError({"email": [gettext("请输入有效的电子邮箱地址。")]}) from None
     if email == user.email:
         return user
     with transaction.atomic():
@@ -188,13 +191,13 @@ def phone_change_request(*, user: User, phone: str, password: str, ip=None) -> N
     otherwise a session left open at a service point would be enough to take the account
     over (change the phone, then reset the password)."""
     if not password_recheck(user=user, password=password, ip=ip):
-        raise ValidationError({"password": ["密码不正确。"]})
+        raise ValidationError({"password": [gettext("密码不正确。")]})
     try:
         number = normalize_mobile(phone)
     except ValidationError as exc:
         raise ValidationError({"phone": exc.messages}) from None
     if number == user.phone:
-        raise ValidationError({"phone": ["新手机号码与当前号码相同。"]})
+        raise ValidationError({"phone": [gettext("新手机号码与当前号码相同。")]})
     sent = code_send(
         user=user,
         purpose=CodePurpose.PHONE_CHANGE,
@@ -203,14 +206,14 @@ def phone_change_request(*, user: User, phone: str, password: str, ip=None) -> N
         phone_masked=mask_phone(number),
     )
     if not sent:
-        raise ValidationError({"phone": ["一小时内获取验证码次数过多，请稍后再试。"]})
+        raise ValidationError({"phone": [gettext("一小时内获取验证码次数过多，请稍后再试。")]})
 
 
 def phone_change_confirm(*, user: User, code: str, ip=None) -> User:
     try:
         row = code_check(user=user, purpose=CodePurpose.PHONE_CHANGE, code=code, ip=ip)
     except CodeRejected:
-        raise ValidationError({"code": [CODE_REJECTED]}) from None
+        raise ValidationError({"code": [gettext(CODE_REJECTED)]}) from None
     number = code_target(row)
     with transaction.atomic():
         old = user.phone
@@ -218,11 +221,12 @@ def phone_change_confirm(*, user: User, code: str, ip=None) -> User:
         user.save(update_fields=User.PHONE_FIELDS)
         if old:
             # The old number hears of it: if this was not its holder, they can act at once.
-            sms_direct(
-                phone=old,
-                text=f"【巴州优才卡】您账户的手机号码已更换为 {mask_phone(number)}。"
-                "如非本人操作，请立即联系区委组织部（人才办）。",
-            )
+            with for_user(user):
+                text = gettext(
+                    "【巴州优才卡】您账户的手机号码已更换为 %(phone)s。"
+                    "如非本人操作，请立即联系区委组织部（人才办）。"
+                ) % {"phone": mask_phone(number)}
+            sms_direct(phone=old, text=text)
         audit_record(
             action=AccountAction.PHONE_CHANGED,
             actor=user,

@@ -36,9 +36,9 @@ OTP_SETUP_REQUIRED = "otp_setup_required"
 OTP_REQUIRED = "otp_required"
 
 MESSAGES = {
-    PASSWORD_CHANGE_REQUIRED: "您正在使用初始密码，请先修改密码。",
-    OTP_SETUP_REQUIRED: "您的账户须使用双因素认证登录，请先绑定身份验证器。",
-    OTP_REQUIRED: "请先完成双因素认证。",
+    PASSWORD_CHANGE_REQUIRED: _("您正在使用初始密码，请先修改密码。"),
+    OTP_SETUP_REQUIRED: _("您的账户须使用双因素认证登录，请先绑定身份验证器。"),
+    OTP_REQUIRED: _("请先完成双因素认证。"),
 }
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,33 +64,37 @@ def normalize_id_number(id_type: str, value: str, *, today: date | None = None) 
     """
     number = _compact(value)
     if not number:
-        raise ValidationError("请填写证件号码。", code="required")
+        raise ValidationError(gettext("请填写证件号码。"), code="required")
     if id_type == IdType.RESIDENT:
         _check_resident(number, today or timezone.localdate())
         return number
     pattern = _OTHER_FORMATS.get(id_type)
     if pattern is None:
-        raise ValidationError("证件类型无效。", code="invalid_id_type")
+        raise ValidationError(gettext("证件类型无效。"), code="invalid_id_type")
     if not pattern.match(number):
-        raise ValidationError(f"{IdType(id_type).label}号码格式不正确。", code="invalid")
+        raise ValidationError(
+            gettext("%(type)s号码格式不正确。") % {"type": IdType(id_type).label}, code="invalid"
+        )
     return number
 
 
 def _check_resident(number: str, today: date) -> None:
     if len(number) != 18:
-        raise ValidationError("居民身份证号码应为18位。", code="length")
+        raise ValidationError(gettext("居民身份证号码应为18位。"), code="length")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise ValidationError("居民身份证号码只能由数字和末位的X组成。", code="characters")
+        raise ValidationError(gettext("居民身份证号码只能由数字和末位的X组成。"), code="characters")
     if number[:2] not in _PROVINCES:
-        raise ValidationError("居民身份证号码的地址码无效。", code="address")
+        raise ValidationError(gettext("居民身份证号码的地址码无效。"), code="address")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError("居民身份证号码中的出生日期无效。", code="birth_date") from None
+        raise ValidationError(
+            gettext("居民身份证号码中的出生日期无效。"), code="birth_date"
+        ) from None
     if birth > today or birth.year < 1900:
-        raise ValidationError("居民身份证号码中的出生日期无效。", code="birth_date")
+        raise ValidationError(gettext("居民身份证号码中的出生日期无效。"), code="birth_date")
     if gb11643_check_char(number[:17]) != number[17]:
-        raise ValidationError("居民身份证号码校验位不正确，请核对。", code="check_char")
+        raise ValidationError(gettext("居民身份证号码校验位不正确，请核对。"), code="check_char")
 
 
 def normalize_mobile(value: str) -> str:
@@ -104,9 +109,9 @@ def normalize_mobile(value: str) -> str:
     if len(number) == 13 and number.startswith("86"):
         number = number[2:]
     if not number:
-        raise ValidationError("请填写手机号码。", code="required")
+        raise ValidationError(gettext("请填写手机号码。"), code="required")
     if not _MOBILE.match(number):
-        raise ValidationError("请输入有效的11位中国大陆手机号码。", code="invalid")
+        raise ValidationError(gettext("请输入有效的11位中国大陆手机号码。"), code="invalid")
     return number
 
 

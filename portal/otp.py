@@ -13,6 +13,7 @@ import base64
 import segno
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -41,9 +42,11 @@ def otp_begin(*, user, password: str, ip: str | None = None) -> dict:
     from portal.signin import password_recheck
 
     if not password_recheck(user=user, password=password, ip=ip):
-        raise ValidationError({"password": ["密码不正确。"]})
+        raise ValidationError({"password": [gettext("密码不正确。")]})
     if otp_enabled(user):
-        raise NotAllowed("已开启双因素认证。如需更换身份验证器，请先用动态验证码关闭后重新绑定。")
+        raise NotAllowed(
+            gettext("已开启双因素认证。如需更换身份验证器，请先用动态验证码关闭后重新绑定。")
+        )
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         StaticDevice.objects.filter(user=user, confirmed=False).delete()
@@ -88,10 +91,10 @@ def otp_confirm(*, user, code: str, keep_token=None, ip: str | None = None):
     from portal.credentials import tokens_end  # credentials → signin → otp: import late
 
     if device is None or recovery is None:
-        raise NotAllowed("请先获取新的身份验证器密钥。")
+        raise NotAllowed(gettext("请先获取新的身份验证器密钥。"))
     if not device.verify_token("".join((code or "").split())):
         audit_record(action=AccountAction.OTP_FAILED, actor=user, obj=user, ip=ip, step="confirm")
-        raise OtpRequired("动态验证码不正确，请核对手机时间后重试。")
+        raise OtpRequired(gettext("动态验证码不正确，请核对手机时间后重试。"))
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         StaticDevice.objects.filter(user=user).exclude(pk=recovery.pk).delete()
@@ -137,10 +140,10 @@ def otp_match(user, code: str):
 def otp_disable(*, user, code: str, ip: str | None = None) -> None:
     """Turn two-factor sign-in off, proven with a current code (or a recovery code)."""
     if otp_required_for(user):
-        raise NotAllowed("您的角色必须使用双因素认证登录，不能关闭。")
+        raise NotAllowed(gettext("您的角色必须使用双因素认证登录，不能关闭。"))
     if otp_match(user, code) is None:
         audit_record(action=AccountAction.OTP_FAILED, actor=user, obj=user, ip=ip, step="disable")
-        raise OtpRequired("动态验证码不正确。")
+        raise OtpRequired(gettext("动态验证码不正确。"))
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

@@ -27,6 +27,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal import crypto
 from portal.audit import AccountAction, AuthAction, audit_record
@@ -157,7 +158,7 @@ def signin_attempt(
             raise OtpRequired()
         if otp_match(user, otp) is None:
             audit_record(action=AuthAction.OTP_FAILED, actor=user, obj=user, ip=ip)
-            raise OtpRequired("动态验证码不正确或已使用。")
+            raise OtpRequired(gettext("动态验证码不正确或已使用。"))
     _succeed(user, key, ip)
     return user
 
@@ -217,7 +218,7 @@ def signin_second_factor(*, user: User, code: str, ip: str | None = None):
         failed_action=AuthAction.OTP_FAILED,
     )
     if device is None:
-        raise OtpRequired("动态验证码不正确或已使用。")
+        raise OtpRequired(gettext("动态验证码不正确或已使用。"))
     _succeed(user, _key(user.username, user), ip)
     return device
 

@@ -32,6 +32,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageOps
 
 ALLOWED = {
@@ -77,11 +78,15 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
 # would only warn about, read from the header, before any decoding.
 Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_IMAGE_PIXELS
 
-CORRUPT = "文件已损坏或格式不正确，请重新导出后上传。"
+CORRUPT = gettext_noop("文件已损坏或格式不正确，请重新导出后上传。")  # gettext where raised
+IMAGE = gettext_noop("图片")
 
 
 def _too_many_pixels(label: str, max_pixels: int) -> str:
-    return f"{label}像素过多（不能超过{max_pixels / 10000:g}万像素），请缩小后重新上传。"
+    return gettext("%(label)s像素过多（不能超过%(n)s万像素），请缩小后重新上传。") % {
+        "label": label,
+        "n": f"{max_pixels / 10000:g}",
+    }
 
 
 @contextmanager
@@ -165,33 +170,37 @@ def _image_intact(image, upload) -> None:
 
 def _check_image(upload) -> None:
     with _opened_image(
-        upload, max_pixels=settings.UPLOAD_MAX_IMAGE_PIXELS, label="图片", corrupt=CORRUPT
+        upload,
+        max_pixels=settings.UPLOAD_MAX_IMAGE_PIXELS,
+        label=gettext(IMAGE),
+        corrupt=gettext(CORRUPT),
     ) as image:
         try:
             _image_intact(image, upload)
         except Exception:  # Pillow's decoders raise many kinds of errors on hostile bytes
-            raise ValidationError(CORRUPT, code="corrupt") from None
+            raise ValidationError(gettext(CORRUPT), code="corrupt") from None
 
 
 def check_upload(upload) -> CheckedUpload:
     """Validate an uploaded file (Django UploadedFile); raise ValidationError in Chinese."""
     if upload is None:
-        raise ValidationError("请选择要上传的文件。", code="required")
+        raise ValidationError(gettext("请选择要上传的文件。"), code="required")
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
-            f"文件过大：单个文件不能超过 {limit / 1024 / 1024:g} MB。", code="too_large"
+            gettext("文件过大：单个文件不能超过 %(mb)s MB。") % {"mb": f"{limit / 1024 / 1024:g}"},
+            code="too_large",
         )
     if upload.size == 0:
-        raise ValidationError("文件为空，请重新选择。", code="empty")
+        raise ValidationError(gettext("文件为空，请重新选择。"), code="empty")
     upload.seek(0)
     kind = filetype.guess(upload.read(8192))
     content_type = kind.mime if kind else None
     if content_type not in ALLOWED:
-        raise ValidationError("只能上传 PDF、JPG 或 PNG 格式的文件。", code="file_type")
+        raise ValidationError(gettext("只能上传 PDF、JPG 或 PNG 格式的文件。"), code="file_type")
     if content_type == "application/pdf":
         if not _looks_like_pdf(upload):
-            raise ValidationError(CORRUPT, code="corrupt")
+            raise ValidationError(gettext(CORRUPT), code="corrupt")
     else:
         _check_image(upload)
     digest = hashlib.sha256()
@@ -223,7 +232,7 @@ class ImageLimits:
 
 def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]:
     """The upload's pixels, upright, as a new image without any metadata; and its format."""
-    corrupt = f"{label}已损坏或格式不正确，请重新导出后上传。"
+    corrupt = gettext("%(label)s已损坏或格式不正确，请重新导出后上传。") % {"label": label}
     # From the header alone: a few-kilobyte PNG may claim 30000×30000 pixels.
     with _opened_image(upload, max_pixels=limits.max_pixels, label=label, corrupt=corrupt) as image:
         # Phones often write MPO (a JPEG with extra frames); its first frame is the photo.
@@ -237,8 +246,17 @@ def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]
         upright = ImageOps.exif_transpose(image)
     if upright.width < limits.min_width or upright.height < limits.min_height:
         raise ValidationError(
-            f"{label}尺寸过小（{upright.width}×{upright.height}像素），宽不少于"
-            f"{limits.min_width}像素、高不少于{limits.min_height}像素。",
+            gettext(
+                "%(label)s尺寸过小（%(width)s×%(height)s像素），宽不少于"
+                "%(min_width)s像素、高不少于%(min_height)s像素。"
+            )
+            % {
+                "label": label,
+                "width": upright.width,
+                "height": upright.height,
+                "min_width": limits.min_width,
+                "min_height": limits.min_height,
+            },
             code="too_small",
         )
     alpha = upright.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in upright.info
@@ -256,7 +274,7 @@ def _decoded(upload, limits: ImageLimits, label: str) -> tuple[Image.Image, str]
     return Image.frombytes(mode, upright.size, upright.tobytes()), image_format
 
 
-def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
+def reencode_image(upload, limits: ImageLimits, *, label: str = IMAGE):
     """Check a JPEG or PNG upload by its content and re-encode its pixels.
 
     Returns ``(CheckedUpload, ContentFile)``: store the ContentFile (the re-encoded image),
@@ -264,19 +282,25 @@ def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
     metadata is dropped. Raises ValidationError with a Chinese message, never anything else,
     whatever the bytes: decompression bombs, truncated and malformed files included.
     """
+    label = gettext(label)  # a Chinese msgid (gettext_noop), in the request's language
     if upload is None:
-        raise ValidationError(f"请选择要上传的{label}。", code="required")
+        raise ValidationError(
+            gettext("请选择要上传的%(label)s。") % {"label": label}, code="required"
+        )
     if upload.size > limits.max_bytes:
         raise ValidationError(
-            f"文件过大：{label}不能超过 {limits.max_bytes / 1024 / 1024:g} MB。",
+            gettext("文件过大：%(label)s不能超过 %(mb)s MB。")
+            % {"label": label, "mb": f"{limits.max_bytes / 1024 / 1024:g}"},
             code="too_large",
         )
     if upload.size == 0:
-        raise ValidationError("文件为空，请重新选择。", code="empty")
+        raise ValidationError(gettext("文件为空，请重新选择。"), code="empty")
     upload.seek(0)
     kind = filetype.guess(upload.read(8192))
     if kind is None or kind.mime not in {mime for mime, _ in IMAGE_FORMATS.values()}:
-        raise ValidationError(f"{label}只能是 JPG 或 PNG 格式的图片。", code="file_type")
+        raise ValidationError(
+            gettext("%(label)s只能是 JPG 或 PNG 格式的图片。") % {"label": label}, code="file_type"
+        )
     try:
         pixels, image_format = _decoded(upload, limits, label)
         buffer = io.BytesIO()
@@ -292,7 +316,8 @@ def reencode_image(upload, limits: ImageLimits, *, label: str = "图片"):
         raise ValidationError(_too_many_pixels(label, max_pixels), code="too_many_pixels") from None
     except Exception:  # Pillow's decoders raise many kinds of errors on hostile bytes
         raise ValidationError(
-            f"{label}已损坏或格式不正确，请重新导出后上传。", code="corrupt"
+            gettext("%(label)s已损坏或格式不正确，请重新导出后上传。") % {"label": label},
+            code="corrupt",
         ) from None
     finally:
         upload.seek(0)

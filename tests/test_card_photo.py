@@ -379,7 +379,12 @@ def test_an_invalid_verification_has_no_photo_url(t, a, client_for, talent, veri
     checker = client_for(verifier)
     token = qr_token(client_for(talent))
     assert "photo_url" in verify(checker, token)["card"]
-    assert verify(checker, token) == {"valid": False, "reason": "token_used", "card": None}
+    assert verify(checker, token) == {
+        "valid": False,
+        "reason": "token_used",
+        "reason_label": "二维码已使用过，请持卡人刷新后重新出示",
+        "card": None,
+    }
 
     fresh = qr_token(client_for(talent))
     a.post(f"/api/v1/cards/{number}/suspend/", {"reason": "核查中"})
