@@ -342,12 +342,12 @@ def test_a_reason_with_its_own_full_stop_keeps_one():
 def test_details_name_service_types_departments_and_tiers(
     client, client_for, auditor, talent, other_talent, admin_user, departments
 ):
-    from portal.staff import account_create
+    from portal.staff import staff_account_create
     from services.workflow import request_transfer
 
     req = file_housing(talent)  # detail service_type="HOUSING"
     request_transfer(req=req, actor=admin_user, department="JYJ", reason="误派")
-    account_create(
+    staff_account_create(
         actor=admin_user, username="zjj_new", role="staff", real_name="王经办", department="ZJJ"
     )
     issue_card(other_talent, admin_user)  # detail tier="B"
