@@ -93,7 +93,8 @@ def talent_screen(request, browser, live_server):
         if "Failed to load resource: the server responded with a status of 4" not in e
     ]
     problems = [*(f"console error: {e}" for e in real), *findings(screen)]
-    problems += [f"axe-core: {v}" for v in dict.fromkeys(screen.a11y)]
+    # conftest's axe-core check (Screen.a11y), where it is in place.
+    problems += [f"axe-core: {v}" for v in dict.fromkeys(getattr(screen, "a11y", []))]
     assert problems == [], "\n".join(problems)
 
 
