@@ -163,7 +163,7 @@ def public_check(ref: str) -> PublicAnswer | None:
     CardPublicCheck.objects.create(card=card, status=status)
     return PublicAnswer(
         status=status,
-        status_label=CardStatus(status).label,
+        status_label=str(CardStatus(status).label),
         valid=status == CardStatus.ACTIVE,
         tier=card.tier,
         tier_label=card.get_tier_display(),

@@ -76,7 +76,7 @@ REQUEST_COLUMNS = [
     ("编号", "number", _plain),
     ("服务事项", "service_type__name", _plain),
     ("承办部门", "department__name", _plain),
-    ("状态", "status", lambda value: _STATUS.get(value, value)),
+    ("状态", "status", lambda value: str(_STATUS.get(value, value))),
     ("人才层次", "tier", _plain),
     ("申请人", "talent__real_name", mask_name),
     ("手机号码", "talent__phone_encrypted", _sealed_phone_masked),

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -297,7 +298,9 @@ class CardMine(APIView):
             .first()
         )
         if card is None:
-            return Response({"detail": "您还没有优才卡。"}, status=status.HTTP_404_NOT_FOUND)
+            return Response(
+                {"detail": gettext("您还没有优才卡。")}, status=status.HTTP_404_NOT_FOUND
+            )
         return Response(s.CardOutput(card).data)
 
 

@@ -5,6 +5,7 @@ from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -234,7 +235,11 @@ def action_view(func, input_class, summary: str, argument_names=(), result=s.Req
                     {
                         "number": done.number,
                         "status": done.status,
-                        "department": {"code": done.department.code, "name": done.department.name},
+                        "department": {
+                            "code": done.department.code,
+                            "name": done.department.name,
+                            "name_en": done.department.name_en,
+                        },
                         "detail": f"已转至{done.department.name}，本部门不再承办此申请。",
                     }
                 )
@@ -286,7 +291,9 @@ class FollowUpClose(APIView):
         req = request_for(request, number)
         followup = getattr(req, "followup", None)
         if followup is None:
-            return Response({"detail": "该申请没有待回访事项。"}, status=status.HTTP_404_NOT_FOUND)
+            return Response(
+                {"detail": gettext("该申请没有待回访事项。")}, status=status.HTTP_404_NOT_FOUND
+            )
         # Who may close it: the follow-ups' table (services.permissions), before the input.
         FOLLOWUPS.require_who(request.user, "close", followup)
         data = s.NoteInput(data=request.data)
