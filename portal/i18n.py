@@ -26,6 +26,26 @@ def active_language() -> str:
     return normalize(translation.get_language())
 
 
+def keep_users_language(request, response, user):
+    """After sign-in on a device that never chose a language: the one the person chose (on
+    the account) becomes the page's, kept in the language cookie. A device's own choice stays."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return response
+    language = normalize(getattr(user, "language", None))
+    if language != active_language():
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
 def for_user(user):
     """``with for_user(talent): ...`` renders texts in the language ``user`` chose."""
     return translation.override(normalize(getattr(user, "language", None)))

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from portal.models import User
+from tests.factories import PASSWORD
 from tests.test_pages import REGISTRATION
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +213,28 @@ def test_a_verifiers_page_in_english(client, verifier):
     html = _english(client, "/verify/")
     assert "Card verification" in html and "QR code content" in html
     assert _chinese_left(html) <= set(CJK.findall(verifier.display_name))
+
+
+def _sign_in(client, user):
+    return client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+
+
+def test_signing_in_on_a_new_device_brings_the_accounts_language(client, talent):
+    talent.language = "en"
+    talent.save(update_fields=["language"])
+    response = _sign_in(client, talent)
+    assert response.status_code == 302 and response.cookies[COOKIE].value == "en"
+    assert lang_of(client.get(response.url).content.decode()) == "en"
+
+
+def test_a_devices_own_choice_outranks_the_account_at_sign_in(client, talent):
+    talent.language = "en"
+    talent.save(update_fields=["language"])
+    client.cookies[COOKIE] = "zh-hans"
+    response = _sign_in(client, talent)
+    assert response.status_code == 302 and COOKIE not in response.cookies
+
+
+def test_a_chinese_account_sets_no_cookie_at_sign_in(client, talent):
+    response = _sign_in(client, talent)
+    assert response.status_code == 302 and COOKIE not in response.cookies

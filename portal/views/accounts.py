@@ -19,6 +19,7 @@ from portal.accounts import account_register, registration_check
 from portal.audit import client_ip
 from portal.errors import BadCredentials, LoginLocked, OtpRequired, RateLimited
 from portal.forms import LoginForm, OtpForm, RegisterForm
+from portal.i18n import keep_users_language
 from portal.idempotency import FORM_KEY_FIELD
 from portal.models import User
 from portal.navigation import home_url
@@ -139,7 +140,7 @@ def login_page(request):
             return redirect("portal:login-otp")
         else:
             login(request, user, backend=BACKEND)
-            return redirect(_landing(request, user, next_url))
+            return keep_users_language(request, redirect(_landing(request, user, next_url)), user)
     return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
 
 
@@ -186,7 +187,7 @@ def login_otp(request):
                     request,
                     _("您使用了一个恢复码登录，该恢复码已失效。如手机丢失，请尽快重新绑定。"),
                 )
-            return redirect(_landing(request, user, next_url))
+            return keep_users_language(request, redirect(_landing(request, user, next_url)), user)
     return render(request, "portal/login_otp.html", {"form": form}, status=status)
 
 
