@@ -4,10 +4,14 @@ No browser download (this network refuses it): Chromium comes from `apt-get inst
 (`.ci/run` installs it) and is launched from CHROMIUM_PATH (default /usr/bin/chromium). On a
 machine without it these tests skip, unless REQUIRE_SERVICES=1 (CI), where they fail.
 
-Every page is watched for console errors; a journey with one fails. Screenshots of key pages
-go to SCREENSHOT_DIR (default var/screenshots); `make screenshots` refreshes docs/screenshots.
+Every page is watched for console errors; a journey with one fails. Every page a journey
+loads (by Screen.go, a click or a form) is checked by axe-core (vendored in tests/e2e/vendor)
+against WCAG 2.1 A/AA and axe's best practices; a journey that meets a violation fails with the
+list. Screenshots of key pages go to SCREENSHOT_DIR (default var/screenshots); `make
+screenshots` refreshes docs/screenshots.
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
+from tests.e2e.support import settle
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WIDTHS = {"phone": 375, "desktop": 1280}
@@ -33,6 +38,43 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+AXE = ROOT / "tests" / "e2e" / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# Every WCAG 2.1 A/AA rule and every best practice applies (landmarks, region, heading order,
+# one h1, unique landmarks: real requirements here), and WCAG 2.2's target size as well (24 px,
+# inline links exempt; the phone CSS aims at 44 px). No rule is left out.
+AXE_RULES = {"target-size": {"enabled": True}}
+# Runs in every document before the page's own scripts (through the DevTools protocol, so the
+# site's CSP does not apply): once the page has loaded, axe checks it and reports to Python;
+# window.__a11y is the promise of that check (support.settle waits for it). preload: false,
+# because axe would otherwise copy the stylesheets into inline <style> elements, which the
+# CSP blocks (and the console reports); no rule run here needs them.
+AXE_INIT = """
+%s
+;(function () {
+  if (window.top !== window) { return; }
+  var done;
+  window.__a11y = new Promise(function (resolve) { done = resolve; });
+  window.addEventListener("load", function () {
+    if (!/html/.test(document.contentType || "")) { done(null); return; }
+    axe.run(document, {runOnly: {type: "tag", values: %s}, rules: %s, iframes: false,
+                       preload: false, resultTypes: ["violations"]})
+      .then(function (result) {
+        return result.violations.map(function (v) {
+          return {id: v.id, impact: v.impact, help: v.help,
+                  targets: v.nodes.map(function (n) { return n.target.join(" "); })};
+        });
+      }, function (error) {
+        return [{id: "axe-error", impact: "-", help: String(error), targets: []}];
+      })
+      .then(function (found) {
+        return window.__a11yReport(location.href, found).then(function () { done(found); });
+      });
+  });
+}());
+"""
 
 
 def _chromium_missing() -> str | None:
@@ -87,7 +129,20 @@ class Screen:
         self.context.set_default_timeout(15000)
         self.base_url = base_url.rstrip("/")
         self.errors: list[str] = []
+        # axe-core's findings: "width URL: rule (impact) help: targets", one per violation.
+        self.a11y: list[str] = []
+        self.context.expose_function("__a11yReport", self._a11y_report)
+        self.context.add_init_script(
+            AXE_INIT % (AXE.read_text(), json.dumps(AXE_TAGS), json.dumps(AXE_RULES))
+        )
         self.page = self.new_page()
+
+    def _a11y_report(self, url, violations):
+        for v in violations:
+            targets = ", ".join(v["targets"][:6]) + (" …" if len(v["targets"]) > 6 else "")
+            self.a11y.append(
+                f"{self.width_name} {url}: {v['id']} ({v['impact']}) {v['help']}: {targets}"
+            )
 
     def new_page(self):
         page = self.context.new_page()
@@ -96,7 +151,9 @@ class Screen:
         return page
 
     def go(self, path: str, page=None):
-        (page or self.page).goto(self.base_url + path)
+        page = page or self.page
+        page.goto(self.base_url + path)
+        settle(page)
 
     def shot(self, name: str, page=None) -> Path:
         folder = SCREENSHOT_DIR / self.width_name
@@ -106,6 +163,9 @@ class Screen:
         return path
 
     def close(self):
+        # The pages still open were checked too (a journey's last page often has no check point).
+        for page in self.context.pages:
+            settle(page)
         self.context.close()
 
 
@@ -121,9 +181,10 @@ def screen_factory(request, browser, live_server):
         return screen
 
     yield make
-    errors = [e for s in screens for e in s.errors]
     for screen in screens:
         screen.close()
+    errors = [e for s in screens for e in s.errors]
+    a11y = list(dict.fromkeys(v for s in screens for v in s.a11y))
     # Pages that answer 4xx on purpose (a form shown again with its errors) make Chromium log
     # "Failed to load resource"; anything else is a real error.
     real = [
@@ -132,3 +193,4 @@ def screen_factory(request, browser, live_server):
         if "Failed to load resource: the server responded with a status of 4" not in e
     ]
     assert real == [], f"console errors: {real}"
+    assert a11y == [], "accessibility (axe-core) violations:\n" + "\n".join(a11y)
