@@ -96,7 +96,7 @@ def supervision_list(request):
             for action in ("transfer", "comment")
         }
     page.object_list = rows
-    reviews = _overdue_reviews(request, now, escalated_only)
+    reviews = _overdue_reviews(request, now, escalated_only, requests_page=page.number)
     return render(
         request,
         "services/supervision/list.html",
@@ -114,10 +114,11 @@ def supervision_list(request):
     )
 
 
-def _overdue_reviews(request, now, escalated_only: bool):
-    """The page of overdue card reviews (its own ``reviews_page``) with their working days
-    overdue, or None for someone who does not review applications. A fixed number of queries:
-    the count, the page with its talents, the calendar."""
+def _overdue_reviews(request, now, escalated_only: bool, requests_page: int = 1):
+    """The page of overdue card reviews (its own ``reviews_page``; its links keep the requests'
+    page) with their working days overdue, or None for someone who does not review
+    applications. A fixed number of queries: the count, the page with its talents, the
+    calendar."""
     user = request.user
     if not card_permissions.reviews(user):
         return None
@@ -134,6 +135,8 @@ def _overdue_reviews(request, now, escalated_only: bool):
         app.talent_name_masked = mask_name(app.talent.real_name)
     page.object_list = apps
     query = {"escalated": "1"} if escalated_only else {}
+    if requests_page > 1:
+        query["page"] = requests_page
     if page.has_previous():
         page.previous_url = "?" + urlencode({**query, "reviews_page": page.previous_page_number()})
     if page.has_next():
