@@ -169,7 +169,9 @@ def english(screen, where, allow=()):
         text = text.replace(word, "…")
     for m in CJK_SPAN.finditer(text):
         context = text[max(m.start() - 20, 0) : m.end() + 20].replace("\n", " ")
-        screen.chinese.setdefault(m.group(), (f"…{context}…", []))[1].append(where)
+        # One line for the same words with other letters and numbers (A类第1项, D类第2项).
+        words = re.sub(r"[A-Za-z0-9]+", "_", m.group())
+        screen.chinese.setdefault(words, (f"…{context}…", []))[1].append(where)
 
 
 def qr_on_first_screen(screen):
@@ -204,6 +206,13 @@ def keep_the_card(page, certificate, image):
         with page.expect_download() as png:
             button.click()
         assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def open_inbox(page):
+    """消息 in the header (beside 菜单 on a phone)."""
+    with page.expect_navigation():
+        page.locator("header.site-header a[href$='/inbox/']:visible").first.click()
+    fits(page)
 
 
 def approve(talent):
@@ -336,7 +345,13 @@ def test_j_a_talent_in_chinese_from_registration_to_a_rated_request(talent_scree
     # 我的申请 lists it.
     menu(page, "我的申请")
     expect(page.locator("main table tbody tr", has_text=number)).to_contain_text("子女入学")
-    assert findings(screen) == []
+
+    # 消息: the approval and the request's notices.
+    open_inbox(page)
+    expect(page.locator("main")).to_contain_text("您的优才卡申请已通过认定")
+    expect(page.locator("main")).to_contain_text(number)
+    noted = findings(screen)
+    assert noted == [], "\n".join(noted)
 
 
 # --- k. a foreign talent in English ---------------------------------------------------------
@@ -482,4 +497,11 @@ def test_k_a_foreign_talent_in_english_from_registration_to_a_rated_request(
     menu(page, "My requests")
     english(screen, "my requests")
     expect(page.locator("main table tbody tr", has_text=number)).to_contain_text("Talent apartment")
-    assert findings(screen) == []
+
+    # Messages: the approval and the request's notices, written in the talent's language.
+    open_inbox(page)
+    english(screen, "inbox", allow=staff)
+    expect(page.locator("main")).to_contain_text("Your talent card application has been approved")
+    expect(page.locator("main")).to_contain_text(number)
+    noted = findings(screen)
+    assert noted == [], "\n".join(noted)
