@@ -13,9 +13,9 @@ On a phone, on every page:
     summary, element with role="button") is at least 44 px tall. A checkbox or radio inside
     a <label> is measured by its label (the label is what a finger taps). The one exception
     is a link inside a sentence: an <a> (not role="button") whose closest <p>, <li>, <td>,
-    <dd> or <small> holds text outside the link, e.g. “搜索“…”的结果　清除搜索”. A link alone
-    in its <p>, <li>, <td>, <dd> or <small> (a tab, 查看可申请的服务事项, a request's number on its card, a
-    figure of the dashboard) is a control and is measured.
+    <dd> or <small> holds text outside the link, e.g. “搜索“…”的结果　清除搜索”. A link
+    alone in its <p>, <li>, <td>, <dd> or <small> (a tab, 查看可申请的服务事项, a request's
+    number on its card, a figure of the dashboard) is a control and is measured.
 
 Every list is a stack of cards on a phone (the rows' cells are blocks, the column headers
 visually hidden) and keeps its table semantics in Chromium's accessibility tree, where each
@@ -210,12 +210,11 @@ def check_phone_page(screen, path, name, stack=False):
     page = screen.page
     screen.go(path)
     expect(page.locator("main h1")).to_be_visible()
-    screen.shot(f"phone-{name}")
+    screen.shot(f"phone-{name}")  # before the checks: a failing page is on file too
     no_sideways_scroll(page, path)
     touch_targets(page, path)
     if stack or path in STACKED:
         stacked(page, path)
-    screen.shot(f"phone-{name}")
 
 
 def finish(screens):
