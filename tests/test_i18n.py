@@ -191,7 +191,7 @@ def test_the_language_switch_is_on_every_page_and_marks_the_active_language(clie
 def test_form_errors_and_messages_follow_the_language(client):
     client.cookies[COOKIE] = "en"
     html = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
-    assert "Please enter: Username." in html
+    assert "Username: please fill this in." in html
     response = client.post("/accounts/register/", dict(REGISTRATION), follow=True)
     assert "You are registered. Welcome to the Bazhou Talent Card portal." in (
         response.content.decode()
