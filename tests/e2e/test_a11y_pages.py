@@ -1,0 +1,64 @@
+"""Every page of every role passes axe-core (issue 14 point 3: GB/T 37668-2019, WCAG 2.1 AA).
+
+The journeys check each page they walk through (tests/e2e/conftest.py); this visits the pages
+they do not: the list tests/test_csp.py keeps of every page each role can reach, at phone and
+desktop width, signed in through a session made on the server. On a phone, the header's menu
+is also checked open (a state no page load shows)."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import AXE_RULES, AXE_TAGS
+from tests.e2e.support import open_menu
+from tests.test_csp import ROLES, pages, world  # noqa: F401 (world is a fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+expect.set_options(timeout=10_000)
+
+CHECK_NOW = """(options) => axe.run(document, options).then((result) => result.violations.map(
+  (v) => `${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
+))"""
+
+
+def sign_in(screen, user):
+    """The browser carries a session the server made for ``user`` (sign-in has its journeys)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    screen.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": screen.base_url}]
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_every_role_passes_axe(
+    request,
+    screen_factory,
+    world,  # noqa: F811 (the fixture imported above)
+    role,
+    handler,
+    lead,
+    talent,
+    auditor,
+    verifier,
+    admin_user,
+):
+    screen = screen_factory()
+    if role != "anonymous":
+        sign_in(screen, request.getfixturevalue(role))
+    for url in pages(world, handler)[role]:
+        screen.go(url)  # axe checks it on load; screen_factory fails the test on a finding
+    if screen.width_name == "phone":
+        screen.go("/")
+        open_menu(screen.page)
+        options = {
+            "runOnly": {"type": "tag", "values": AXE_TAGS},
+            "rules": AXE_RULES,
+            "preload": False,
+        }
+        found = screen.page.evaluate(CHECK_NOW, json.loads(json.dumps(options)))
+        assert found == [], "the open menu:\n" + "\n".join(found)
