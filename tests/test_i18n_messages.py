@@ -13,6 +13,7 @@ from portal.models import Delivery, Notification, SmsOutbox
 from services.models import RequestStatus
 from services.seed import seed_service_types
 from services.workflow import request_accept, request_reject, request_transfer
+from tests.cards_support import approved
 from tests.requests_support import HOUSING, file_housing, give_card, request_in
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +200,21 @@ def test_a_transfer_names_the_new_department_in_english(carded, handler, admin_u
         f"{req.number} transferred to District Bureau of Government Services and Big Data"
     )
     assert notice.body == "Reason for the transfer: 应由政务服务局代办"
+
+
+def test_a_verifier_reads_the_card_s_services_in_their_language(
+    client_for, talent, admin_user, verifier, criteria
+):
+    approved(client_for(talent), client_for(admin_user))
+    holder = client_for(talent)
+
+    def scan(**headers):
+        token = holder.post("/api/v1/cards/mine/qr/").json()["token"]
+        return client_for(verifier).post("/api/v1/cards/verify/", {"token": token}, **headers)
+
+    english = scan(**EN).json()
+    assert english["valid"] is True and english["reason_label"] == "Valid"
+    assert "Spouse's employment" in english["card"]["services"]
+    assert not any(CJK.search(name) for name in english["card"]["services"])
+    chinese = scan().json()
+    assert chinese["reason_label"] == "有效" and "配偶就业" in chinese["card"]["services"]
