@@ -62,3 +62,38 @@ def test_every_page_of_every_role_passes_axe(
         }
         found = screen.page.evaluate(CHECK_NOW, json.loads(json.dumps(options)))
         assert found == [], "the open menu:\n" + "\n".join(found)
+
+
+def test_the_keyboard_skips_to_the_content_and_works_the_menu(screen_factory, db):
+    screen = screen_factory()
+    page = screen.page
+    screen.go("/")
+    # The first Tab reaches 跳到主要内容, shown with a solid focus ring; Enter moves focus to
+    # the main region.
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("跳到主要内容")
+    expect(skip).to_be_in_viewport()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+    toggle = page.locator("header.site-header .menu-toggle")
+    if screen.width_name == "desktop":
+        # From 768 px the whole list shows and there is no button.
+        expect(toggle).to_be_hidden()
+        expect(page.locator("#site-menu").get_by_role("link", name="登录")).to_be_visible()
+        return
+    # On a phone the list is folded: the button opens it by keyboard and says so; Escape
+    # closes it and gives the focus back to the button.
+    expect(page.locator("#site-menu")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    open_menu(page)
+    expect(page.locator("#site-menu").get_by_role("link", name="登录")).to_be_visible()
+    page.locator("#site-menu").get_by_role("link", name="登录").focus()
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+    expect(page.locator("#site-menu")).to_be_hidden()
+    height = page.evaluate("document.querySelector('header.site-header').offsetHeight")
+    assert height <= 100, f"the phone header is {height}px tall"
