@@ -87,6 +87,5 @@ def seed_criteria() -> int:
         )
         created += was_created
         if not criterion.title_en:
-            criterion.title_en = TITLES_EN[code]
-            criterion.save(update_fields=["title_en"])
+            Criterion.objects.filter(pk=criterion.pk).update(title_en=TITLES_EN[code])
     return created

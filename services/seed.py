@@ -285,5 +285,12 @@ def seed_service_types() -> int:
         )
         created += was_created
         if fill_english(service_type):
-            service_type.save(update_fields=["name_en", "guide_en", "materials", "fields"])
+            # An UPDATE, not save(): filling in English changes nothing an admin decided (a
+            # type of a department deactivated meanwhile is not re-checked here).
+            ServiceType.objects.filter(pk=service_type.pk).update(
+                name_en=service_type.name_en,
+                guide_en=service_type.guide_en,
+                materials=service_type.materials,
+                fields=service_type.fields,
+            )
     return created

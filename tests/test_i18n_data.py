@@ -198,3 +198,11 @@ def test_the_card_application_page_shows_the_criteria_in_english(client, talent,
     assert "Full-time doctoral graduate" in html
     assert "全日制博士研究生" not in html
     assert "全日制博士研究生" in client.get("/card/apply/").content.decode()
+
+
+def test_seeding_fills_the_english_of_a_type_whose_department_was_deactivated(catalogue):
+    Department.objects.filter(code="ZWJ").update(is_active=False)
+    ServiceType.objects.filter(code="GOV_AGENT").update(name_en="")
+    seed_service_types()  # no save(): nothing an admin decided is re-checked or changed
+    errand = ServiceType.objects.get(code="GOV_AGENT")
+    assert errand.name_en == "Government errands run for you" and errand.is_active
