@@ -29,6 +29,7 @@ class CriterionForm(forms.ModelForm):
             "title_en",
             "evidence",
             "policy_ref",
+            "policy_ref_en",
             "effective_from",
             "effective_to",
             "is_active",

@@ -1,6 +1,8 @@
 """Seed catalogue of card criteria (DESIGN.md "The card"). Admins edit it in the admin;
 ``seed_criteria`` adds what is missing and never overwrites an admin's edits."""
 
+import re
+
 from cards.models import Category, Criterion, DocumentKind, Tier
 
 K = DocumentKind
@@ -68,6 +70,18 @@ TITLES_EN = {
 }
 
 
+POLICY_EN = "Implementing Measures for the Bazhou Talent Card"
+_ITEM = re.compile(r"附件 ([A-D])类第(\d+)项$")
+
+
+def policy_ref_en(policy_ref: str) -> str:
+    """``《…实施办法》附件 A类第1项`` → ``… Talent Card, Annex, tier A item 1`` ("" otherwise)."""
+    found = _ITEM.search(policy_ref)
+    if not (found and policy_ref.startswith(POLICY)):
+        return ""
+    return f"{POLICY_EN}, Annex, tier {found.group(1)} item {found.group(2)}"
+
+
 def seed_criteria() -> int:
     """Create the seed criteria that do not exist yet; return how many were created. A seed
     criterion without an English title gets one (an admin's own English is kept)."""
@@ -80,12 +94,20 @@ def seed_criteria() -> int:
                 "category": category,
                 "title": title,
                 "title_en": TITLES_EN[code],
+                "policy_ref_en": policy_ref_en(policy_ref),
                 "evidence": [str(kind) for kind in evidence],
                 "policy_ref": policy_ref,
                 "sort_order": order,
             },
         )
         created += was_created
-        if not criterion.title_en:
-            Criterion.objects.filter(pk=criterion.pk).update(title_en=TITLES_EN[code])
+        english = {
+            "title_en": TITLES_EN[code],
+            "policy_ref_en": policy_ref_en(criterion.policy_ref),
+        }
+        missing = {
+            field: value for field, value in english.items() if not getattr(criterion, field)
+        }
+        if missing:
+            Criterion.objects.filter(pk=criterion.pk).update(**missing)
     return created

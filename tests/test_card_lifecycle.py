@@ -41,7 +41,8 @@ def test_criteria_catalogue_is_public_and_complete(api):
     }
     for criterion in criteria:
         assert set(criterion) == {
-            "code", "tier", "category", "title", "title_en", "evidence", "policy_ref"
+            "code", "tier", "category", "title", "title_en", "evidence", "policy_ref",
+            "policy_ref_en",
         }  # fmt: skip
         assert criterion["evidence"] and criterion["policy_ref"]
 

@@ -41,6 +41,7 @@ def test_every_seeded_row_has_english(catalogue):
     criteria = Criterion.objects.all()
     assert len(criteria) == len(CRITERIA)
     assert all(english(c.title_en) for c in criteria)
+    assert all(english(c.policy_ref_en) for c in criteria)
 
     types = ServiceType.objects.all()
     assert len(types) == len(SERVICE_TYPES)
@@ -58,7 +59,7 @@ def test_every_seeded_row_has_english(catalogue):
 def test_seeding_again_fills_missing_english_and_keeps_an_admin_s(catalogue):
     # Rows an earlier seed created without English (a database from before the migration).
     Department.objects.update(name_en="")
-    Criterion.objects.filter(code="D02").update(title_en="")
+    Criterion.objects.filter(code="D02").update(title_en="", policy_ref_en="")
     Criterion.objects.filter(code="D03").update(title_en="Associate professor or the like")
     school = ServiceType.objects.get(code="SCHOOL")
     school.name_en, school.guide_en = "", ""
@@ -73,6 +74,9 @@ def test_seeding_again_fills_missing_english_and_keeps_an_admin_s(catalogue):
         "District Bureau of Education, Science and Technology"
     )
     assert Criterion.objects.get(code="D02").title_en == "Full-time doctoral graduate"
+    assert Criterion.objects.get(code="D02").policy_ref_en == (
+        "Implementing Measures for the Bazhou Talent Card, Annex, tier D item 2"
+    )
     assert Criterion.objects.get(code="D03").title_en == "Associate professor or the like"
     school.refresh_from_db()
     assert school.name_en == "Children's schooling" and english(school.guide_en)
@@ -123,6 +127,7 @@ def test_the_api_answers_the_english_besides_the_chinese(api, catalogue):
     criteria = {c["code"]: c for c in api.get("/api/v1/card-criteria/").json()}
     assert criteria["D02"]["title"] == "全日制博士研究生"
     assert criteria["D02"]["title_en"] == "Full-time doctoral graduate"
+    assert criteria["D02"]["policy_ref_en"].endswith("Annex, tier D item 2")
 
 
 def test_an_admin_s_type_without_english_answers_blank_english(api, catalogue):
@@ -196,7 +201,8 @@ def test_the_card_application_page_shows_the_criteria_in_english(client, talent,
     client.force_login(talent)
     html = client.get("/card/apply/", **EN).content.decode()
     assert "Full-time doctoral graduate" in html
-    assert "全日制博士研究生" not in html
+    assert "Implementing Measures for the Bazhou Talent Card, Annex, tier D item 2" in html
+    assert "全日制博士研究生" not in html and "实施办法" not in html
     assert "全日制博士研究生" in client.get("/card/apply/").content.decode()
 
 

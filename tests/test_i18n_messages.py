@@ -10,6 +10,7 @@ from django.core import mail
 
 from portal.delivery import delivery_send
 from portal.models import Delivery, Notification, SmsOutbox
+from services.feedback import request_rate
 from services.models import RequestStatus
 from services.seed import seed_service_types
 from services.workflow import request_accept, request_reject, request_transfer
@@ -218,3 +219,13 @@ def test_a_verifier_reads_the_card_s_services_in_their_language(
     assert not any(CJK.search(name) for name in english["card"]["services"])
     chinese = scan().json()
     assert chinese["reason_label"] == "有效" and "配偶就业" in chinese["card"]["services"]
+
+
+def test_the_rating_reads_in_the_page_s_language_on_the_timeline(client, carded, handler):
+    req = request_in(RequestStatus.RESOLVED, carded, handler)
+    request_rate(req=req, actor=carded, score=4, comment="Quick and friendly.")
+    client.force_login(carded)
+    english = client.get(f"/requests/{req.number}/", **EN).content.decode()
+    assert "4 stars: Satisfied. Quick and friendly." in english and "星" not in english
+    chinese = client.get(f"/requests/{req.number}/").content.decode()
+    assert "4星 满意：Quick and friendly." in chinese

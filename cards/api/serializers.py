@@ -26,7 +26,16 @@ from portal.models import Role
 class CriterionOutput(serializers.ModelSerializer):
     class Meta:
         model = Criterion
-        fields = ["code", "tier", "category", "title", "title_en", "evidence", "policy_ref"]
+        fields = [
+            "code",
+            "tier",
+            "category",
+            "title",
+            "title_en",
+            "evidence",
+            "policy_ref",
+            "policy_ref_en",
+        ]
 
 
 class CriterionRef(serializers.ModelSerializer):

@@ -67,6 +67,7 @@ class Criterion(models.Model):
         "所需证明材料", default=list, help_text="材料类型代码列表，如 id_card、degree、title"
     )
     policy_ref = models.CharField("政策依据（文件号）", max_length=200)
+    policy_ref_en = models.CharField("英文政策依据", max_length=300, blank=True)
     effective_from = models.DateField("生效日期", null=True, blank=True)
     effective_to = models.DateField("失效日期", null=True, blank=True)
     is_active = models.BooleanField("启用", default=True)

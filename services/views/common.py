@@ -123,6 +123,20 @@ def mark_rows(rows, now=None) -> list[ServiceRequest]:
     return rows
 
 
+def _event_note(req: ServiceRequest, event) -> str:
+    """An event's note as the page's language says it. A rating's note is stored in Chinese
+    (the record: "4星 满意：…"); its stars and words are composed again from the rating."""
+    rating = getattr(req, "rating", None) if event.action == "rated" else None
+    if rating is None or rating.score not in SCORE_LABELS:
+        return event.note
+    stars = gettext("{score}星 {label}").format(
+        score=rating.score, label=gettext(SCORE_LABELS[rating.score])
+    )
+    if not rating.comment:
+        return stars
+    return gettext("%(rating)s：%(comment)s") % {"rating": stars, "comment": rating.comment}
+
+
 def timeline(req: ServiceRequest) -> list[dict]:
     statuses = dict(RequestStatus.choices)
     return [
@@ -133,7 +147,7 @@ def timeline(req: ServiceRequest) -> list[dict]:
             "to_status": statuses.get(event.to_status, "")
             if event.to_status != event.from_status
             else "",
-            "note": event.note,
+            "note": _event_note(req, event),
             "items": event.items or [],
         }
         for event in req.events.all()
