@@ -419,8 +419,6 @@ def test_k_a_foreign_talent_in_english_from_registration_to_a_rated_request(
     english(screen, "my card (none yet)")
     with page.expect_navigation():
         page.locator("main a[href$='/card/apply/']").click()
-    # 2026-12-06 08:40: each criterion's 政策依据 (Criterion.policy_ref, data with no English
-    # column) reads 《“巴州优才卡”实施办法》附件 D类第1项 here and on the application page.
     english(screen, "apply")
     page.check("#criterion-D02")
     page.fill("#id_employer", "Bazhou People's Hospital")
@@ -449,9 +447,12 @@ def test_k_a_foreign_talent_in_english_from_registration_to_a_rated_request(
     expect(page.locator("#card-qr-image")).to_be_visible()
     english(screen, "my card")
     snap(screen, "42-en-card-qr")
-    # 2026-12-06 08:40: at 320x568 in English the QR code's top is at 444 px (its bottom at
-    # 644): the tier "Tier D: municipal and other high-level talent" and the summary line wrap
-    # in two lines each above it.
+    # 2026-12-06 09:08, still failing: at 320x568 in English the QR code is at 444-644 px
+    # (Chinese: 287-487). Above it the header is 140 px tall (91 in Chinese: the brand's
+    # English subtitle and Messages + Menu take two rows), the card's header 100 px (46: the
+    # tier "Tier D: municipal and other high-level talent" in two lines, the Valid badge on a
+    # third) and the summary 78 px (24: "Card number", the number and the masked name in
+    # three lines).
     qr_on_first_screen(screen)
     keep_the_card(page, "Download the e-certificate (PDF)", "Save the image to your phone")
 
@@ -489,8 +490,6 @@ def test_k_a_foreign_talent_in_english_from_registration_to_a_rated_request(
     page.fill("#id_rate-comment", "Quick and friendly.")
     with page.expect_navigation():
         page.locator("#rate button[type=submit]").click()
-    # 2026-12-06 08:40: the timeline's rating entry is the note services.feedback.request_rate
-    # stores in Chinese (f"{score}星 {label}：{comment}"): "4星 满意：Quick and friendly.".
     english(screen, "rated", allow=staff)
     expect(page.locator("main")).to_contain_text("Quick and friendly.")
     snap(screen, "45-en-rated")
