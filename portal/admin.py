@@ -19,7 +19,7 @@ for _model in (Group, AuthToken, TOTPDevice, StaticDevice):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "name_en", "is_active", "sort_order"]
+    list_display = ["code", "name", "is_active", "sort_order"]
     list_filter = ["is_active"]
     search_fields = ["code", "name", "name_en"]
     actions = ["deactivate", "activate"]

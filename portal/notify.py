@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from portal.bulk import insert_returning
 from portal.delivery import deliveries_create, deliveries_create_bulk
@@ -23,7 +24,10 @@ from portal.models import Notification
 
 
 def in_language_of(recipient, text) -> str:
-    """``text`` (a string or a lazy text) rendered in ``recipient``'s language."""
+    """``text`` (a string or a lazy text) rendered in ``recipient``'s language; anything else
+    (a plain string, or None, which the database then refuses) is passed on as it is."""
+    if not isinstance(text, Promise):
+        return text
     with for_user(recipient):
         return str(text)
 

@@ -47,10 +47,15 @@ def test_the_template_filter_writes_it_the_same_way():
 def test_no_template_writes_a_deadline_without_the_filter():
     deadline = r"(?:due_at|due_text|_due\b|promised_day\b)"
     shown = re.compile(r"(?<![=\"])\{\{\s*([^}|]*" + deadline + r"[^}]*)\}\}")
+    # A blocktranslate names its values first: `with due_at=review.due_at|deadline` writes
+    # {{ due_at }} inside, already through the filter.
+    bound = re.compile(r"\b(\w+)=[^\s%]*\|deadline\b")
     offenders = []
     for path in TEMPLATES.rglob("*.html"):
-        for match in shown.finditer(path.read_text(encoding="utf-8")):
-            if "|deadline" not in match.group(1):
+        text = path.read_text(encoding="utf-8")
+        filtered = set(bound.findall(text))
+        for match in shown.finditer(text):
+            if "|deadline" not in match.group(1) and match.group(1).strip() not in filtered:
                 offenders.append(f"{path.relative_to(TEMPLATES)}: {match.group(0)}")
     assert offenders == []
 

@@ -286,10 +286,11 @@ def test_the_charts_are_inline_svg_without_script(client, admin_user, requests_)
     assert distribution.count('<rect class="bar-resolved"') == 8  # 7 buckets and the legend
     assert "0–1 办结件数：1</title>" in distribution
     assert trend.endswith('text-anchor="middle">3/16</text></svg>')  # this week last, shown
-    # The charts need no script: the page's only ones are the site-wide submit-once helper
-    # and the export buttons' progress bar (tests/test_export_jobs.py).
+    # The charts need no script: the page's only ones are the site-wide submit-once helper and
+    # phone menu, and the export buttons' progress bar (tests/test_export_jobs.py).
     assert re.findall(r"<script\b[^>]*>", html) == [
         '<script src="/static/js/submit-once.js" defer>',
+        '<script src="/static/js/site-menu.js" defer>',
         '<script src="/static/js/export-jobs.js">',
     ]
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another host
