@@ -35,7 +35,7 @@ def first_focusable(html: str) -> str:
 
 
 def menu_button(html: str) -> str:
-    found = re.search(r'<button[^>]*class="menu-toggle"[^>]*>[^<]*</button>', html)
+    found = re.search(r'<button[^>]*class="menu-toggle"[^>]*>.*?</button>', html, re.S)
     assert found, "no 菜单 button"
     return found.group(0)
 
@@ -58,7 +58,7 @@ def test_the_menu_button_controls_the_menu_and_says_it_is_closed(client, talent)
     client.force_login(talent)
     html = page(client)
     button = menu_button(html)
-    assert 'type="button"' in button and ">菜单</button>" in button
+    assert 'type="button"' in button and ">菜单</span></button>" in button
     assert 'action="/language/"' in html.split("</header>", 1)[0].split('id="site-menu"', 1)[1]
     assert 'aria-controls="site-menu"' in button and 'aria-expanded="false"' in button
     # The menu it controls holds the whole list, in the header; the script that opens it is
@@ -97,7 +97,8 @@ def test_the_header_keeps_the_todo_and_unread_counts_beside_the_button(
         quick,
     )
     unread = re.search(
-        r'<a href="/inbox/"[^>]*>消息 <span class="badge">(\d+)</span>'
+        r'<a href="/inbox/"[^>]*><span class="quick-label">消息</span> '
+        r'<span class="badge">(\d+)</span>'
         r'<span class="visually-hidden"> 条未读</span></a>',
         quick,
     )
