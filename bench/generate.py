@@ -195,12 +195,15 @@ def _create_cards(start: datetime.datetime) -> None:
             FROM numbered n
         )
         INSERT INTO cards_card
-            (number, holder_id, tier, status, issued_at, valid_until, status_reason, photo_id)
+            (number, holder_id, tier, status, issued_at, valid_until, status_reason, photo_id,
+             public_ref)
         SELECT 'BZYC-' || r.year || '-' || lpad(r.seq::text, 6, '0'), r.id, r.tier, 'active',
                r.issued,
                ((r.issued AT TIME ZONE 'Asia/Shanghai')::date + interval '3 years'
                 - interval '1 day')::date,
-               '', NULL
+               '', NULL,
+               -- the e-certificate's public reference: 128 random bits, like new_public_ref()
+               replace(gen_random_uuid()::text, '-', '')
         FROM ranked r
     """
     with connection.cursor() as cursor:
