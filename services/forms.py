@@ -6,6 +6,7 @@ ValidationError messages are put back next to these fields."""
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.form_messages import PlainForm
 from portal.localized import localized, localized_choices
@@ -220,7 +221,7 @@ class WithdrawForm(PlainForm):
 
 class RateForm(PlainForm):
     score = forms.CharField(
-        label=_("评价"),
+        label=pgettext_lazy("rating form", "评价"),
         required=False,
         widget=forms.RadioSelect(
             choices=[

@@ -226,6 +226,6 @@ def test_the_rating_reads_in_the_page_s_language_on_the_timeline(client, carded,
     request_rate(req=req, actor=carded, score=4, comment="Quick and friendly.")
     client.force_login(carded)
     english = client.get(f"/requests/{req.number}/", **EN).content.decode()
-    assert "4 stars: Satisfied. Quick and friendly." in english and "星" not in english
+    assert "4 of 5 stars: Satisfied. Quick and friendly." in english and "星" not in english
     chinese = client.get(f"/requests/{req.number}/").content.decode()
     assert "4星 满意：Quick and friendly." in chinese
