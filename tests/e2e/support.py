@@ -1,6 +1,9 @@
 """What the journeys share: following the menu, pressing a button, reading messages, and
 screenshots of pages that must fit the screen's width."""
 
+import io
+
+from PIL import Image
 from playwright.sync_api import expect
 
 
@@ -66,3 +69,29 @@ def press(page, name, *, scope="main"):
 
 def message(page, text):
     expect(page.locator("ul.messages")).to_contain_text(text)
+
+
+def evidence_file(folder, name, color, kind, size=(120, 80)) -> str:
+    """A small evidence file for an upload (an image or a real one-page PDF), written into
+    ``folder``; its path."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, kind)
+    path = folder / name
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def seed_world():
+    """Departments, criteria, the catalogue and the 2026 working-day calendar; the departments
+    by code."""
+    from cards.seed import seed_criteria
+    from portal.models import Department
+    from portal.seed import seed_departments
+    from services.calendar import calendar_sync
+    from services.seed import seed_service_types
+
+    seed_departments()
+    seed_criteria()
+    seed_service_types()
+    calendar_sync(year=2026)
+    return {d.code: d for d in Department.objects.all()}

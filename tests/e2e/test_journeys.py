@@ -16,7 +16,6 @@ talent of journey a also registers through the UI. Setup that is not what a jour
 domain functions and factories, as the rest of the suite does.
 """
 
-import io
 import re
 from datetime import timedelta
 from urllib.parse import quote
@@ -25,17 +24,12 @@ import openpyxl
 import pytest
 import time_machine
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
-from cards.seed import seed_criteria
 from portal.identity import mask_name
 from portal.jobs import job_run
-from portal.models import Department, Job, Role, User
-from portal.seed import seed_departments
-from services.calendar import calendar_sync
-from services.seed import seed_service_types
-from tests.e2e.support import menu, message, press, snap
+from portal.models import Job, Role, User
+from tests.e2e.support import evidence_file, menu, message, press, seed_world, snap
 from tests.factories import PASSWORD, TalentFactory, UserFactory, resident_id
 from tests.requests_support import file_housing, give_card
 
@@ -50,11 +44,7 @@ NUMBER = re.compile(r"FW-\d{8}-\d{4}")
 @pytest.fixture
 def world(db):
     """Departments, criteria, the catalogue, the 2026 working-day calendar, and the staff."""
-    seed_departments()
-    seed_criteria()
-    seed_service_types()
-    calendar_sync(year=2026)
-    dept = {d.code: d for d in Department.objects.all()}
+    dept = seed_world()
     return {
         "handler": UserFactory(
             username="zjj_handler", real_name="周经办", role=Role.STAFF, department=dept["ZJJ"]
@@ -76,11 +66,7 @@ def files(tmp_path):
     folder.mkdir()
 
     def image(name, color, kind, size=(120, 80)):
-        buffer = io.BytesIO()
-        Image.new("RGB", size, color).save(buffer, kind)
-        path = folder / name
-        path.write_bytes(buffer.getvalue())
-        return str(path)
+        return evidence_file(folder, name, color, kind, size)
 
     return {
         # The holder's 证件照: a JPEG at least 200×250 (cards.photos).

@@ -19,25 +19,19 @@ error fails it too. Screenshots of the key pages go to SCREENSHOT_DIR/<width>/ (
 phone, desktop) as 3x-zh-… and 4x-en-….
 """
 
-import io
 import re
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from cards.applications import application_approve
 from cards.models import CardApplication
-from cards.seed import seed_criteria
-from portal.models import Department, Role, User
-from portal.seed import seed_departments
-from services.calendar import calendar_sync
+from portal.models import Role, User
 from services.models import ServiceRequest
-from services.seed import seed_service_types
 from services.workflow import request_accept, request_resolve
 from tests.e2e.conftest import SCREENSHOT_DIR, Screen
-from tests.e2e.support import fits, menu, message, open_menu, press, snap
+from tests.e2e.support import evidence_file, fits, menu, message, open_menu, press, seed_world, snap
 from tests.factories import PASSWORD, UserFactory, resident_id
 
 # reset_sequences: the same ids and numbers in every run, so the screenshots do not drift.
@@ -124,11 +118,7 @@ def findings(screen):
 def world(db):
     """Departments, criteria, the catalogue, the 2026 calendar, and the staff who approve the
     card and work the requests (through the domain functions)."""
-    seed_departments()
-    seed_criteria()
-    seed_service_types()
-    calendar_sync(year=2026)
-    dept = {d.code: d for d in Department.objects.all()}
+    dept = seed_world()
     return {
         "admin": UserFactory(
             username="zzb_admin", real_name="郑人才办", role=Role.ADMIN, department=dept["ZZB"]
@@ -148,11 +138,7 @@ def files(tmp_path):
     and one-page PDFs."""
 
     def image(name, color, kind, size=(120, 80)):
-        buffer = io.BytesIO()
-        Image.new("RGB", size, color).save(buffer, kind)
-        path = tmp_path / name
-        path.write_bytes(buffer.getvalue())
-        return str(path)
+        return evidence_file(tmp_path, name, color, kind, size)
 
     return {
         "photo": image("photo.jpg", "#438edb", "JPEG", size=(300, 400)),
