@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cards.actions import ApplicationEventAction as Step
 from cards.actions import CardApplicationAction
+from cards.hooks import card_granted
 from cards.issuance import card_change, card_issue, card_renew, live_card
 from cards.models import (
     ApplicationDocument,
@@ -605,6 +606,8 @@ def application_approve(
             update_fields=["status", "approved_tier", "decision_note", "decided_at", "card", *clock]
         )
         _event(app, actor, Step.APPROVED, ApplicationStatus.SUBMITTED, note=note)
+        # 政策直达: the layers above offer what the new card entitles its holder to.
+        card_granted(card=card, application=app, actor=actor, ip=ip)
         audit_record(
             action=CardApplicationAction.APPROVE,
             actor=actor,

@@ -66,3 +66,31 @@ def working_day_clock() -> WorkingDayClock:
             "No working-day clock registered: services registers it in ServicesConfig.ready()."
         )
     return _clock
+
+
+# --- a card given ----------------------------------------------------------------------------
+# Layers above (subsidies: 政策直达, entitlements offered when a card is issued, renewed or
+# changed) are told inside the approval's transaction. A listener must not fail the approval:
+# each is called in its own savepoint and a failure is logged (the listener retries on its own).
+_card_granted: dict[str, Callable] = {}
+
+
+def on_card_granted(name: str, listener: Callable) -> None:
+    """Call ``listener(card=, application=, actor=, ip=)`` whenever an approval issues, renews
+    or changes a card."""
+    _card_granted[name] = listener
+
+
+def card_granted(*, card, application, actor, ip) -> None:
+    import logging
+
+    from django.db import transaction
+
+    for name, listener in _card_granted.items():
+        try:
+            with transaction.atomic():
+                listener(card=card, application=application, actor=actor, ip=ip)
+        except Exception:
+            logging.getLogger("cards.hooks").exception(
+                "the %s listener failed for card %s", name, card.pk
+            )

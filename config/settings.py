@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "portal",
     "cards",
     "services",
+    "subsidies",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cards.urls")),
     path("", include("services.urls")),
+    path("", include("subsidies.urls")),
     path("", include("portal.urls")),
 ]
 

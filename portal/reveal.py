@@ -73,6 +73,29 @@ def personal_info_reveal(
     Asia/Shanghai day. Writes one AccessLog row and one AuditEvent, neither carrying a value.
     The values are returned to be shown once; nobody stores them.
     """
+    return values_reveal(
+        actor=actor,
+        subject=subject,
+        purpose=purpose,
+        obj=obj,
+        object_label=object_label,
+        values=lambda: {
+            "real_name": subject.real_name,
+            "phone": subject.phone,
+            "id_number": subject.id_number,
+        },
+        action=PersonalInfoAction.REVEAL,
+        ip=ip,
+    )
+
+
+def values_reveal(
+    *, actor, subject, purpose: str, obj, object_label: str, values, action, ip=None
+) -> dict:
+    """The reveal itself, for whichever values (``values()``: ``{field code: value}``, codes
+    of portal.models.access.FIELD_LABELS): the purpose checked, the daily limit counted, one
+    AccessLog row for the talent and one audit event ``action`` for the auditor, neither
+    carrying a value."""
     purpose = clean_purpose(purpose)
     limit = settings.REVEAL_DAILY_LIMIT
     with transaction.atomic():
@@ -86,12 +109,8 @@ def personal_info_reveal(
                 f"您今天查看完整个人信息已达 {limit} 次上限，请明天再查看；"
                 "确有紧急需要，请联系组织部人才办。"
             )
-        values = {
-            "real_name": subject.real_name,
-            "phone": subject.phone,
-            "id_number": subject.id_number,
-        }
-        shown = [code for code in FIELD_LABELS if values[code]]
+        values = values()
+        shown = [code for code in FIELD_LABELS if values.get(code)]
         AccessLog.objects.create(
             subject=subject,
             actor=actor,
@@ -103,7 +122,7 @@ def personal_info_reveal(
             object_label=object_label,
         )
         audit_record(
-            action=PersonalInfoAction.REVEAL,
+            action=action,
             actor=actor,
             obj=obj,
             ip=ip,

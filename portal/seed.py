@@ -28,3 +28,17 @@ def seed_departments() -> int:
         )
         created += was_created
     return created
+
+
+# Reference and demo data of layers above services (subsidies …), loaded by seed_demo after
+# the rest; each registered from its AppConfig.ready(): name → (reference(), demo()), each
+# returning a line to print ("" for nothing).
+_more: dict = {}
+
+
+def register_seed(name: str, *, reference, demo=None) -> None:
+    _more[name] = (reference, demo)
+
+
+def registered_seeds() -> dict:
+    return dict(_more)

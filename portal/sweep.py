@@ -35,6 +35,20 @@ from portal.notify import Message, notifications_create_bulk
 # A row that failed is looked at again this much later (its next look, not the sweep's).
 RETRY_AFTER = datetime.timedelta(hours=1)
 
+# The sweeps of layers above services (subsidies …), run by the one supervision sweep
+# (services.supervision.sla_sweep) after requests and card reviews; each registered from its
+# AppConfig.ready(), so services never imports them. fn(now, batch_size) -> Tally.
+_more_sweeps: dict = {}
+
+
+def register(name: str, sweep) -> None:
+    """Run ``sweep(now, batch_size)`` (returning a Tally) in every supervision sweep."""
+    _more_sweeps[name] = sweep
+
+
+def registered() -> dict:
+    return dict(_more_sweeps)
+
 
 @dataclass
 class Reached:

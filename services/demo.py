@@ -127,6 +127,7 @@ def seed_demo_card() -> str | None:
             industry="医疗卫生",
             education="硕士研究生",
             professional_title="主任医师（正高级）",
+            arrival_date=datetime.date(2024, 3, 1),
         )
         app.criteria.set(Criterion.objects.filter(code="C03"))
     if not app.documents.filter(kind=DocumentKind.PHOTO).exists():

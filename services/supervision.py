@@ -26,7 +26,7 @@ from django.utils import timezone
 from cards.review_supervision import review_sweep_tally
 from portal.models import Role, User
 from portal.notify import Message
-from portal.sweep import NoticeSweep, Plan, Reached, Tally
+from portal.sweep import NoticeSweep, Plan, Reached, Tally, registered
 from portal.timefmt import deadline_text
 from services.clocks import due_soon_at
 from services.models import Clock, Level, RequestStatus, ServiceRequest, SlaNotice
@@ -163,7 +163,14 @@ def sla_sweep_tally(now=None, batch_size: int = BATCH_SIZE) -> Tally:
         tally.sent,
         tally.failed,
     )
-    return tally + review_sweep_tally(now, batch_size)
+    tally += review_sweep_tally(now, batch_size)
+    # The layers above (subsidies' reviews and payments …): one failing never stops the rest.
+    for name, sweep in registered().items():
+        try:
+            tally += sweep(now, batch_size)
+        except Exception:
+            logger.exception("the %s sweep failed; the others went on", name)
+    return tally
 
 
 def sla_sweep(now=None, batch_size: int = BATCH_SIZE) -> int:

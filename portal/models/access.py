@@ -3,7 +3,12 @@ from django.db import models
 from django.utils import timezone
 
 # What a reveal may show, in display order, with the names the talent reads.
-FIELD_LABELS = {"real_name": "姓名", "phone": "手机号码", "id_number": "证件号码"}
+FIELD_LABELS = {
+    "real_name": "姓名",
+    "phone": "手机号码",
+    "id_number": "证件号码",
+    "bank_account": "银行账号",
+}
 
 
 class AccessLogQuerySet(models.QuerySet):

@@ -33,8 +33,11 @@ def reveal_panel(*, allowed: bool, url: str, form=None, values=None) -> dict | N
         return None
     rows = []
     if values is not None:
+        # The fields this reveal shows (a person's details, or a bank account), in order.
         rows = [
-            {"label": label, "value": values.get(code, "")} for code, label in FIELD_LABELS.items()
+            {"label": label, "value": values[code]}
+            for code, label in FIELD_LABELS.items()
+            if code in values
         ]
     return {
         "url": url,

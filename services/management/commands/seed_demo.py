@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cards.seed import seed_criteria
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_accounts
-from portal.seed import seed_departments
+from portal.seed import registered_seeds, seed_departments
 from services.calendar import calendar_sync, official_years
 from services.demo import seed_demo_card, seed_demo_requests
 from services.models import CalendarDay
@@ -27,6 +27,9 @@ class Command(BaseCommand):
             if not CalendarDay.objects.filter(date__year=year).exists():
                 calendar_sync(year=year)
                 self.stdout.write(f"工作日历：已载入 {year} 年国务院放假安排。")
+        for reference, _demo in registered_seeds().values():
+            if line := reference():
+                self.stdout.write(line)
         if options["no_accounts"]:
             return
         if not (settings.DEBUG or options["force"]):
@@ -44,3 +47,6 @@ class Command(BaseCommand):
                 f"演示服务申请：新增 {len(numbers)} 件（各承办部门的待受理、办理中、待补正、"
                 f"已办结和超期督办各有示例）：{'、'.join(numbers)}。"
             )
+        for _reference, demo in registered_seeds().values():
+            if demo is not None and (line := demo()):
+                self.stdout.write(line)

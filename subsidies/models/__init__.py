@@ -1,0 +1,37 @@
+"""Models of the subsidies layer (政策直达快享)."""
+
+from subsidies.models.entitlements import (
+    Entitlement,
+    EntitlementEvent,
+    EntitlementNotice,
+    EntitlementStatus,
+    Instalment,
+    InstalmentNotice,
+    InstalmentStatus,
+    SubsidyLevel,
+)
+from subsidies.models.policies import (
+    Policy,
+    PolicyInstalment,
+    PolicyKind,
+    PolicyRule,
+    RuleAttribute,
+    RuleOperator,
+)
+
+__all__ = [
+    "Entitlement",
+    "EntitlementEvent",
+    "EntitlementNotice",
+    "EntitlementStatus",
+    "Instalment",
+    "InstalmentNotice",
+    "InstalmentStatus",
+    "Policy",
+    "PolicyInstalment",
+    "PolicyKind",
+    "PolicyRule",
+    "RuleAttribute",
+    "RuleOperator",
+    "SubsidyLevel",
+]
