@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, pgettext
 
 from cards.models import Tier
 from subsidies.models.policies import RULE_SHAPES, RuleAttribute, RuleOperator
@@ -101,23 +102,31 @@ def policy_matches(policy, facts: Facts) -> bool:
 
 
 def rule_text(rule) -> str:
-    """One rule as the talent reads it: "人才层次属于 A、B"."""
+    """One rule as the talent reads it, in the language of the moment: "人才层次属于 A、B"
+    ("Talent tier is one of A, B"); the values are the rule's data as stored."""
     value = rule.value
     if isinstance(value, list):
-        shown = "、".join(str(v) for v in value)
+        shown = pgettext("list separator", "、").join(str(v) for v in value)
     elif value is True:
         shown = ""
     else:
         shown = str(value)
     if rule.operator == RuleOperator.WITHIN_YEARS:
-        return f"发卡前 {value} 年内来巴工作"
+        return gettext("发卡前 %(years)s 年内来巴工作") % {"years": value}
     if rule.operator == RuleOperator.AT_MOST and rule.attribute == RuleAttribute.AGE:
-        return f"年龄不超过 {value} 周岁"
+        return gettext("年龄不超过 %(age)s 周岁") % {"age": value}
     if rule.attribute == RuleAttribute.EXCLUSIVE:
-        return "未享受其他同类待遇"
-    return f"{rule.get_attribute_display()}{rule.get_operator_display()} {shown}".strip()
+        return gettext("未享受其他同类待遇")
+    return (
+        gettext("%(attribute)s%(operator)s %(value)s")
+        % {
+            "attribute": rule.get_attribute_display(),
+            "operator": rule.get_operator_display(),
+            "value": shown,
+        }
+    ).strip()
 
 
 def rules_text(policy) -> str:
     """The policy's rules in one line, joined with "；"."""
-    return "；".join(rule_text(rule) for rule in policy.rules.all())
+    return pgettext("rules separator", "；").join(rule_text(rule) for rule in policy.rules.all())
