@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("cards.api.urls")),
     path("api/v1/", include("services.api.urls")),
+    path("api/v1/", include("subsidies.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("cards.urls")),
     path("", include("services.urls")),
