@@ -41,6 +41,23 @@ RETRY_AFTER = datetime.timedelta(minutes=1)
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 200
 STAGES = ("requests", "applications")
+# Deadlines of layers above services (subsidies: entitlement reviews, instalments), recomputed
+# after requests and applications; each registered from its AppConfig.ready():
+# name → (candidates(changed) → queryset, batches(changed, after=, batch_size=) → iterator of
+# (last id, read, moved, failed)).
+_more_stages: dict = {}
+
+
+def register_stage(name: str, *, candidates, batches) -> None:
+    """Recompute a higher layer's deadlines too, as a stage of its own (``name``: at most 20
+    characters, CalendarRecompute.stage)."""
+    _more_stages[name] = (candidates, batches)
+
+
+def _stages() -> tuple[str, ...]:
+    return (*STAGES, *_more_stages)
+
+
 SHOWN_FOR = datetime.timedelta(hours=24)  # a finished one stays on the calendar page this long
 
 PENDING = Q(status__in=(RecomputeStatus.QUEUED, RecomputeStatus.RUNNING)) | Q(
@@ -88,6 +105,10 @@ def _batches(recompute: CalendarRecompute):
                 recompute.first_day, after=recompute.cursor, batch_size=BATCH_SIZE
             )
         )
+    elif recompute.stage in _more_stages:
+        batches = _more_stages[recompute.stage][1](
+            recompute.first_day, after=recompute.cursor, batch_size=BATCH_SIZE
+        )
     else:
         batches = review_recompute_batches(
             recompute.first_day, after=recompute.cursor, batch_size=BATCH_SIZE
@@ -127,6 +148,8 @@ def recompute_run(recompute_id: int, *, seconds: float | None = RUN_SECONDS) -> 
         if not recompute.stage:
             total = open_candidates(recompute.first_day).count()
             total += review_open_candidates(recompute.first_day).count()
+            for candidates, _batches_of in _more_stages.values():
+                total += candidates(recompute.first_day).count()
             _save(recompute, total=total, stage=STAGES[0], cursor=0, started_at=timezone.now())
         while recompute.stage:
             batches = _batches(recompute)
@@ -147,8 +170,9 @@ def recompute_run(recompute_id: int, *, seconds: float | None = RUN_SECONDS) -> 
 
                     enqueue(calendar_recompute, recompute.pk)
                     return "continued"
-            following = STAGES.index(recompute.stage) + 1
-            _save(recompute, stage=STAGES[following] if following < len(STAGES) else "", cursor=0)
+            stages = _stages()
+            following = stages.index(recompute.stage) + 1
+            _save(recompute, stage=stages[following] if following < len(stages) else "", cursor=0)
         _save(
             recompute,
             release=True,

@@ -18,6 +18,20 @@ class SubsidiesConfig(AppConfig):
         on_card_granted("subsidies", offer_on_card_granted)
         # Reviews and payments on working-day clocks, in the one supervision sweep.
         sweep.register("subsidies", subsidy_sweep_tally)
+        # A calendar correction moves their deadlines too (stages of services.recompute).
+        from services.recompute import register_stage
+        from subsidies import recompute
+
+        register_stage(
+            "entitlements",
+            candidates=recompute.review_candidates,
+            batches=recompute.review_batches,
+        )
+        register_stage(
+            "instalments",
+            candidates=recompute.instalment_candidates,
+            batches=recompute.instalment_batches,
+        )
         actions.register()
         # seed_demo loads the policies, then offers the demo talent's card what it entitles.
         from portal.seed import register_seed

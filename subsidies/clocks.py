@@ -43,7 +43,14 @@ def _next_notice(due_at, escalate_at, now) -> datetime.datetime | None:
 
 def review_start(ent: Entitlement, now: datetime.datetime) -> list[str]:
     """Start the review clock at ``now`` (a confirmation); return the fields set."""
-    due_at, verified = deadline(now, ent.policy.review_days)
+    ent.review_days = ent.policy.review_days
+    return ["review_days", *review_derive(ent, now)]
+
+
+def review_derive(ent: Entitlement, now: datetime.datetime) -> list[str]:
+    """The review deadline columns from the facts (confirmed_at, review_days) and the
+    calendar: a confirmation and a calendar correction alike."""
+    due_at, verified = deadline(ent.confirmed_at, ent.review_days)
     escalate_day, verified_2 = add_working_days(local_date(due_at - ONE_DAY), ESCALATE_AFTER_DAYS)
     ent.review_due_at = due_at
     ent.review_escalate_at = end_of_day(escalate_day)
@@ -69,7 +76,13 @@ def review_stop(ent: Entitlement, now: datetime.datetime) -> list[str]:
 
 def instalment_clock(inst: Instalment, due_day: datetime.date, now) -> list[str]:
     """Run ``inst``'s payment clock to 24:00 of ``due_day`` (moved to a working day)."""
-    day, verified = payable_day(due_day)
+    inst.scheduled_on = due_day
+    return ["scheduled_on", *instalment_derive(inst, now)]
+
+
+def instalment_derive(inst: Instalment, now) -> list[str]:
+    """The payment deadline columns from ``scheduled_on`` and the calendar."""
+    day, verified = payable_day(inst.scheduled_on)
     escalate_day, verified_2 = add_working_days(day, ESCALATE_AFTER_DAYS)
     inst.due_on = day
     inst.due_at = end_of_day(day)

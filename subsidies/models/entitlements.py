@@ -110,6 +110,8 @@ class Entitlement(models.Model):
     # The review clock (审核时限): from each confirmation, the policy's review_days working
     # days (a return stops it; the next confirmation starts a new one: the materials are
     # complete from then, as 行政许可法 art. 32 counts). Derived columns, like a request's.
+    # The limit copied at the confirmation (an edit of the policy applies to later ones).
+    review_days = models.PositiveSmallIntegerField("审核时限（工作日）", null=True, blank=True)
     review_due_at = models.DateTimeField("审核期限", null=True, blank=True)
     review_escalate_at = models.DateTimeField("督办时间", null=True, blank=True)
     next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
@@ -192,6 +194,10 @@ class Instalment(models.Model):
     )
     n = models.PositiveSmallIntegerField("期次")
     amount = models.DecimalField("金额（元）", max_digits=12, decimal_places=2)
+    # The date the schedule (or a correction after a failure) names, and the working day it
+    # is due on: the same, or the next working day. A calendar correction re-derives due_on
+    # from scheduled_on (subsidies.recompute).
+    scheduled_on = models.DateField("计划兑现日期")
     due_on = models.DateField("应兑现日期")
     status = models.CharField(
         "状态",
