@@ -27,7 +27,7 @@ What is deleted, and what only loses its content:
   privacy texts say so (期满删除……只保留不含这些内容的……记录). The row still names the
   applicant's account until the account itself is closed.
 Consent records (3 years after the account is closed) have no rule yet: accounts are not
-closed anywhere today. Bank accounts (a future subsidies app) register their own rule.
+closed anywhere today. Bank accounts register their own rule (subsidies.retention).
 """
 
 import calendar

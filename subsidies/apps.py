@@ -33,6 +33,10 @@ class SubsidiesConfig(AppConfig):
             batches=recompute.instalment_batches,
         )
         actions.register()
+        # The bank accounts' retention period (portal.retention).
+        from subsidies import retention
+
+        retention.register_rules()
         # seed_demo loads the policies, then offers the demo talent's card what it entitles.
         from portal.seed import register_seed
 

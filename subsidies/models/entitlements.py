@@ -103,6 +103,9 @@ class Entitlement(models.Model):
     account_name = models.CharField("户名", max_length=50, blank=True)
     account_number_encrypted = models.TextField("银行账号（密文）", blank=True, editable=False)
     account_number_masked = models.CharField("银行账号（脱敏）", max_length=40, blank=True)
+    # When the retention job (subsidies.retention) erased the account, 3 years after the
+    # entitlement ended (《个人信息处理规则》: 银行账户信息).
+    account_erased_at = models.DateTimeField("账户信息删除时间", null=True, blank=True)
     returned_items = models.JSONField("需修改事项", default=list, blank=True)
     return_note = models.TextField("退回说明", blank=True)
     decline_reason = models.TextField("放弃原因", blank=True)
@@ -139,7 +142,8 @@ class Entitlement(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=("offered", "declined"))
                 | ~Q(account_number_encrypted="")
-                | Q(status="suspended", confirmed_at__isnull=True),
+                | Q(status="suspended", confirmed_at__isnull=True)
+                | Q(account_erased_at__isnull=False),
                 name="entitlement_account_when_confirmed",
             ),
             models.CheckConstraint(
@@ -163,6 +167,15 @@ class Entitlement(models.Model):
                 fields=["next_notice_at"],
                 condition=Q(next_notice_at__isnull=False),
                 name="entitlement_notice_idx",
+            ),
+            # The retention job: ended entitlements whose account is not erased yet.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(
+                    status__in=("completed", "declined", "suspended"),
+                    account_erased_at__isnull=True,
+                ),
+                name="entitlement_retention_idx",
             ),
         ]
 
