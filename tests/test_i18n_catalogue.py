@@ -34,6 +34,8 @@ STAFF_ONLY = (
     "services/supervision/",  # dashboards, 督办清单, the working-day calendar
     "services/includes/request_rows.html",  # rows of the desk and manage lists only
     "cards/manage/",  # the talent office's card review and card lists
+    "subsidies/desk/",  # the paying department's desk: review and payment of entitlements
+    "subsidies/manage/",  # the organization department's entitlement list and suspension
     "portal/staff/",  # account management by the organization department
     "portal/includes/reveal_panel.html",  # staff revealing a person's full ID number
     "portal/audit_list.html",  # the auditor's log
