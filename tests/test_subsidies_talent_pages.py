@@ -233,9 +233,11 @@ def test_the_detail_in_english(page, holder):
         "Benefit offered",
     ]:
         assert words in html, words
+    # The offer's step names the policy in English, with its document reference.
+    assert f"{ZG_EN} (巴中市引才安家补助和工作补贴政策（演示）)" in html
     # Only data without English: the policy's document reference, a rule's keyword, the
     # talent's own name in the form.
-    assert chinese_in(html) <= {"巴中市引才安家补助和工作补贴政策", "演示", "正高", "李明"}
+    assert chinese_in(html) <= {"巴中市引才安家补助和工作补贴政策（演示）", "正高", "李明"}
 
 
 def test_confirming_the_account_shows_it_masked_only(client, page, holder):

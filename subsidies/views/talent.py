@@ -158,9 +158,15 @@ def schedule(ent: Entitlement) -> list[dict]:
     ]
 
 
-def _event_note(event) -> str:
-    """An event's note in the page's language: a payment's note is stored in Chinese (the
-    record: "凭证号 …"), composed again here from the instalment's voucher."""
+def _event_note(ent, event) -> str:
+    """An event's note in the page's language. Some are stored in Chinese (the record: the
+    offer's "政策名称（文件号）", a payment's "凭证号 …"): those are composed again here from
+    the policy and the instalment."""
+    if event.action == Step.OFFERED:
+        return gettext("%(policy)s（%(ref)s）") % {
+            "policy": localized(ent.policy, "name"),
+            "ref": ent.policy.policy_ref,
+        }
     if event.action == Step.PAID and event.instalment is not None and event.instalment.voucher:
         return gettext("凭证号 %(voucher)s") % {"voucher": event.instalment.voucher}
     return event.note
@@ -192,7 +198,7 @@ def timeline(ent: Entitlement) -> list[dict]:
                 "actor": actor,
                 "action": action,
                 "to_status": to_status,
-                "note": _event_note(event),
+                "note": _event_note(ent, event),
                 "items": event.items or [],
             }
         )
