@@ -23,7 +23,8 @@ class Role(models.TextChoices):
 DEPARTMENT_ROLES = (Role.STAFF, Role.LEAD)
 # Apps whose Django-admin pages the organization department (role admin) manages. The audit
 # log is deliberately absent: under 等保 separation of duties only the auditor reads it.
-ADMIN_MANAGED_APPS = {"portal", "cards", "services"}
+# subsidies: the policies (amounts, schedules, rules) are data the organization department edits.
+ADMIN_MANAGED_APPS = {"portal", "cards", "services", "subsidies"}
 
 
 class UserQuerySet(models.QuerySet):
