@@ -189,7 +189,11 @@ class PolicyRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_attribute_display()} {self.get_operator_display()} {self.value}"
+        # In words, as the talent reads it (the admin's rule rows show this), not Python's
+        # repr of the value ("True").
+        from subsidies.rules import rule_text
+
+        return rule_text(self)
 
     def clean(self):
         from subsidies.rules import rule_check
