@@ -84,9 +84,11 @@ def detail_url(ent) -> str:
     return f"/benefits/{ent.pk}/"
 
 
-def confirm(client, ent, lang="zh-hans", **account):
+def confirm(client, ent, lang="zh-hans", form_key=None, **account):
     client.cookies[COOKIE] = lang
     data = {"action": "confirm", **{f"account-{k}": v for k, v in {**ACCOUNT, **account}.items()}}
+    if form_key:
+        data["form_key"] = form_key
     return client.post(detail_url(ent), data)
 
 
@@ -408,3 +410,18 @@ def test_an_unknown_action_is_a_bad_request(client, holder):
     client.force_login(holder)
     ent = entitlement_of(holder, "SETTLE-ZG")
     assert client.post(detail_url(ent), {"action": "approve"}).status_code == 400
+
+
+def test_a_double_tap_confirms_once(client, holder):
+    client.force_login(holder)
+    ent = entitlement_of(holder, "SETTLE-ZG")
+    html = client.get(detail_url(ent)).content.decode()
+    form = html.split('name="action" value="confirm"', 1)[0].rsplit("<form", 1)[1]
+    key = re.search(r'name="form_key" value="([0-9a-f]{32})"', form).group(1)
+    first = confirm(client, ent, form_key=key)
+    second = confirm(client, ent, form_key=key)
+    assert first.status_code == second.status_code == 302
+    assert second.url == detail_url(ent)
+    html = client.get(detail_url(ent)).content.decode()
+    assert "不能确认收款账户" not in html
+    assert ent.events.filter(action="confirmed").count() == 1
