@@ -4,14 +4,16 @@ each rule's operator and value suit its attribute); every change audited. Entitl
 read-only here: they change only through the portal's transitions."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from portal import delivery
 from portal.audit import audit_record, client_ip
 from subsidies.actions import PolicyAction
 from subsidies.models import Policy, PolicyInstalment, PolicyRule
 from subsidies.models.policies import schedule_check
 from subsidies.rules import rule_check
+from subsidies.tasks import offer_policy_to_holders
 
 
 class InstalmentFormSet(forms.BaseInlineFormSet):
@@ -71,6 +73,7 @@ class PolicyAdmin(admin.ModelAdmin):
     list_filter = ["kind", "department", "is_active"]
     search_fields = ["code", "name", "name_en", "policy_ref"]
     inlines = [InstalmentInline, RuleInline]
+    actions = ["offer_to_holders"]
     fields = [
         "code",
         "name",
@@ -89,6 +92,33 @@ class PolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="向现有持卡人推送该政策")
+    def offer_to_holders(self, request, queryset):
+        """A policy published after cards were issued: offer it to every current holder it
+        matches (subsidies.tasks.offer_policy_to_holders, after commit and broker-safe: with
+        the broker down the page still answers, and the action can simply be run again, as
+        a policy is offered to a person once, ever). Policies not in force offer nothing."""
+        chosen = list(queryset.order_by("code"))
+        in_force = set(queryset.in_force().values_list("pk", flat=True))
+        sent = [p for p in chosen if p.pk in in_force]
+        for policy in sent:
+            delivery.enqueue(offer_policy_to_holders, policy.pk, request.user.pk)
+        if sent:
+            codes = "、".join(p.code for p in sent)
+            self.message_user(
+                request,
+                f"已开始向现有持卡人推送政策 {codes}：符合条件的持卡人将收到待遇通知（在后台进行，"
+                "已推送过的不会重复推送）。",
+                messages.SUCCESS,
+            )
+        skipped = [p.code for p in chosen if p.pk not in in_force]
+        if skipped:
+            self.message_user(
+                request,
+                f"政策 {'、'.join(skipped)} 未启用或不在有效期内，未推送。",
+                messages.WARNING,
+            )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
