@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from portal.api.permissions import role_permission
 from portal.api.responses import NOT_FOUND, error, field_errors, throttled
 from portal.models import AccessLog, Role
+from portal.models.access import FIELD_LABELS
 from portal.reveal import access_log_for
 
 
@@ -52,8 +53,11 @@ class AccessLogOutput(serializers.ModelSerializer):
     who = serializers.CharField(source="actor_name", help_text="查看人姓名（查看时的记录）")
     department = serializers.CharField(source="department_name", help_text="查看人所在部门")
     fields = serializers.ListField(
-        child=serializers.ChoiceField(choices=["real_name", "phone", "id_number"]),
-        help_text="查看的内容（代码）：real_name 姓名、phone 手机号码、id_number 证件号码",
+        child=serializers.ChoiceField(choices=list(FIELD_LABELS)),
+        help_text=(
+            "查看的内容（代码）：real_name 姓名、phone 手机号码、id_number 证件号码、"
+            "bank_account 银行账号（政策兑现部门查看收款账户）"
+        ),
     )
     fields_label = serializers.CharField(help_text="查看的内容（中文），如“姓名、手机号码”")
     object_label = serializers.CharField(help_text="所涉业务，如“服务申请 FW-…”")
