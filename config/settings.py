@@ -413,6 +413,9 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "services.models.requests.RequestStatus.choices",
         "RoleEnum": "portal.models.users.Role.choices",
         "ManagedRoleEnum": "portal.api.staff.ROLE_CHOICES",
+        "PolicyKindEnum": "subsidies.models.policies.PolicyKind.choices",
+        "EntitlementStatusEnum": "subsidies.models.entitlements.EntitlementStatus.choices",
+        "InstalmentStatusEnum": "subsidies.models.entitlements.InstalmentStatus.choices",
     },
 }
 
