@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.models import Role
-from subsidies.entitlements import entitlement_approve, entitlement_return
+from subsidies.entitlements import entitlement_approve, entitlement_return, entitlement_suspend
 from subsidies.models import (
     Entitlement,
     EntitlementStatus,
@@ -425,3 +425,57 @@ def test_a_double_tap_confirms_once(client, holder):
     html = client.get(detail_url(ent)).content.decode()
     assert "不能确认收款账户" not in html
     assert ent.events.filter(action="confirmed").count() == 1
+
+
+def _detail_queries(client, ent) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(detail_url(ent)).status_code == 200
+    return len(queries)
+
+
+def test_a_benefits_page_costs_the_same_queries_for_3_instalments_and_for_36(
+    client, holder, rsj, departments
+):
+    client.force_login(holder)
+    czj = UserFactory(role=Role.STAFF, department=departments["CZJ"])
+    zg, rent = entitlement_of(holder, "SETTLE-ZG"), entitlement_of(holder, "RENT-36")
+    for ent, payer, paid in ((zg, rsj, 1), (rent, czj, 3)):
+        confirm(client, ent)
+        approved(ent, payer)
+        for inst in Instalment.objects.filter(entitlement=ent).order_by("n")[:paid]:
+            instalment_pay(instalment=inst, actor=payer, voucher=f"V{inst.n}")
+    assert Instalment.objects.filter(entitlement=rent).count() == 36
+    # More instalments and more events of instalments: still the same queries.
+    assert _detail_queries(client, zg) == _detail_queries(client, rent)
+
+
+def test_a_suspended_benefit_says_why_and_what_stops(client, holder, rsj, admin_user):
+    client.force_login(holder)
+    ent = entitlement_of(holder, "SETTLE-ZG")
+    confirm(client, ent)
+    approved(ent, rsj)
+    first = Instalment.objects.filter(entitlement=ent).order_by("n").first()
+    instalment_pay(instalment=first, actor=rsj, voucher="V1")
+    ent.refresh_from_db()
+    entitlement_suspend(entitlement=ent, actor=admin_user, reason="已调离巴州区")
+    html = client.get(detail_url(ent)).content.decode()
+    assert "本项待遇已中止兑现" in html and "原因：已调离巴州区" in html
+    assert html.count("不再发放</td>") == 2 and "已发放（2026-12-07）" in html
+    assert 'name="action"' not in html  # nothing left to confirm or decline
+    listing = client.get("/benefits/").content.decode()
+    row = listing.split(f'href="/benefits/{ent.pk}/"', 1)[1].split("</tr>", 1)[0]
+    assert "已中止" in row and "/#account" not in row
+
+
+def test_a_completed_benefit_is_paid_in_full(client, holder, rsj):
+    client.force_login(holder)
+    ent = entitlement_of(holder, "SETTLE-ZG")
+    confirm(client, ent)
+    approved(ent, rsj)
+    for n, inst in enumerate(Instalment.objects.filter(entitlement=ent).order_by("n"), 1):
+        instalment_pay(instalment=inst, actor=rsj, voucher=f"V{n}")
+    html = client.get(detail_url(ent)).content.decode()
+    assert "已兑现" in html and "已全部发放" in html and "322,000.00 元" in html
+    assert "全部兑现" in html  # the timeline's last step
+    row = client.get("/benefits/").content.decode().split(f'href="/benefits/{ent.pk}/"', 1)[1]
+    assert "已全部发放" in row.split("</tr>", 1)[0]

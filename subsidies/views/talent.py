@@ -110,7 +110,7 @@ def mine(request):
 def entitlement_for(request, pk: int, *, detail: bool = False) -> Entitlement:
     """Entitlement ``pk`` if the user may see it, else 404; ``detail`` also loads the
     schedule, the timeline and the policy's rules and plan."""
-    queryset = listing(request.user).select_related("department")
+    queryset = listing(request.user).select_related("department", "talent")
     if detail:
         queryset = queryset.prefetch_related(
             Prefetch("instalments", queryset=Instalment.objects.order_by("n")),
