@@ -455,3 +455,20 @@ def test_the_entitlement_page_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(nothing_paid):
         html = get(client, detail_url(zg))
     assert html.count("· 凭证号 V") == 2
+
+
+def test_only_the_next_instalment_s_forms_are_unfolded(client, talent, rsj_staff, monday):
+    zg = approved(talent, rsj_staff)
+    first, second = zg.instalments.order_by("n")[:2]
+    client.force_login(rsj_staff)
+
+    def unfolded(html: str) -> list[str]:
+        return re.findall(r"<details open>\s*<summary>登记第(\d)期兑现结果", html)
+
+    assert unfolded(get(client, detail_url(zg))) == ["1"]
+    # The second posted with an error: its forms are open, with the message.
+    html = pay(client, second, voucher="").content.decode()
+    assert unfolded(html) == ["2"]
+    assert field_error(html, f"id_pay-{second.pk}-voucher") == "请填写支付凭证号。"
+    pay(client, first)
+    assert unfolded(get(client, detail_url(zg))) == ["2"]

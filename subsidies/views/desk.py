@@ -161,6 +161,7 @@ def queue(request):
 
 # --- one entitlement ------------------------------------------------------------------------
 def _url(ent) -> str:
+    """The desk's page of ``ent`` (where every form of the page posts)."""
     return reverse("subsidies:desk-entitlement", args=[ent.pk])
 
 
@@ -168,9 +169,19 @@ def _schedule(ent, user, now, bound=None) -> list[dict]:
     """The instalments with the forms the viewer may use on each (INSTALMENTS.allowed);
     ``bound`` = (action, instalment id, form) after a POST with errors."""
     rows = []
+    # The forms of the next instalment to pay are unfolded (or those of the one just posted
+    # with errors); the later ones stay folded.
+    unfold = bound[1] if bound and bound[1] is not None else None
     for inst in ent.instalments.all():
         allowed = INSTALMENTS.offered(user, inst)
-        row = {"inst": inst, "overdue": instalment_overdue(inst, now), "allowed": allowed}
+        if unfold is None and any(allowed.values()):
+            unfold = inst.pk
+        row = {
+            "inst": inst,
+            "overdue": instalment_overdue(inst, now),
+            "allowed": allowed,
+            "open": inst.pk == unfold,
+        }
         for action, form_class in (("pay", PayForm), ("fail", FailForm)):
             form = None
             if allowed[action]:

@@ -34,6 +34,7 @@ from subsidies.views.common import (
 
 
 def _filtered(user, data: dict, now):
+    """The entitlements ``user`` sees (visible_to), narrowed by the list's filters."""
     rows = visible_entitlements(user)
     if data.get("status"):
         rows = rows.filter(status=data["status"])
@@ -77,6 +78,7 @@ def entitlements(request):
 
 
 def _url(ent) -> str:
+    """The organization department's page of ``ent``."""
     return reverse("subsidies:manage-entitlement", args=[ent.pk])
 
 
@@ -106,6 +108,7 @@ def render_detail(request, ent, *, form=None, reveal=None, status=200):
 
 
 def _post(request, pk: int):
+    """POST suspend (once per form key), or a reveal, which the domain refuses here."""
     user = request.user
     ent = entitlement_for(user, pk)
     action = request.POST.get("action") or request.GET.get("action")
