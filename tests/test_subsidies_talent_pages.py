@@ -479,3 +479,23 @@ def test_a_completed_benefit_is_paid_in_full(client, holder, rsj):
     assert "全部兑现" in html  # the timeline's last step
     row = client.get("/benefits/").content.decode().split(f'href="/benefits/{ent.pk}/"', 1)[1]
     assert "已全部发放" in row.split("</tr>", 1)[0]
+
+
+def test_a_long_schedule_shows_what_is_settled_and_the_next_few(client, holder, departments):
+    client.force_login(holder)
+    rent = entitlement_of(holder, "RENT-36")
+    html = client.get(detail_url(rent)).content.decode()
+    shown, folded = html.split('<details class="schedule-rest">', 1)
+    assert shown.count("审核通过后第") == 3 and "第 3 期" in shown and "第 4 期" not in shown
+    assert "其余 33 期" in folded and "第 36 期" in folded
+    czj = UserFactory(role=Role.STAFF, department=departments["CZJ"])
+    confirm(client, rent)
+    approved(rent, czj)
+    rows = list(Instalment.objects.filter(entitlement=rent).order_by("n"))
+    instalment_pay(instalment=rows[0], actor=czj, voucher="CZJ-1")
+    instalment_fail(instalment=rows[1], actor=czj, reason="账户已冻结")
+    shown, folded = client.get(detail_url(rent)).content.decode().split("<details", 1)
+    assert "凭证号 CZJ-1" in shown and "账户已冻结" in shown and "第 5 期" in shown
+    assert "第 6 期" not in shown and "其余 31 期" in folded
+    client.cookies[COOKIE] = "en"
+    assert "31 more instalments" in client.get(detail_url(rent)).content.decode()

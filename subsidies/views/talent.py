@@ -40,6 +40,10 @@ from subsidies.permissions import ENTITLEMENTS
 from subsidies.rules import rules_text
 
 PAGE_SIZE = 20
+# A long schedule shows the instalments settled and the next few; the rest fold away unless
+# only a couple would.
+SHOWN_AHEAD = 3
+FOLD_AT_LEAST = 2
 
 talent_page = role_page(Role.TALENT)
 
@@ -158,6 +162,20 @@ def schedule(ent: Entitlement) -> list[dict]:
     ]
 
 
+def split_schedule(rows: list[dict], upcoming: int = SHOWN_AHEAD) -> tuple[list, list]:
+    """The rows a phone shows at once (every one paid, failed, due or stopped, and the next
+    ``upcoming``) and the rest, folded away: a rent subsidy has 36."""
+    settled = [
+        i
+        for i, row in enumerate(rows)
+        if not row["planned"] and row["status"] != InstalmentStatus.SCHEDULED
+    ]
+    cut = (settled[-1] + 1 if settled else 0) + upcoming
+    if len(rows) - cut <= FOLD_AT_LEAST:
+        return rows, []
+    return rows[:cut], rows[cut:]
+
+
 def _event_note(ent, event) -> str:
     """An event's note in the page's language. Some are stored in Chinese (the record: the
     offer's "政策名称（文件号）", a payment's "凭证号 …"): those are composed again here from
@@ -219,6 +237,7 @@ def render_entitlement(request, ent, *, account_form=None, decline_form=None, st
     user = request.user
     can = ENTITLEMENTS.offered(user, ent, ["confirm", "decline"])
     failed = sum(1 for inst in ent.instalments.all() if inst.status == InstalmentStatus.FAILED)
+    rows, rest = split_schedule(schedule(ent))
     context = {
         "ent": ent,
         "policy_name": localized(ent.policy, "name"),
@@ -227,7 +246,8 @@ def render_entitlement(request, ent, *, account_form=None, decline_form=None, st
         "amount_label": yuan(ent.amount_total),
         "paid_label": yuan(ent.paid_total),
         "next_label": yuan(ent.next_amount) if ent.next_amount is not None else "",
-        "schedule": schedule(ent),
+        "schedule": rows,
+        "schedule_rest": rest,
         "events": timeline(ent),
         "failed": failed,
         "call": call_to_action(user, ent),
