@@ -18,6 +18,12 @@ class SubsidiesConfig(AppConfig):
         on_card_granted("subsidies", offer_on_card_granted)
         # Reviews and payments on working-day clocks, in the one supervision sweep.
         sweep.register("subsidies", subsidy_sweep_tally)
+        # 政策兑现 on the 督查看板 and GET /api/v1/sla/summary/?group_by=policy.
+        from services import dashboard_sections
+        from subsidies import api_supervision, figures
+
+        dashboard_sections.register_section("subsidies", figures.dashboard_section)
+        api_supervision.register()
         # A calendar correction moves their deadlines too (stages of services.recompute).
         from services.recompute import register_stage
         from subsidies import recompute

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from subsidies.views import desk, manage, talent
 
@@ -14,4 +14,5 @@ urlpatterns = [
     # The organization department: every entitlement, and suspension.
     path("subsidies/", manage.entitlements, name="manage"),
     path("subsidies/<int:pk>/", manage.entitlement, name="manage-entitlement"),
+    path("", include("subsidies.export_urls")),  # subsidies:export, the finance export
 ]

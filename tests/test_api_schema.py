@@ -122,7 +122,7 @@ def test_periods_filters_and_lists_are_documented_as_they_are_read(schema, opera
     summary = operations["GET", "/api/v1/sla/summary/"]
     query = parameters(summary)
     assert query["from"]["schema"] == query["to"]["schema"] == {"type": "string", "format": "date"}
-    assert query["group_by"]["schema"]["enum"] == ["department", "service_type"]
+    assert query["group_by"]["schema"]["enum"] == ["department", "policy", "service_type"]
     body = component(
         schema, summary["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     )

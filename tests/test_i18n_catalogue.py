@@ -36,6 +36,7 @@ STAFF_ONLY = (
     "cards/manage/",  # the talent office's card review and card lists
     "subsidies/desk/",  # the paying department's desk: review and payment of entitlements
     "subsidies/manage/",  # the organization department's entitlement list and suspension
+    "subsidies/supervision/",  # 政策兑现 on the 督查看板 (admins and paying leads)
     "portal/staff/",  # account management by the organization department
     "portal/includes/reveal_panel.html",  # staff revealing a person's full ID number
     "portal/audit_list.html",  # the auditor's log

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from portal.api.permissions import role_permission
 from portal.api.responses import EXPORT_TYPES, field_errors, file_download
 from portal.audit import audit_record, client_ip
 from portal.models import Role
-from services import dashboard, exports
+from services import dashboard, dashboard_sections, exports
 from services.actions import SlaAction
 from services.api.exports import PERIOD_ERROR
 from services.api.serializers import RequestSummary
@@ -84,30 +84,59 @@ class SummaryOutput(serializers.Serializer):
         return {"from": fields.pop("from_"), **fields}
 
 
+# The groups of the layers above (services.dashboard_sections: group_by=policy from subsidies),
+# registered in AppConfig.ready(), hence known when the URLconf imports this module.
+GROUPS = dashboard_sections.groups()
+GROUP_BY = ["department", "service_type", *GROUPS]
+
+
+class SummaryDocument(SummaryOutput):
+    """The answer as documented: a row is a department's or service type's (SummaryRow), or
+    one of a registered group's (e.g. PolicySummaryRow for group_by=policy)."""
+
+    rows = PolymorphicProxySerializer(
+        component_name="SummaryRowByGroup",
+        serializers=[SummaryRow, *(group.row_serializer for group in GROUPS.values())],
+        resource_type_field_name=None,
+        many=True,
+    )
+
+
+def _group_by_text() -> str:
+    extra = "".join(f"、{group.choice}（{name}）" for name, group in GROUPS.items())
+    return f"按部门（department，默认）、按服务事项（service_type）{extra}汇总"
+
+
 class SlaSummary(APIView):
     permission_classes = [role_permission(Role.ADMIN, Role.LEAD)]
 
     @extend_schema(
-        summary="时限督查汇总（按部门或事项）",
+        summary="时限督查汇总（按部门、事项或政策）",
         parameters=[
             *PERIOD,
-            OpenApiParameter(
-                "group_by",
-                str,
-                enum=["department", "service_type"],
-                description="按部门（默认）或按服务事项汇总",
-            ),
+            OpenApiParameter("group_by", str, enum=GROUP_BY, description=_group_by_text()),
         ],
-        responses={200: SummaryOutput, 400: PERIOD_ERRORS},
+        responses={200: SummaryDocument, 400: PERIOD_ERRORS},
         tags=TAG,
     )
     def get(self, request):
         period = period_from(request)
         group_by = request.query_params.get("group_by", "department")
-        if group_by not in ("department", "service_type"):
-            raise ValidationError({"group_by": ["可选 department 或 service_type。"]})
+        if group_by not in GROUP_BY:
+            raise ValidationError({"group_by": [f"可选 {'、'.join(GROUP_BY)}。"]})
         # The department scope of the caller's request lists, as on the dashboard page.
         department = dashboard.figures_department(request.user)
+        group = GROUPS.get(group_by)
+        if group is not None:
+            # A registered group reads its own scope (a lead: their department's).
+            rows = group.rows(request.user, period, timezone.now())
+            output = {
+                "from": period.first,
+                "to": period.last,
+                "rows": group.row_serializer(rows, many=True).data,
+                "card_reviews": None,
+            }
+            return Response(output)
         rows = dashboard.summary(period, group_by, department=department)
         # Card reviews are the organization department's own work, not a lead's department's.
         reviews = dashboard.card_reviews(period) if department is None else None

@@ -1,7 +1,9 @@
 """督查看板 (issue 6): the period's headline figures, a table per department and per service
 type, the 12-week trend and the distribution of resolve times, for the organization department
 (every department) and a lead (their own: services.dashboard.figures_department, the request
-lists' department scope). Thin caller: every figure comes from services.dashboard."""
+lists' department scope), and the sections the layers above register (政策兑现, issue 15:
+services.dashboard_sections). Thin caller: every figure comes from services.dashboard or from
+a section's own module."""
 
 import datetime
 from urllib.parse import urlencode
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_safe
 
 from cards.review_clock import review_limits
 from portal.errors import NotAllowed
-from services import charts, dashboard
+from services import charts, dashboard, dashboard_sections
 from services.views.common import supervisor_page
 from services.views.exports import export_buttons
 
@@ -163,6 +165,8 @@ def dashboard_page(request):
         "trend_svg": charts.trend_chart(trend),
         "distribution": distribution,
         "distribution_svg": charts.distribution_chart(distribution),
+        # What the layers above add (政策兑现 …), each deciding what this user sees.
+        "sections": dashboard_sections.sections(request.user, period, now),
         # Background exports with a progress bar (services.views.exports); the direct
         # downloads stay for short periods.
         "export_buttons": export_buttons(),
