@@ -43,7 +43,7 @@ PAGE_SIZE = 20
 # A long schedule shows the instalments settled and the next few; the rest fold away unless
 # only a couple would.
 SHOWN_AHEAD = 3
-FOLD_AT_LEAST = 2
+FOLD_MORE_THAN = 2
 
 talent_page = role_page(Role.TALENT)
 
@@ -171,7 +171,7 @@ def split_schedule(rows: list[dict], upcoming: int = SHOWN_AHEAD) -> tuple[list,
         if not row["planned"] and row["status"] != InstalmentStatus.SCHEDULED
     ]
     cut = (settled[-1] + 1 if settled else 0) + upcoming
-    if len(rows) - cut <= FOLD_AT_LEAST:
+    if len(rows) - cut <= FOLD_MORE_THAN:
         return rows, []
     return rows[:cut], rows[cut:]
 
@@ -300,6 +300,7 @@ def _act(request, pk, form, form_name, act, done):
 
 
 def _confirm(request, pk):
+    """确认收款账户 (or 更正 while being paid): the message says what happens next."""
     form = AccountForm(request.POST, prefix="account")
 
     def act(ent, data):
@@ -329,6 +330,7 @@ def _confirm(request, pk):
 
 
 def _decline(request, pk):
+    """放弃待遇 with its optional reason (the page asked to confirm first, in the browser)."""
     form = DeclineForm(request.POST, prefix="decline")
 
     def act(ent, data):
