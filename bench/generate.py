@@ -60,6 +60,10 @@ PERSONAS = {
     "lead": "demo_lead",
     "admin": "demo_admin",
     "verifier": "demo_verifier",
+    # 政策直达快享: the paying departments of the demo policies (RSJ: 安家补助, CZJ: 租房补贴).
+    "rsj_staff": "demo_rsj_staff",
+    "czj_staff": "demo_czj_staff",
+    "rsj_lead": "demo_rsj_lead",
 }
 # The calendar span the SQL's working-day arithmetic covers.
 SPAN_FIRST = datetime.date(2023, 1, 1)
@@ -224,15 +228,16 @@ def _create_cards(start: datetime.datetime) -> None:
 class WorkdaySql:
     """``services.workdays`` as SQL: two constant arrays over SPAN_FIRST … +6 years, the
     cumulative count of working days up to each date, and the date offset of the k-th working
-    day. A date without a CalendarDay row counts Monday–Friday, as services.workdays does."""
+    day. A date without a CalendarDay row counts Monday–Friday, as services.workdays does.
+    ``years`` from SPAN_FIRST: the subsidies' three-year schedules reach further than requests."""
 
-    def __init__(self):
+    def __init__(self, years: int = 6):
         from services.models import CalendarDay
 
         known = dict(CalendarDay.objects.values_list("date", "is_workday"))
         self.last_known = max(known) if known else SPAN_FIRST
         cum, offsets, count = [], [], 0
-        for offset in range(366 * 6):
+        for offset in range(366 * years):
             day = SPAN_FIRST + datetime.timedelta(days=offset)
             if known.get(day, day.weekday() < 5):
                 count += 1
@@ -823,6 +828,18 @@ def generate(n: int, *, now=None, seed: float = 0.12, talents: int | None = None
         result.counts.update(_write_requests(cursor, wd, now))
         cursor.execute("DROP TABLE b_req, b_dept, b_talent")
     result.seconds["requests (SQL)"] = time.monotonic() - step
+
+    step = time.monotonic()
+    log("policies, entitlements, instalments and their events in SQL")
+    from bench.generate_subsidies import generate_subsidies
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")
+        cursor.execute("SET LOCAL work_mem TO '256MB'")
+        written = generate_subsidies(now)
+    log(", ".join(f"  {name}: {count:,}" for name, count in written.items()))
+    result.counts.update({f"subsidies {name}": count for name, count in written.items()})
+    result.seconds["subsidies (SQL)"] = time.monotonic() - step
 
     if "rebuild_rollups" in get_commands():
         step = time.monotonic()

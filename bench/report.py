@@ -64,6 +64,7 @@ def _data_section(results: Results, generated) -> list[str]:
         "(`INSERT … SELECT … generate_series`), deadlines derived as `services.clocks.recompute` "
         "derives them; then `manage.py rebuild_rollups` (when it exists) and `VACUUM ANALYZE`.",
     ]
+    lines += _subsidies_lines(d.get("subsidies"))
     if generated is not None:
         steps = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in generated.seconds.items())
         lines.append(
@@ -71,6 +72,29 @@ def _data_section(results: Results, generated) -> list[str]:
             f"in all ({steps})."
         )
     return [*lines, ""]
+
+
+def _subsidies_lines(s: dict | None) -> list[str]:
+    """政策直达快享's share of the data set (bench/generate_subsidies.py)."""
+    if not s:
+        return []
+
+    def counts(statuses: dict) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in sorted(statuses.items()))
+
+    lines = [
+        f"- Subsidies: {s['policies']} policies (the demo's: SETTLE-ZG/FG/BS/SS paid by RSJ in "
+        f"3 yearly instalments, RENT-36 paid by CZJ monthly); {s['entitlements']:,} "
+        f"entitlements ({counts(s['entitlement_statuses'])}), {s['review_overdue']:,} of them "
+        f"under review past the deadline; {s['instalments']:,} instalments "
+        f"({counts(s['instalment_statuses'])}), {s['payments_overdue']:,} owed past the "
+        f"deadline; {s['events']:,} timeline events.",
+        f"- Subsidy deadlines checked against `subsidies.clocks` (review clock of entitlements "
+        f"under review, schedule dates and payment clock of instalments) on {s['checked']:,} "
+        f"random rows: {s['mismatched']:,} differ.",
+    ]
+    lines += [f"  - {_text(m)}" for m in s.get("mismatches", [])]
+    return lines
 
 
 def _paths_table(results: Results) -> list[str]:
