@@ -159,6 +159,13 @@ class Entitlement(models.Model):
             models.Index(
                 fields=["department", "status", "offered_at"], name="entitlement_department_idx"
             ),
+            # The paying department's 待审核 tab: confirmed entitlements, nearest review
+            # deadline first.
+            models.Index(
+                fields=["department", "review_due_at"],
+                condition=Q(status="confirmed"),
+                name="entitlement_review_queue_idx",
+            ),
             # The admin's list by status (and the dashboard's counts by policy and status).
             models.Index(fields=["status", "-offered_at"], name="entitlement_status_idx"),
             models.Index(fields=["policy", "status"], name="entitlement_policy_idx"),
@@ -185,6 +192,17 @@ class Entitlement(models.Model):
     @property
     def label(self) -> str:
         return f"待遇 #{self.pk}"
+
+
+class InstalmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The instalments of the entitlements ``user`` may see (the same rule: the talent's
+        own, the paying department's, all for admins)."""
+        visible = Entitlement.objects.visible_to(user)
+        if user.is_authenticated and user.is_active and user.role in (Role.STAFF, Role.LEAD):
+            # The department column is on the instalment too: its own index serves the desk.
+            return self.filter(department_id=user.department_id)
+        return self.filter(entitlement__in=visible)
 
 
 class Instalment(models.Model):
@@ -229,6 +247,8 @@ class Instalment(models.Model):
     escalate_at = models.DateTimeField("督办时间", null=True, blank=True)
     next_notice_at = models.DateTimeField("下次督查时间", null=True, blank=True)
     calendar_verified = models.BooleanField("期限所用日历均已核实", default=True)
+
+    objects = InstalmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "兑现分期"
