@@ -16,8 +16,10 @@ from django.urls import include, path
 
 from cards.qr import qr_issue
 from portal.headers import header_value, permissions_policy
+from portal.models import Role
 from services.seed import seed_service_types
 from tests.cards_support import PDF, approved, draft, upload
+from tests.factories import UserFactory
 from tests.requests_support import request_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_csp")]
@@ -114,15 +116,35 @@ def check_page(response, url: str):
 
 @pytest.fixture
 def world(criteria, departments, client_for, talent, admin_user, handler):
-    """A talent with an approved card (and its photo) and a request worked by ``handler``."""
+    """A talent with an approved card (and its photo), a request worked by ``handler``, and the
+    rent subsidy the card offered (paid by CZJ; its arrival-date rule dropped, so that it
+    matches whatever day the suite runs)."""
+    from subsidies.models import Entitlement, PolicyRule
+    from subsidies.seed import seed_policies
+
     seed_service_types()
+    seed_policies()
+    PolicyRule.objects.filter(policy__code="RENT-36", attribute="arrival_date").delete()
     app = approved(client_for(talent), client_for(admin_user))
     req = request_in("accepted", talent, handler)
-    return {"app": app, "card": app["card"]["number"], "req": req.number}
+    entitlement = Entitlement.objects.get(talent=talent, policy__code="RENT-36")
+    return {
+        "app": app,
+        "card": app["card"]["number"],
+        "req": req.number,
+        "entitlement": entitlement.pk,
+    }
+
+
+@pytest.fixture
+def payer(departments):
+    """A handler of the department that pays the rent subsidy (区财政局)."""
+    return UserFactory(username="czj_staff", role=Role.STAFF, department=departments["CZJ"])
 
 
 def pages(world, handler):
     card, app, req = world["card"], world["app"]["id"], world["req"]
+    entitlement = world["entitlement"]
     return {
         "anonymous": [
             "/",
@@ -150,7 +172,10 @@ def pages(world, handler):
             "/accounts/me/password/",
             "/accounts/me/otp/",
             "/accounts/me/access-log/",
+            "/benefits/",
+            f"/benefits/{entitlement}/",
         ],
+        "payer": ["/subsidies/desk/", f"/subsidies/desk/{entitlement}/"],
         "handler": [
             "/",
             "/desk/",
@@ -158,6 +183,7 @@ def pages(world, handler):
             "/manage/calendar/",
             "/inbox/",
             "/accounts/me/",
+            "/subsidies/desk/",
         ],
         "lead": ["/desk/", f"/desk/requests/{req}/", "/manage/dashboard/", "/manage/supervision/"],
         "admin_user": [
@@ -185,18 +211,21 @@ def pages(world, handler):
             "/admin/cards/card/",
             "/admin/services/servicetype/",
             "/admin/services/calendarday/",
+            "/subsidies/",
+            f"/subsidies/{entitlement}/",
+            "/admin/subsidies/policy/",
         ],
         "auditor": ["/", "/audit/", "/accounts/me/"],
         "verifier": ["/", "/verify/", "/accounts/me/"],
     }
 
 
-ROLES = ["anonymous", "talent", "handler", "lead", "admin_user", "auditor", "verifier"]
+ROLES = ["anonymous", "talent", "payer", "handler", "lead", "admin_user", "auditor", "verifier"]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_of_every_role_carries_the_policies_and_nothing_inline(
-    request, world, role, talent, handler, lead, admin_user, auditor, verifier
+    request, world, role, talent, payer, handler, lead, admin_user, auditor, verifier
 ):
     client = Client()
     if role != "anonymous":

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import AXE_RULES, AXE_TAGS
 from tests.e2e.support import open_menu
-from tests.test_csp import ROLES, pages, world  # noqa: F401 (world is a fixture)
+from tests.test_csp import ROLES, pages, payer, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect.set_options(timeout=10_000)
@@ -40,6 +40,7 @@ def test_every_page_of_every_role_passes_axe(
     screen_factory,
     world,  # noqa: F811 (the fixture imported above)
     role,
+    payer,  # noqa: F811 (the fixture imported above)
     handler,
     lead,
     talent,
