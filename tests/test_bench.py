@@ -8,8 +8,10 @@ import pytest
 from django.db.models import Count, Q
 
 from bench.generate import generate
+from bench.generate_subsidies import subsidies_check
 from bench.measure import Options, measure
 from bench.report import write_report
+from cards.models import Card
 from services.clocks import DERIVED, recompute
 from services.models import (
     OPEN_STATUSES,
@@ -22,6 +24,13 @@ from services.models import (
     ServiceRequest,
 )
 from services.workflow import handling_working_days
+from subsidies.models import (
+    Entitlement,
+    EntitlementEvent,
+    EntitlementStatus,
+    Instalment,
+    InstalmentStatus,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -89,6 +98,8 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
         if req.resolved_at is not None:
             assert req.handling_working_days == handling_working_days(req, req.resolved_at)
 
+    _assert_subsidies(generated)
+
     try:
         from services.rollups import drift
     except ImportError:
@@ -131,5 +142,75 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
     for heading in ("## Data set", "## Latency per path", "## Plans of the hot queries"):
         assert heading in text
     assert "| staff request list (API) |" in text and "| SLA sweep" in text
+    assert (
+        "| subsidies desk (page /subsidies/desk/) |" in text and "- Subsidies: 5 policies" in text
+    )
+    groups = {path.group for path in results.paths}
+    for group in (
+        "entitlements (API)",
+        "entitlement detail",
+        "policies (API)",
+        "我的待遇 (page /benefits/)",
+        "subsidies desk (page /subsidies/desk/)",
+        "政策兑现 (page /subsidies/)",
+    ):
+        assert group in groups, group
+    assert results.data["subsidies"]["mismatched"] == 0, results.data["subsidies"]
     assert "| QR verification `POST /api/v1/cards/verify/` (" in text
     assert f"{N:,} requests" in text
+
+
+def _assert_subsidies(generated):
+    """The generated entitlements are what the domain would have written: every status, the
+    schedule only from an approval, completed ones fully paid, a timeline for each, and
+    deadlines as subsidies.clocks derives them."""
+    assert generated.counts["subsidies entitlements"] > 0
+    cards = Card.objects.count()
+    per_policy = dict(
+        Entitlement.objects.values_list("policy__code").annotate(n=Count("id")).order_by()
+    )
+    settle = sum(n for code, n in per_policy.items() if code.startswith("SETTLE-"))
+    assert 0.45 * cards <= settle <= 0.75 * cards, per_policy
+    assert 0.28 * cards <= per_policy["RENT-36"] <= 0.52 * cards, per_policy
+    statuses = set(Entitlement.objects.values_list("status", flat=True).distinct())
+    assert statuses == set(EntitlementStatus.values), statuses
+    instalment_statuses = set(Instalment.objects.values_list("status", flat=True).distinct())
+    assert instalment_statuses == set(InstalmentStatus.values), instalment_statuses
+    # Instalments only from an approval, the whole schedule; a completed one all paid.
+    scheduled = Entitlement.objects.filter(instalments__isnull=False).distinct()
+    assert set(scheduled.values_list("status", flat=True).distinct()) <= {
+        "approved",
+        "completed",
+        "suspended",
+    }
+    assert not Entitlement.objects.filter(
+        status__in=("approved", "completed"), instalments__isnull=True
+    ).exists()
+    assert (
+        not Instalment.objects.filter(entitlement__status="completed")
+        .exclude(status="paid")
+        .exists()
+    )
+    assert (
+        not Instalment.objects.filter(status="stopped")
+        .exclude(entitlement__status="suspended")
+        .exists()
+    )
+    # Accounts masked and encrypted for every entitlement a talent confirmed.
+    confirmed = Entitlement.objects.exclude(status__in=("offered", "declined"))
+    assert not confirmed.filter(account_number_encrypted="").exists()
+    assert all(
+        re.fullmatch(r"\d{4} \*{4} \*{4} \d{4}", m)
+        for m in confirmed.values_list("account_number_masked", flat=True)
+    )
+    # Timelines: an offer for each, a confirmation for each confirmed, a payment for each paid.
+    events = EntitlementEvent.objects
+    assert events.filter(action="offered").count() == Entitlement.objects.count()
+    assert events.filter(action="paid").count() == Instalment.objects.filter(status="paid").count()
+    assert events.filter(action="approved").count() == scheduled.count()
+    # Overdue work exists: reviews and payments past their deadline.
+    now = generated.now
+    assert Entitlement.objects.filter(status="confirmed", review_due_at__lte=now).exists()
+    assert Instalment.objects.filter(status__in=("scheduled", "due"), due_at__lte=now).exists()
+    checked, wrong = subsidies_check(300, now=generated.now)
+    assert checked > 300 and not wrong, wrong[:5]
