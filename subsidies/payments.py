@@ -163,11 +163,14 @@ def instalments_fall_due(now=None, batch_size: int = 500) -> int:
     now = now or timezone.now()
     today = timezone.localdate(now)
     moved = 0
+    falling = Instalment.objects.filter(status=InstalmentStatus.SCHEDULED, due_on__lte=today)
     while True:
+        # Most sweeps find nothing: one plain read, no transaction, before locking anything.
+        if not falling.exists():
+            break
         with transaction.atomic():
             rows = list(
-                Instalment.objects.select_for_update(skip_locked=True)
-                .filter(status=InstalmentStatus.SCHEDULED, due_on__lte=today)
+                falling.select_for_update(skip_locked=True)
                 .order_by("due_on", "pk")
                 .values_list("pk", "entitlement_id")[:batch_size]
             )
