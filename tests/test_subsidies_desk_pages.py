@@ -171,6 +171,18 @@ def test_a_paying_department_is_not_told_it_pays_nothing(client, two, rsj_staff)
     assert "没有负责兑现的政策" not in desk(client, rsj_staff)
 
 
+def test_the_desk_exports_this_years_instalments_masked(client, two, rsj_staff, handler):
+    import re
+
+    html = desk(client, rsj_staff)
+    links = re.findall(r'href="(/subsidies/export/\?[^"]+)"', html)
+    assert [link.rsplit("format=", 1)[1] for link in links] == ["csv", "xlsx"]
+    response = client.get(links[0].replace("&amp;", "&"))
+    assert response.status_code == 200 and "text/csv" in response["Content-Type"]
+    # A department that pays nothing has nothing to export and no button.
+    assert "/subsidies/export/" not in desk(client, handler)
+
+
 @pytest.mark.parametrize("who", ["talent", "other_talent", "admin_user", "auditor", "verifier"])
 def test_nobody_else_has_a_desk(client, request, two, who):
     zg, _ = two

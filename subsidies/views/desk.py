@@ -111,6 +111,13 @@ def _tab_counts(user) -> dict[str, int]:
     return {**ents, **insts}
 
 
+def _year_exports(now) -> dict:
+    today = timezone.localdate(now)
+    query = urlencode({"from": today.replace(month=1, day=1), "to": today})
+    url = reverse("subsidies:export")
+    return {"csv": f"{url}?{query}&format=csv", "xlsx": f"{url}?{query}&format=xlsx"}
+
+
 @payer_page
 @require_safe
 def queue(request):
@@ -154,6 +161,8 @@ def queue(request):
             ],
             "form": form,
             "policies": policies,
+            # Finance's export of this year's instalments (subsidies.exports: masked).
+            "exports": _year_exports(now) if policies else None,
             "query": urlencode({"tab": tab, **filters}),
         },
     )
