@@ -236,6 +236,11 @@ def money(amount) -> str:
     return f"{amount or ZERO:,.2f}"
 
 
+def money_wan(amount) -> str:
+    """``322000`` → ``32.20`` (万元: how the headline figures read, as budgets are written)."""
+    return f"{(amount or ZERO) / 10000:,.2f}"
+
+
 def percent(rate) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
@@ -248,6 +253,10 @@ def _shown(row: dict) -> dict:
         "paid_text": money(row["paid_amount"]),
         "paid_total_text": money(row["paid_amount_total"]),
         "overdue_text": money(row["overdue_amount"]),
+        "committed_wan": money_wan(row["committed_amount"]),
+        "paid_wan": money_wan(row["paid_amount"]),
+        "paid_total_wan": money_wan(row["paid_amount_total"]),
+        "overdue_wan": money_wan(row["overdue_amount"]),
         "rate_text": percent(row["on_time_rate"]),
         "status_counts": [row["entitlements"][status] for status in STATUSES],
     }

@@ -188,6 +188,8 @@ def test_the_admin_sees_the_section_with_amounts_and_overdue_payments(world, cli
     page = response.content.decode()
     assert "政策兑现" in page
     assert "358,000.00" in page  # committed: 322,000 + 36,000
+    # The headline figures read in 万元, as budgets are written.
+    assert "承诺兑现金额（万元）" in page and "35.80" in page
     assert "107,334.00" in page and "2,000.00" in page
     section = response.context["sections"][0]["context"]
     assert section["totals"]["rate_text"] == "33.3%"  # 1 on time ÷ (2 paid + 1 overdue)
