@@ -187,9 +187,10 @@ def test_the_admin_sees_the_section_with_amounts_and_overdue_payments(world, cli
     assert response.status_code == 200
     page = response.content.decode()
     assert "政策兑现" in page
-    assert "358,000.00" in page  # committed: 322,000 + 36,000
-    # The headline figures read in 万元, as budgets are written.
-    assert "承诺兑现金额（万元）" in page and "35.80" in page
+    # Committed: 322,000 + 36,000; the headline figures read in 万元, as budgets are written,
+    # the tables in 元.
+    assert "承诺兑现金额（万元）" in page and ">35.80<" in page
+    assert "322,000.00" in page and "36,000.00" in page
     assert "107,334.00" in page and "2,000.00" in page
     section = response.context["sections"][0]["context"]
     assert section["totals"]["rate_text"] == "33.3%"  # 1 on time ÷ (2 paid + 1 overdue)
