@@ -73,5 +73,6 @@ def register() -> None:
             "voucher": ("支付凭证号", None),
             "account": ("银行账号（脱敏）", None),
             "offered": ("推送数量", None),
+            "stopped": ("停发期数", None),
         }
     )

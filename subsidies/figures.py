@@ -252,7 +252,7 @@ def _shown(row: dict) -> dict:
         "committed_text": money(row["committed_amount"]),
         "paid_text": money(row["paid_amount"]),
         "paid_total_text": money(row["paid_amount_total"]),
-        "overdue_text": money(row["overdue_amount"]),
+        "overdue_amount_text": money(row["overdue_amount"]),
         "committed_wan": money_wan(row["committed_amount"]),
         "paid_wan": money_wan(row["paid_amount"]),
         "paid_total_wan": money_wan(row["paid_amount_total"]),

@@ -14,6 +14,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from cards.models import Card, CardStatus
+from portal.identity import IdType
 from portal.models import AuditEvent, Delivery, Notification
 from subsidies.entitlements import entitlement_decline
 from subsidies.models import Entitlement, EntitlementEvent, Policy, PolicyInstalment, PolicyRule
@@ -23,6 +24,7 @@ from subsidies.offers import policy_offer_existing
 from subsidies.rules import Facts, rule_check, rule_holds, rules_text
 from subsidies.tasks import offer_for_card
 from tests.cards_support import submitted
+from tests.factories import resident_id
 from tests.subsidies_support import card_holder, seed_policies
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("criteria", "departments")]
@@ -141,7 +143,9 @@ def test_a_policy_of_a_deactivated_department_offers_nothing(t, a, talent, depar
 
 @pytest.mark.parametrize(("limit", "expected"), [(60, True), (56, True), (55, False)])
 def test_the_age_rule_reads_the_birth_date_of_the_id_number(t, a, talent, limit, expected):
-    # The talent persona was born 1970-03-15: 56 on 2026-12-07.
+    # Born 1970-03-15: 56 on 2026-12-07.
+    talent.set_id_number(IdType.RESIDENT, resident_id(70315, birth="19700315"))
+    talent.save()
     PolicyRule.objects.create(
         policy=Policy.objects.get(code="RENT-36"), attribute=A.AGE, operator=O.AT_MOST, value=limit
     )
