@@ -18,6 +18,8 @@ EXPLAINED = {
     ("entitlements (API)", "admin, ?status=confirmed"),
     ("subsidies desk (page /subsidies/desk/)", "CZJ staff, ?tab=payments"),
     ("subsidies desk (page /subsidies/desk/)", "RSJ staff, ?tab=review"),
+    ("subsidies desk (page /subsidies/desk/)", "RSJ staff, ?tab=all"),
+    ("政策兑现 (page /subsidies/)", "admin, default order"),
     ("政策兑现 (page /subsidies/)", "admin, ?overdue=payment"),
     ("SLA summary, year", "admin, group_by=policy"),
 }
