@@ -43,8 +43,8 @@ BATCH_SIZE = 200
 STAGES = ("requests", "applications")
 # Deadlines of layers above services (subsidies: entitlement reviews, instalments), recomputed
 # after requests and applications; each registered from its AppConfig.ready():
-# name → (candidates(changed) → queryset, batches(changed, after=, batch_size=) → iterator of
-# (last id, read, moved, failed)).
+# name → (candidates(changed, last=) → queryset, batches(changed, last=, after=, batch_size=) →
+# iterator of (last id, read, moved, failed)); ``last``: the last changed day, when known.
 _more_stages: dict = {}
 
 
@@ -107,7 +107,10 @@ def _batches(recompute: CalendarRecompute):
         )
     elif recompute.stage in _more_stages:
         batches = _more_stages[recompute.stage][1](
-            recompute.first_day, after=recompute.cursor, batch_size=BATCH_SIZE
+            recompute.first_day,
+            last=recompute.last_day,
+            after=recompute.cursor,
+            batch_size=BATCH_SIZE,
         )
     else:
         batches = review_recompute_batches(
@@ -149,7 +152,7 @@ def recompute_run(recompute_id: int, *, seconds: float | None = RUN_SECONDS) -> 
             total = open_candidates(recompute.first_day).count()
             total += review_open_candidates(recompute.first_day).count()
             for candidates, _batches_of in _more_stages.values():
-                total += candidates(recompute.first_day).count()
+                total += candidates(recompute.first_day, last=recompute.last_day).count()
             _save(recompute, total=total, stage=STAGES[0], cursor=0, started_at=timezone.now())
         while recompute.stage:
             batches = _batches(recompute)

@@ -31,7 +31,7 @@ def _start(changed: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(changed, datetime.time.min, tzinfo=SHANGHAI)
 
 
-def review_candidates(changed: datetime.date | None = None):
+def review_candidates(changed: datetime.date | None = None, last: datetime.date | None = None):
     rows = Entitlement.objects.filter(
         status=EntitlementStatus.CONFIRMED, confirmed_at__isnull=False, review_days__isnull=False
     )
@@ -40,11 +40,16 @@ def review_candidates(changed: datetime.date | None = None):
     return rows
 
 
-def instalment_candidates(changed: datetime.date | None = None):
+def instalment_candidates(changed: datetime.date | None = None, last: datetime.date | None = None):
+    """Owed instalments a change of the days ``changed``..``last`` can move: their payable day
+    or escalation reaches the first changed day, and their schedule names a day no later than
+    the last one (the payable day is looked for from the named day on: a change before it
+    moves nothing). Index instalment_owed_scheduled_idx."""
     rows = Instalment.objects.filter(status__in=OWED)
     if changed is not None:
-        # A change on or after the named date (or within the escalation days after it).
         rows = rows.filter(escalate_at__gte=_start(changed))
+    if last is not None:
+        rows = rows.filter(scheduled_on__lte=last)
     return rows
 
 
@@ -89,11 +94,11 @@ def _batches(candidates, model, derive, due_field, after, batch_size) -> Iterato
         yield last_pk, len(ids), moved, failed
 
 
-def review_batches(changed=None, *, after: int = 0, batch_size: int = 200):
-    candidates = review_candidates(changed)
+def review_batches(changed=None, *, last=None, after: int = 0, batch_size: int = 200):
+    candidates = review_candidates(changed, last)
     return _batches(candidates, "entitlement", review_derive, "review_due_at", after, batch_size)
 
 
-def instalment_batches(changed=None, *, after: int = 0, batch_size: int = 200):
-    candidates = instalment_candidates(changed)
+def instalment_batches(changed=None, *, last=None, after: int = 0, batch_size: int = 200):
+    candidates = instalment_candidates(changed, last)
     return _batches(candidates, "instalment", instalment_derive, "due_at", after, batch_size)

@@ -64,6 +64,9 @@ def test_an_instalment_due_on_a_day_closed_is_due_the_next_working_day(settle, r
     with time_machine.travel(CONFIRMED + datetime.timedelta(hours=3), tick=False):
         assert close(datetime.date(2026, 4, 2), admin_user) == "done"
     first.refresh_from_db()
+    # Only the instalment the changed day can move was read: the 2027 and 2028 ones are
+    # scheduled after it (index instalment_owed_scheduled_idx).
+    assert CalendarRecompute.objects.latest("pk").total == 1
     assert first.scheduled_on == datetime.date(2026, 4, 2)
     assert first.due_on == datetime.date(2026, 4, 3)
     assert first.due_at == datetime.datetime(2026, 4, 4, tzinfo=SH)

@@ -166,6 +166,12 @@ class Entitlement(models.Model):
                 condition=Q(status="confirmed"),
                 name="entitlement_review_queue_idx",
             ),
+            # Every list without a status filter, newest offer first: the admin's, and the
+            # paying department's (API, 全部 tab).
+            models.Index(fields=["-offered_at", "-id"], name="entitlement_offered_idx"),
+            models.Index(
+                fields=["department", "-offered_at", "-id"], name="entitlement_dept_offered_idx"
+            ),
             # The admin's list by status (and the dashboard's counts by policy and status).
             models.Index(fields=["status", "-offered_at"], name="entitlement_status_idx"),
             models.Index(fields=["policy", "status"], name="entitlement_policy_idx"),
@@ -280,6 +286,19 @@ class Instalment(models.Model):
             models.Index(fields=["status", "due_on"], name="instalment_status_due_idx"),
             models.Index(
                 fields=["department", "status", "due_on"], name="instalment_department_idx"
+            ),
+            # The desk's 待兑现 tab: the department's owed instalments by date, and its count
+            # (due now or within the desk's horizon).
+            models.Index(
+                fields=["department", "due_on", "id"],
+                condition=Q(status__in=("scheduled", "due")),
+                name="instalment_owed_department_idx",
+            ),
+            # The calendar recompute: owed instalments scheduled up to the last changed day.
+            models.Index(
+                fields=["scheduled_on"],
+                condition=Q(status__in=("scheduled", "due")),
+                name="instalment_owed_scheduled_idx",
             ),
             # The overdue list and the dashboard's overdue amounts: owed rows by deadline.
             models.Index(

@@ -58,9 +58,9 @@ def visible_entitlements(user):
 def visible_instalments(user):
     """Instalments of the entitlements ``user`` may see (through the same visible_to), with
     what the payment lists show."""
-    return Instalment.objects.filter(
-        entitlement__in=Entitlement.objects.visible_to(user).values("pk")
-    ).select_related("entitlement__talent", "entitlement__card", "policy")
+    return Instalment.objects.visible_to(user).select_related(
+        "entitlement__talent", "entitlement__card", "policy"
+    )
 
 
 def entitlement_for(user, pk: int, *, detail: bool = False) -> Entitlement:

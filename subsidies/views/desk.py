@@ -2,6 +2,7 @@
 待兑现, 退回修改, 兑现失败, 全部), and the page of one entitlement where it is reviewed, paid
 instalment by instalment, and its bank account revealed with a stated purpose."""
 
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -48,14 +49,26 @@ TABS = [
 ]
 TAB_NOTES = {
     "review": "人才已确认收款账户、等待本部门审核的待遇，审核期限最近的在前。",
-    "payments": "已审核通过、尚未兑现的分期，应兑现日期最近的在前。",
+    "payments": "已审核通过、已到期或 45 天内到期的分期，应兑现日期最近的在前；"
+    "更远的分期在待遇详情的兑现计划中。",
     "returned": "已退回人才修改收款信息、等待人才重新确认的待遇。",
     "failed": "登记为兑现失败的分期：人才更正收款账户后自动转为应兑现。",
     "all": "本部门负责兑现的全部待遇，最新推送的在前。",
 }
 
 
-def _rows(user, tab: str, data: dict):
+# The 待兑现 tab shows what is due now and in the next 45 days (the first payment of a policy
+# falls a month after approval): a 36-month schedule would otherwise fill it with payments
+# years ahead, and cost a count of them on every page.
+HORIZON_DAYS = 45
+
+
+def _payable(now) -> Q:
+    horizon = timezone.localdate(now) + datetime.timedelta(days=HORIZON_DAYS)
+    return Q(status__in=OWED, due_on__lte=horizon)
+
+
+def _rows(user, tab: str, data: dict, now):
     """The queryset of ``tab`` for ``user``'s department, in the order an index serves."""
     department = user.department_id
     if tab == "review":
@@ -72,10 +85,10 @@ def _rows(user, tab: str, data: dict):
     if tab in ("payments", "failed"):
         # instalment_department_idx (department, status, due_on): the instalment carries its
         # entitlement's department, the same rows visible_to gives through the entitlement.
-        statuses = OWED if tab == "payments" else (InstalmentStatus.FAILED,)
+        wanted = _payable(now) if tab == "payments" else Q(status=InstalmentStatus.FAILED)
         return (
             visible_instalments(user)
-            .filter(department_id=department, status__in=statuses)
+            .filter(wanted, department_id=department)
             .order_by("due_on", "id")
         )
     rows = visible_entitlements(user)
@@ -88,8 +101,10 @@ def _rows(user, tab: str, data: dict):
     return rows.order_by("-offered_at", "-id")
 
 
-def _tab_counts(user) -> dict[str, int]:
-    """The four work tabs' counts in two queries (statuses the indexes lead with)."""
+def _tab_counts(user, now) -> dict[str, int]:
+    """The four work tabs' counts in three queries, each bounded by a partial index: the
+    entitlements under review or returned, the owed instalments within the horizon
+    (instalment_owed_department_idx), the failed ones."""
     ents = (
         visible_entitlements(user)
         .filter(status__in=(S.CONFIRMED, S.RETURNED))
@@ -99,16 +114,10 @@ def _tab_counts(user) -> dict[str, int]:
             returned=Count("pk", filter=Q(status=S.RETURNED)),
         )
     )
-    insts = (
-        visible_instalments(user)
-        .filter(department_id=user.department_id, status__in=(*OWED, InstalmentStatus.FAILED))
-        .order_by()
-        .aggregate(
-            payments=Count("pk", filter=Q(status__in=OWED)),
-            failed=Count("pk", filter=Q(status=InstalmentStatus.FAILED)),
-        )
-    )
-    return {**ents, **insts}
+    mine = visible_instalments(user).filter(department_id=user.department_id).order_by()
+    payments = mine.filter(_payable(now)).count()
+    failed = mine.filter(status=InstalmentStatus.FAILED).count()
+    return {**ents, "payments": payments, "failed": failed}
 
 
 def _year_exports(now) -> dict:
@@ -132,10 +141,10 @@ def queue(request):
         tab = "review"
     form = DeskFilterForm(request.GET if tab == "all" else None, policies=policies)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    counts = _tab_counts(user)
+    counts = _tab_counts(user, now)
     kind = {key: k for key, _, k in TABS}[tab]
     # The work tabs' counts are known; the 全部 tab is counted up to portal.paging's cap.
-    page = CountedPaginator(_rows(user, tab, data), PAGE_SIZE, count=counts.get(tab)).get_page(
+    page = CountedPaginator(_rows(user, tab, data, now), PAGE_SIZE, count=counts.get(tab)).get_page(
         request.GET.get("page")
     )
     mark = mark_instalments if kind == "instalments" else mark_entitlements
