@@ -29,6 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.generate import SPAN_FIRST, WorkdaySql, _insert
+from subsidies.models import PaidDay
 
 # The 安家补助 policies by share of the holders who get one (shares add up to 1).
 SETTLE_SHARES = [("SETTLE-SS", 0.50), ("SETTLE-BS", 0.15), ("SETTLE-FG", 0.25), ("SETTLE-ZG", 0.10)]
@@ -509,6 +510,12 @@ def generate_subsidies(now=None, *, seed: float = 0.34) -> dict:
         _stage_instalments(cursor, now, wd)
         written = _write(cursor, now, wd)
         cursor.execute("DROP TABLE b_ent, b_inst, b_done, b_spol, b_sdept")
+    # The figures' bookkeeping (committed and paid per entitlement, the daily payment cells),
+    # as after any bulk load.
+    from subsidies.rollups import rebuild
+
+    rebuild()
+    written["subsidies_paidday"] = PaidDay.objects.count()
     return written
 
 

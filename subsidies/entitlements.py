@@ -8,6 +8,7 @@ entitlement when the talent leaves (the remaining instalments stop).
 """
 
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -257,8 +258,10 @@ def entitlement_approve(
         ent.status = EntitlementStatus.APPROVED
         ent.approved_at = now
         clock = clocks.review_stop(ent, now)
-        ent.save(update_fields=["status", "approved_at", *clock])
         instalments = _schedule(ent, now)
+        # The figures' committed amount (subsidies.rollups): what was scheduled.
+        ent.committed_amount = sum((i.amount for i in instalments), Decimal(0))
+        ent.save(update_fields=["status", "approved_at", "committed_amount", *clock])
         _event(ent, actor, Step.APPROVED, previous, note=note)
         audit_record(
             action=EntitlementAction.APPROVE,
@@ -349,7 +352,9 @@ def entitlement_suspend(
         clock = clocks.review_stop(ent, now)
         if previous != EntitlementStatus.CONFIRMED:
             ent.reviewed_on_time = None
-        ent.save(update_fields=["status", "suspend_reason", "ended_at", *clock])
+        # What stays committed is what was paid: the rest stops now.
+        ent.committed_amount = ent.paid_amount
+        ent.save(update_fields=["status", "suspend_reason", "ended_at", "committed_amount", *clock])
         stopped = list(
             Instalment.objects.select_for_update()
             .filter(entitlement=ent, status__in=(*OWED, InstalmentStatus.FAILED))

@@ -32,7 +32,7 @@ from subsidies.models import (
     Entitlement,
     EntitlementStatus,
     Instalment,
-    InstalmentStatus,
+    PaidDay,
     Policy,
 )
 from subsidies.models.entitlements import OWED
@@ -103,50 +103,54 @@ def _finish(row: dict) -> dict:
 
 
 def _cells(period: Period, now, scope: Scope) -> dict:
-    """The figures per (policy, paying department): two grouped queries, one over the
-    instalments (grouped on their policy and department columns), one over the entitlements
-    (index entitlement_policy_idx: policy, status)."""
-    paid = Q(status=InstalmentStatus.PAID)
-    paid_in_period = paid & period.q("paid_at")
-    overdue = Q(status__in=OWED, due_at__lte=now)
-    instalments = (
-        scope.filter(Instalment.objects.order_by())
-        .values("policy", "department")
-        .annotate(
-            committed=Sum("amount", filter=~Q(status=InstalmentStatus.STOPPED)),
-            paid_total=Sum("amount", filter=paid),
-            paid_period=Sum("amount", filter=paid_in_period),
-            paid_n=Count("id", filter=paid_in_period),
-            paid_on_time=Count("id", filter=paid_in_period & Q(paid_on_time=True)),
-            overdue_amount=Sum("amount", filter=overdue),
-            overdue_n=Count("id", filter=overdue),
-        )
-    )
+    """The figures per (policy, paying department), in three grouped queries that never add
+    up the whole history of instalments (subsidies.rollups):
+
+    - the entitlements by status, with their committed and paid amounts (columns the
+      transitions keep; index entitlement_policy_idx: policy, status);
+    - the period's payments from the daily cells (PaidDay);
+    - the owed instalments past their deadline (partial index instalment_owed_due_idx)."""
     entitlements = (
         scope.filter(Entitlement.objects.order_by())
         .values("policy", "department", "status")
         .annotate(
             n=Count("id"),
+            committed=Sum("committed_amount"),
+            paid_total=Sum("paid_amount"),
             review_overdue=Count(
                 "id", filter=Q(status=EntitlementStatus.CONFIRMED, review_due_at__lte=now)
             ),
         )
     )
+    days = (
+        scope.filter(PaidDay.objects.order_by())
+        .filter(day__gte=period.first, day__lte=period.last)
+        .values("policy", "department")
+        .annotate(amount=Sum("amount"), paid=Sum("paid"), on_time=Sum("on_time"))
+    )
+    overdue = (
+        scope.filter(Instalment.objects.order_by())
+        .filter(status__in=OWED, due_at__lte=now)
+        .values("policy", "department")
+        .annotate(amount=Sum("amount"), n=Count("id"))
+    )
     cells: dict = {}
-    for row in instalments:
-        cell = cells.setdefault((row["policy"], row["department"]), _empty())
-        cell["committed_amount"] = row["committed"] or ZERO
-        cell["paid_amount_total"] = row["paid_total"] or ZERO
-        cell["paid_amount"] = row["paid_period"] or ZERO
-        cell["paid_instalments"] = row["paid_n"]
-        cell["paid_on_time"] = row["paid_on_time"]
-        cell["overdue_amount"] = row["overdue_amount"] or ZERO
-        cell["overdue_instalments"] = row["overdue_n"]
     for row in entitlements:
         cell = cells.setdefault((row["policy"], row["department"]), _empty())
         if row["status"] in cell["entitlements"]:
             cell["entitlements"][row["status"]] += row["n"]
+        cell["committed_amount"] += row["committed"] or ZERO
+        cell["paid_amount_total"] += row["paid_total"] or ZERO
         cell["review_overdue"] += row["review_overdue"]
+    for row in days:
+        cell = cells.setdefault((row["policy"], row["department"]), _empty())
+        cell["paid_amount"] = row["amount"] or ZERO
+        cell["paid_instalments"] = row["paid"] or 0
+        cell["paid_on_time"] = row["on_time"] or 0
+    for row in overdue:
+        cell = cells.setdefault((row["policy"], row["department"]), _empty())
+        cell["overdue_amount"] = row["amount"] or ZERO
+        cell["overdue_instalments"] = row["n"]
     return cells
 
 

@@ -25,6 +25,7 @@ from subsidies.models import (
     InstalmentStatus,
 )
 from subsidies.permissions import INSTALMENTS
+from subsidies.rollups import paid_day_add
 
 VOUCHER_MAX = Instalment._meta.get_field("voucher").max_length
 
@@ -69,6 +70,10 @@ def instalment_pay(
             *clocks.instalment_clock_stop(inst),
         ]
         inst.save(update_fields=fields)
+        # The figures' bookkeeping (subsidies.rollups), in this transaction.
+        ent.paid_amount += inst.amount
+        ent.save(update_fields=["paid_amount"])
+        paid_day_add(inst)
         _event(ent, actor, Step.PAID, previous, instalment=inst, note=f"凭证号 {voucher}")
         audit_record(
             action=EntitlementAction.PAY,

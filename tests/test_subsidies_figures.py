@@ -278,15 +278,48 @@ def test_the_section_and_the_summary_run_a_fixed_number_of_queries(
         api.get(SUMMARY)
 
 
-def test_the_figures_take_six_queries_whatever_the_rows(
+def test_the_figures_take_seven_queries_whatever_the_rows(
     world, admin_user, django_assert_num_queries
 ):
-    """Policies, instalments grouped, entitlements grouped, departments; the overdue payments
+    """Policies; entitlements grouped (with their committed and paid amounts), the period's
+    daily payment cells, the overdue instalments grouped; departments; the overdue payments
     and the calendar for their working days."""
     period = Period(date(2026, 4, 1), date(2026, 5, 31))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         figures.dashboard_section(admin_user, period, NOW)
     more_overdue(world, 5)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         section = figures.dashboard_section(admin_user, period, NOW)
     assert len(section["context"]["overdue"]) == 6
+
+
+def test_the_rollups_agree_with_the_instalments_and_rebuild_to_the_same(world, admin_user):
+    """The amounts the transitions keep (committed, paid, the daily cells) are what adding up
+    the instalments gives; ``rebuild`` (a bulk load's last step) recomputes the same."""
+    from django.db.models import Sum
+
+    from subsidies import rollups
+    from subsidies.models import Entitlement, Instalment, PaidDay
+
+    def kept():
+        return (
+            sorted(Entitlement.objects.values_list("pk", "committed_amount", "paid_amount")),
+            sorted(
+                PaidDay.objects.values_list(
+                    "day", "policy", "department", "amount", "paid", "on_time"
+                )
+            ),
+        )
+
+    before = kept()
+    for ent in Entitlement.objects.all():
+        rows = Instalment.objects.filter(entitlement=ent)
+        committed = rows.exclude(status="stopped").aggregate(s=Sum("amount"))["s"] or 0
+        paid = rows.filter(status="paid").aggregate(s=Sum("amount"))["s"] or 0
+        assert (ent.committed_amount, ent.paid_amount) == (committed, paid), ent
+    assert sum(cell[4] for cell in before[1]) == Instalment.objects.filter(status="paid").count()
+    assert sum(cell[4] for cell in before[1]) > 0
+    PaidDay.objects.all().delete()
+    Entitlement.objects.update(committed_amount=0, paid_amount=0)
+    rollups.rebuild()
+    assert kept() == before

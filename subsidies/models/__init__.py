@@ -8,6 +8,7 @@ from subsidies.models.entitlements import (
     Instalment,
     InstalmentNotice,
     InstalmentStatus,
+    PaidDay,
     SubsidyLevel,
 )
 from subsidies.models.policies import (
@@ -27,6 +28,7 @@ __all__ = [
     "Instalment",
     "InstalmentNotice",
     "InstalmentStatus",
+    "PaidDay",
     "Policy",
     "PolicyInstalment",
     "PolicyKind",

@@ -93,6 +93,15 @@ class Entitlement(models.Model):
         default=EntitlementStatus.OFFERED,
     )
     amount_total = models.DecimalField("总金额（元）", max_digits=12, decimal_places=2)
+    # The 政策兑现 figures read these instead of adding up every instalment (subsidies.rollups):
+    # committed, the instalments scheduled at approval (after a suspension, what was paid);
+    # paid, what has been paid so far. Kept by the transitions, in their transaction.
+    committed_amount = models.DecimalField(
+        "承诺兑现金额（元）", max_digits=12, decimal_places=2, default=0
+    )
+    paid_amount = models.DecimalField(
+        "已兑现金额（元）", max_digits=12, decimal_places=2, default=0
+    )
     offered_at = models.DateTimeField("推送时间", default=timezone.now)
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     approved_at = models.DateTimeField("审核通过时间", null=True, blank=True)
@@ -399,3 +408,32 @@ class InstalmentNotice(models.Model):
 
     def __str__(self):
         return f"{self.instalment_id} {self.level}"
+
+
+class PaidDay(models.Model):
+    """The instalments paid on one day (Asia/Shanghai) of one policy by one department: the
+    rollup the 政策兑现 figures read for a period (subsidies.rollups keeps it in the payment's
+    transaction; ``rebuild`` recomputes it from the instalments after a bulk load)."""
+
+    day = models.DateField("日期")
+    policy = models.ForeignKey(
+        "subsidies.Policy", verbose_name="政策", on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "portal.Department", verbose_name="兑现部门", on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField("兑现金额（元）", max_digits=14, decimal_places=2, default=0)
+    paid = models.PositiveIntegerField("兑现期数", default=0)
+    on_time = models.PositiveIntegerField("按时兑现期数", default=0)
+
+    class Meta:
+        verbose_name = "每日兑现汇总"
+        verbose_name_plural = "每日兑现汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "policy", "department"], name="paidday_one_per_cell"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.policy_id} {self.department_id}"
