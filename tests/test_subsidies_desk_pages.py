@@ -485,3 +485,16 @@ def test_only_the_next_instalment_s_forms_are_unfolded(client, talent, rsj_staff
     assert field_error(html, f"id_pay-{second.pk}-voucher") == "请填写支付凭证号。"
     pay(client, first)
     assert unfolded(get(client, detail_url(zg))) == ["2"]
+
+
+def test_a_tab_counts_up_to_its_cap(client, talent, other_talent, rsj_staff, monday, monkeypatch):
+    """A department with thousands of owed payments is not counted in full on every page: the
+    tab reads "N+" past the cap, and the list still pages."""
+    import subsidies.views.desk as desk_views
+
+    monkeypatch.setattr(desk_views, "TAB_CAP", 1)
+    approved(talent, rsj_staff)
+    approved(other_talent, rsj_staff)
+    html = desk(client, rsj_staff, "?tab=payments")
+    assert re.search(r'class="count">1\+</span>', html)
+    assert len(re.findall(r"待遇 #\d+</a></td>", html)) == 2

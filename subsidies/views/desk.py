@@ -61,6 +61,9 @@ TAB_NOTES = {
 # falls a month after approval): a 36-month schedule would otherwise fill it with payments
 # years ahead, and cost a count of them on every page.
 HORIZON_DAYS = 45
+# A tab's count is counted up to this (a bounded index scan on every page); past it the tab
+# reads "999+" and its list is paged by portal.paging's own capped count.
+TAB_CAP = 999
 
 
 def _payable(now) -> Q:
@@ -115,9 +118,13 @@ def _tab_counts(user, now) -> dict[str, int]:
         )
     )
     mine = visible_instalments(user).filter(department_id=user.department_id).order_by()
-    payments = mine.filter(_payable(now)).count()
-    failed = mine.filter(status=InstalmentStatus.FAILED).count()
+    payments = mine.filter(_payable(now))[: TAB_CAP + 1].count()
+    failed = mine.filter(status=InstalmentStatus.FAILED)[: TAB_CAP + 1].count()
     return {**ents, "payments": payments, "failed": failed}
+
+
+def _count_text(n) -> str | None:
+    return None if n is None else (f"{TAB_CAP}+" if n > TAB_CAP else str(n))
 
 
 def _year_exports(now) -> dict:
@@ -143,8 +150,11 @@ def queue(request):
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     counts = _tab_counts(user, now)
     kind = {key: k for key, _, k in TABS}[tab]
-    # The work tabs' counts are known; the 全部 tab is counted up to portal.paging's cap.
-    page = CountedPaginator(_rows(user, tab, data, now), PAGE_SIZE, count=counts.get(tab)).get_page(
+    # The work tabs' counts are known up to TAB_CAP; past it, and on the 全部 tab, the list is
+    # counted up to portal.paging's cap.
+    known = counts.get(tab)
+    known = known if known is not None and known <= TAB_CAP else None
+    page = CountedPaginator(_rows(user, tab, data, now), PAGE_SIZE, count=known).get_page(
         request.GET.get("page")
     )
     mark = mark_instalments if kind == "instalments" else mark_entitlements
@@ -162,7 +172,7 @@ def queue(request):
                 {
                     "key": key,
                     "label": label,
-                    "count": counts.get(key),
+                    "count": _count_text(counts.get(key)),
                     "active": key == tab,
                     "url": "?" + urlencode({"tab": key}),
                 }
