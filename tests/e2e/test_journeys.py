@@ -278,6 +278,10 @@ def test_a_talent_gets_the_card_and_a_verifier_checks_its_qr_code(screen_factory
     ).to_contain_text("补正后上传，替换了 博士学位证书.pdf")
     expect(admin.locator("#replaced-documents")).to_contain_text("博士学位证书.pdf")
     expect(admin.locator("#id_approve-tier")).to_have_value("D")
+    # The previews load from the server (through the permission check) in parallel; on the
+    # in-memory SQLite of the test server a write while one of them still reads the
+    # applications table fails with "database table is locked": approve once they are in.
+    admin.wait_for_load_state("networkidle")
     press(admin, "认定通过")
     message(admin, "已认定通过并发卡。")
     card_link = admin.locator("main a", has_text=re.compile(r"^BZYC-\d{4}-\d{6}$"))
