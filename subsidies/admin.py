@@ -1,7 +1,8 @@
 """The policies, edited by the organization department: a policy with its instalment
 schedule and rule table as inline tables, checked together (the amounts add up to the total,
 each rule's operator and value suit its attribute); every change audited. Entitlements are
-read-only here: they change only through the portal's transitions."""
+not in the admin at all: they change only through the portal's transitions (the desk, 政策兑现
+and the talent's pages)."""
 
 from django import forms
 from django.contrib import admin, messages

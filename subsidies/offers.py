@@ -8,6 +8,7 @@ nothing new and running the offer twice is harmless. Among matching policies of 
 exclude each other (rule exclusive_kind) the holder is offered the larger amount (就高).
 """
 
+import datetime
 import logging
 
 from django.db import IntegrityError, transaction
@@ -31,8 +32,6 @@ logger = logging.getLogger("subsidies.offers")
 
 def _birth_date(user):
     """The birth date in a resident ID number (GB 11643: digits 7–14), else None."""
-    import datetime
-
     if user.id_type != IdType.RESIDENT:
         return None
     number = user.id_number or ""
