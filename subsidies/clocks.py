@@ -34,9 +34,13 @@ def payable_day(day: datetime.date) -> tuple[datetime.date, bool]:
     return add_working_days(day - ONE_DAY, 1)
 
 
-def _next_notice(due_at, escalate_at, now) -> datetime.datetime | None:
+def next_notice(due_at, escalate_at, now) -> datetime.datetime | None:
+    """The next level's instant after ``now`` (due_soon, overdue, escalated), None once
+    escalated or with no clock: the sweep's next look at the row."""
+    if due_at is None:
+        return None
     for instant in (due_soon_at(due_at), due_at, escalate_at):
-        if instant > now:
+        if instant is not None and instant > now:
             return instant
     return None
 
@@ -54,7 +58,7 @@ def review_derive(ent: Entitlement, now: datetime.datetime) -> list[str]:
     escalate_day, verified_2 = add_working_days(local_date(due_at - ONE_DAY), ESCALATE_AFTER_DAYS)
     ent.review_due_at = due_at
     ent.review_escalate_at = end_of_day(escalate_day)
-    ent.next_notice_at = _next_notice(ent.review_due_at, ent.review_escalate_at, now)
+    ent.next_notice_at = next_notice(ent.review_due_at, ent.review_escalate_at, now)
     ent.calendar_verified = verified and verified_2
     ent.reviewed_on_time = None
     return [
@@ -87,7 +91,7 @@ def instalment_derive(inst: Instalment, now) -> list[str]:
     inst.due_on = day
     inst.due_at = end_of_day(day)
     inst.escalate_at = end_of_day(escalate_day)
-    inst.next_notice_at = _next_notice(inst.due_at, inst.escalate_at, now)
+    inst.next_notice_at = next_notice(inst.due_at, inst.escalate_at, now)
     inst.calendar_verified = verified and verified_2
     return ["due_on", "due_at", "escalate_at", "next_notice_at", "calendar_verified"]
 

@@ -8,6 +8,7 @@ nothing new and running the offer twice is harmless. Among matching policies of 
 exclude each other (rule exclusive_kind) the holder is offered the larger amount (就高).
 """
 
+import dataclasses
 import datetime
 import logging
 
@@ -86,7 +87,7 @@ def matching_policies(card: Card, application: CardApplication | None = None) ->
     for policy in policies:
         if not policy.department.is_active:
             continue
-        current = Facts(**{**facts.__dict__, "kinds_held": frozenset(kinds)})
+        current = dataclasses.replace(facts, kinds_held=frozenset(kinds))
         if policy_matches(policy, current):
             chosen.append(policy)
             if any(r.attribute == RuleAttribute.EXCLUSIVE for r in policy.rules.all()):

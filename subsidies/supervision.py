@@ -23,6 +23,7 @@ from portal.notify import Message
 from portal.sweep import NoticeSweep, Plan, Reached, Tally
 from portal.timefmt import deadline_text
 from services.clocks import due_soon_at
+from subsidies.clocks import next_notice
 from subsidies.models import (
     Entitlement,
     EntitlementNotice,
@@ -47,15 +48,6 @@ def _levels(due_at, escalate_at, now) -> list[str]:
     if now >= due_soon_at(due_at):
         return [SubsidyLevel.DUE_SOON]
     return []
-
-
-def _next(due_at, escalate_at, now):
-    if due_at is None:
-        return None
-    for instant in (due_soon_at(due_at), due_at, escalate_at):
-        if instant is not None and instant > now:
-            return instant
-    return None
 
 
 class _People:
@@ -108,7 +100,7 @@ class ReviewSweep(NoticeSweep):
         return _People({ent.department_id for ent in rows})
 
     def plan(self, ent: Entitlement, now, people: _People) -> Plan:
-        plan = Plan(next_at=_next(ent.review_due_at, ent.review_escalate_at, now))
+        plan = Plan(next_at=next_notice(ent.review_due_at, ent.review_escalate_at, now))
         for level in _levels(ent.review_due_at, ent.review_escalate_at, now):
             messages = [
                 Message(
@@ -148,7 +140,7 @@ class PaymentSweep(NoticeSweep):
         return _People({inst.department_id for inst in rows})
 
     def plan(self, inst: Instalment, now, people: _People) -> Plan:
-        plan = Plan(next_at=_next(inst.due_at, inst.escalate_at, now))
+        plan = Plan(next_at=next_notice(inst.due_at, inst.escalate_at, now))
         for level in _levels(inst.due_at, inst.escalate_at, now):
             messages = [
                 Message(
