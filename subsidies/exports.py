@@ -13,6 +13,7 @@ paying department, names and bank accounts masked, streamed whatever the number 
 
 import tempfile
 
+from django.db.models import Q
 from django.http import FileResponse
 
 from portal.audit import audit_record
@@ -71,11 +72,12 @@ COLUMNS = [
 HEADER = [header for header, _, _ in COLUMNS]
 
 
-def period_instalments(period: Period, scope: Scope):
-    """The instalments due or paid in ``period`` within ``scope``, oldest due date first, as
-    tuples of COLUMNS' fields: one query."""
-    due = {"due_on__gte": period.first, "due_on__lte": period.last}
-    queryset = Instalment.objects.filter(period.q("paid_at")) | Instalment.objects.filter(**due)
+def period_instalments(user, period: Period, scope: Scope):
+    """The instalments ``user`` may see (Instalment.objects.visible_to) due or paid in
+    ``period`` within ``scope``, oldest due date first, as tuples of COLUMNS' fields: one
+    query."""
+    due = Q(due_on__gte=period.first, due_on__lte=period.last)
+    queryset = Instalment.objects.visible_to(user).filter(period.q("paid_at") | due)
     return (
         scope.filter(queryset)
         .order_by("due_on", "pk")
@@ -114,7 +116,7 @@ def instalments_export(*, user, period: Period, scope: Scope, fmt: str, ip=None)
     there), and its audit event."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}.")
-    rows = instalment_rows(period_instalments(period, scope))
+    rows = instalment_rows(period_instalments(user, period, scope))
     name = export_name(period, scope)
     if fmt == "csv":
         response = csv_response(f"{name}.csv", HEADER, rows)
