@@ -8,6 +8,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cards.actions import CardAction, CardEventAction
+from cards.hooks import card_changed
 from cards.models import Card, CardEvent, CardStatus
 from portal.audit import audit_record
 from portal.notify import notification_create
@@ -79,6 +80,7 @@ def card_expire(card: Card, *, new_card_follows: bool = False) -> None:
         from_status=CardStatus.ACTIVE,
         to_status=card.status,
     )
+    card_changed(card)
     audit_record(action=CardAction.EXPIRED, obj=card, valid_until=str(card.valid_until))
     if not new_card_follows:
         notification_create(

@@ -94,3 +94,52 @@ def card_granted(*, card, application, actor, ip) -> None:
             logging.getLogger("cards.hooks").exception(
                 "the %s listener failed for card %s", name, card.pk
             )
+
+
+# --- a card changed --------------------------------------------------------------------------
+# Layers above (talents: the talent database's standing, the liaison's visit clock) are told
+# of every change of a card (issued, renewed, changed, suspended, revoked, reinstated,
+# expired) inside the change's transaction, each in its own savepoint: a failure is logged and
+# never fails the change (the listener's own reconcile catches up).
+_card_changed: dict[str, Callable] = {}
+
+
+def on_card_changed(name: str, listener: Callable) -> None:
+    """Call ``listener(card=)`` whenever a card's status, tier or validity changes."""
+    _card_changed[name] = listener
+
+
+def card_changed(card) -> None:
+    import logging
+
+    from django.db import transaction
+
+    for name, listener in _card_changed.items():
+        try:
+            with transaction.atomic():
+                listener(card=card)
+        except Exception:
+            logging.getLogger("cards.hooks").exception(
+                "the %s listener failed for card %s", name, card.pk
+            )
+
+
+# --- sections of the card page -----------------------------------------------------------------
+# The organization department's card page (cards:card) shows what layers above know of the
+# holder (talents: the profile and the liaison), each a template and its context.
+_card_sections: dict[str, Callable] = {}
+
+
+def register_card_section(name: str, section: Callable) -> None:
+    """``section(card, user)`` returns ``{"template": …, **context}`` or None (nothing to
+    show to this user)."""
+    _card_sections[name] = section
+
+
+def card_sections(card, user) -> list[dict]:
+    sections = []
+    for section in _card_sections.values():
+        shown = section(card, user)
+        if shown:
+            sections.append(shown)
+    return sections

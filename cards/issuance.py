@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cards.actions import CardAction, CardEventAction
 from cards.expiry import card_expire
+from cards.hooks import card_changed
 from cards.models import Card, CardEvent, CardNumberSequence, CardStatus
 from cards.models.cards import LIVE_STATUSES
 from cards.permissions import CARDS
@@ -58,6 +59,7 @@ def _event(card: Card, actor, action: str, from_status: str, note: str = "") -> 
         to_status=card.status,
         note=note,
     )
+    card_changed(card)
 
 
 @transaction.atomic

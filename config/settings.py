@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "cards",
     "services",
     "subsidies",
+    "talents",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
     # 03:10 Beijing time: what the privacy texts' retention periods say is over is erased
     # (portal.retention; also manage.py retention [--dry-run]).
     "retention": {"task": "portal.tasks.retention", "schedule": crontab(hour=3, minute=10)},
+    # 03:40 Beijing time: 人才画像's rollup recounted where it differs from the profiles.
+    "talent-rollup-reconcile": {
+        "task": "talents.rollup_reconcile",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # Background jobs (portal.jobs): how long a result file is kept, and a run's time limits

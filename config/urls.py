@@ -14,10 +14,12 @@ urlpatterns = [
     path("api/v1/", include("cards.api.urls")),
     path("api/v1/", include("services.api.urls")),
     path("api/v1/", include("subsidies.api.urls")),
+    path("api/v1/", include("talents.api.urls")),
     path("admin/", admin.site.urls),
     path("", include("cards.urls")),
     path("", include("services.urls")),
     path("", include("subsidies.urls")),
+    path("", include("talents.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -125,6 +125,7 @@ def register() -> None:
             "number": ("申请编号", None),
             "service_type": ("服务事项", None),
             "consent": ("已取得单独同意或监护人同意", None),
+            "filed_via": ("代办渠道", {"liaison": "一对一联系服务"}),
             "on_time": ("按时", None),
             "assignee": ("经办人", None),
             "items": ("补正事项数", None),

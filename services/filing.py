@@ -156,9 +156,16 @@ def request_file(
     description: str = "",
     consent: bool = False,
     ip: str | None = None,
+    filed_by=None,
+    filed_via: str = "",
 ) -> ServiceRequest:
     """File a request: an active card of an eligible tier, valid fields, and for medical or
-    minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department."""
+    minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department.
+
+    ``filed_by`` (with ``filed_via``, e.g. "liaison") files it for the talent (代办): the
+    caller has checked that person may; the event and the audit name them, and the talent is
+    told. A separate consent is the talent's own: a type that needs one is refused here
+    (the caller asks the talent first, who then files with consent)."""
     service = (
         ServiceType.objects.active().select_related("department").filter(code=service_type).first()
     )
@@ -185,7 +192,7 @@ def request_file(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         cleaned = {}
-    if service.sensitivity and not consent:
+    if service.sensitivity and (not consent or filed_by is not None):
         errors["consent"] = [gettext(CONSENT_MESSAGES[service.sensitivity])]
     description = (description or "").strip()
     if len(description) > MAX_TEXT:
@@ -205,6 +212,8 @@ def request_file(
             fields=cleaned,
             description=description,
             consent_at=now if service.sensitivity else None,
+            filed_by=filed_by,
+            filed_via=filed_via if filed_by is not None else "",
             accept_days=service.accept_days,
             promised_days=service.promised_days,
             submitted_at=now,
@@ -223,19 +232,47 @@ def request_file(
                 given_by=GUARDIAN if service.sensitivity == Sensitivity.MINOR else "",
             )
         RequestEvent.objects.create(
-            request=req, actor=talent, action=RequestEventAction.FILED, to_status=req.status
+            request=req,
+            actor=filed_by or talent,
+            action=RequestEventAction.FILED,
+            to_status=req.status,
+            note=_proxy_note(filed_by) if filed_by is not None else "",
         )
         audit_record(
             action=ServiceRequestAction.FILE,
-            actor=talent,
+            actor=filed_by or talent,
             obj=req,
             ip=ip,
             number=req.number,
             service_type=service.code,
             consent=bool(req.consent_at),
+            **({"filed_via": filed_via} if filed_by is not None else {}),
         )
         notify_department(req, "request_filed", f"新的服务申请 {req.number}：{service.name}")
+        if filed_by is not None:
+            _tell_talent_filed_for(req, filed_by)
     return req
+
+
+def _proxy_note(filed_by) -> str:
+    return f"由服务专员{filed_by.real_name or filed_by.username}代为提交（代办）"
+
+
+def _tell_talent_filed_for(req: ServiceRequest, filed_by) -> None:
+    """The talent hears, in their language, that someone filed a request for them."""
+    from portal.i18n import for_user
+    from services.links import talent_link
+
+    with for_user(req.talent):
+        notification_create(
+            recipient=req.talent,
+            kind="request_filed_for_you",
+            title=gettext("已为您代办服务申请 %(number)s：%(service)s")
+            % {"number": req.number, "service": localized(req.service_type, "name")},
+            body=gettext("服务专员%(name)s根据您反映的诉求代为提交，您可以随时查看办理进度。")
+            % {"name": filed_by.real_name or filed_by.username},
+            link=talent_link(req),
+        )
 
 
 def notify_department(req: ServiceRequest, kind: str, title: str, body: str = "") -> None:

@@ -21,6 +21,7 @@ from cards.forms import (
     RejectForm,
     ReturnForm,
 )
+from cards.hooks import card_sections
 from cards.models import (
     ApplicationEvent,
     ApplicationStatus,
@@ -357,6 +358,8 @@ def render_card(
             "revoke_form": revoke_form or ReasonForm(prefix="revoke"),
             "reinstate_form": reinstate_form or NoteForm(prefix="reinstate"),
             "Status": CardStatus,
+            # What layers above show of the holder (talents: profile and liaison).
+            "sections": card_sections(card, request.user),
         },
         status=status,
     )

@@ -118,6 +118,18 @@ class ServiceRequest(models.Model):
     fields = models.JSONField("表单内容", default=dict)
     description = models.TextField("诉求说明", blank=True)
     consent_at = models.DateTimeField("同意处理敏感个人信息时间", null=True, blank=True)
+    # 代办: who filed the request for the talent (a liaison officer, talents.visits), and
+    # through which channel ("" the talent on the portal; "liaison"; later partner systems).
+    # The talent is told and sees it on the request.
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="代办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filed_via = models.CharField("提交渠道", max_length=20, blank=True)
     # The type's time limits when the request was filed: a later change to the catalogue
     # does not move the deadlines of requests already running.
     accept_days = models.PositiveSmallIntegerField("受理时限（工作日）", default=1)

@@ -1,0 +1,27 @@
+"""Celery tasks of the talents layer (ids in, idempotent)."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger("talents.tasks")
+
+
+@shared_task(name="talents.rollup_reconcile")
+def rollup_reconcile() -> int:
+    """Nightly: recount 人才画像's rollup when it differs from the profiles (a listener that
+    failed, a bulk load); returns the cells that differed."""
+    from talents.rollups import differences, rebuild
+
+    wrong = differences()
+    if wrong:
+        logger.warning("talent rollup differed in %s cells; rebuilt", len(wrong))
+        rebuild()
+    return len(wrong)
+
+
+@shared_task(name="talents.profile_refresh")
+def profile_refresh_task(holder_id: int) -> int:
+    from talents.profiles import profile_refresh
+
+    return profile_refresh(holder_id).pk
