@@ -298,8 +298,9 @@ def test_the_sweep_reads_only_due_applications(talent, other_talent, client_for,
     submit_at(client_for(talent), at(2026, 3, 2, 9, 0))
     submit_at(client_for(other_talent), at(2026, 3, 2, 9, 0))
     # The requests' due rows, the applications' due rows, and the subsidies' part
-    # (subsidies.supervision): instalments falling due, entitlements' and instalments' due rows.
-    with django_assert_max_num_queries(5):
+    # (subsidies.supervision): instalments falling due, entitlements' and instalments' due rows;
+    # and the talents' visit sweep (talents.supervision): the liaisons due.
+    with django_assert_max_num_queries(6):
         assert sla_sweep(now=at(2026, 3, 10, 0, 0)) == 0
 
 
