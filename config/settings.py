@@ -422,6 +422,11 @@ SPECTACULAR_SETTINGS = {
         "PolicyKindEnum": "subsidies.models.policies.PolicyKind.choices",
         "EntitlementStatusEnum": "subsidies.models.entitlements.EntitlementStatus.choices",
         "InstalmentStatusEnum": "subsidies.models.entitlements.InstalmentStatus.choices",
+        "OutputKindEnum": "talents.models.profiles.OutputKind.choices",
+        "IndustryChainEnum": "talents.models.profiles.IndustryChain.choices",
+        "DimensionEnum": "talents.models.profiles.Dimension.choices",
+        "VisitModeEnum": "talents.models.liaison.VisitMode.choices",
+        "ConcernStatusEnum": "talents.models.liaison.ConcernStatus.choices",
     },
 }
 

@@ -39,10 +39,21 @@ class SlaOutput(serializers.Serializer):
     calendar_verified = serializers.BooleanField()
 
 
+class FiledByRef(serializers.Serializer):
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj) -> str:
+        """The officer who filed it for the talent, as a timeline names people."""
+        return actor_label(obj)
+
+
 class RequestSummary(serializers.ModelSerializer):
     """A row of a request list."""
 
     status_label = serializers.CharField(source="get_status_display")
+    filed_via = serializers.CharField(
+        help_text="提交渠道：空为本人在门户提交；liaison 为服务专员代为提交（代办）"
+    )
     service_type = ServiceTypeRef()
     department = DepartmentRefSerializer()
     assignee = PersonRef(allow_null=True)
@@ -64,6 +75,7 @@ class RequestSummary(serializers.ModelSerializer):
             "accepted_at",
             "resolved_at",
             "closed_at",
+            "filed_via",
             "sla",
         ]
 
@@ -163,6 +175,10 @@ class RequestOutput(RequestSummary):
 
     # (method named apart from Serializer.get_fields, which DRF uses itself)
     fields = serializers.SerializerMethodField(method_name="form_values")
+    # Only on the detail: a list would read the officer per row.
+    filed_by = FiledByRef(
+        allow_null=True, help_text="代办人（服务专员代为提交时；人才本人提交时为 null）"
+    )
     fields_hidden = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
     events = RequestEventOutput(many=True)
@@ -176,6 +192,7 @@ class RequestOutput(RequestSummary):
     class Meta(RequestSummary.Meta):
         fields = [
             *RequestSummary.Meta.fields,
+            "filed_by",
             "fields",
             "fields_hidden",
             "description",
