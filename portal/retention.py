@@ -70,7 +70,8 @@ class Period:
             f"{self.years} 年" if self.years else "",
             f"{self.months} 个月" if self.months else "",
         ]
-        return "".join(parts)
+        # A zero period follows another rule's (talents: once the card's details are erased).
+        return "".join(parts) or "随优才卡信息"
 
 
 @dataclass(frozen=True)

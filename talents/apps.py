@@ -18,6 +18,11 @@ class TalentsConfig(AppConfig):
         # The profile follows the card (tier, standing, the granting application's facts).
         on_card_granted("talents", listeners.on_granted)
         on_card_changed("talents", listeners.on_changed)
+        # The 人才办's card page shows the holder's profile and liaison (cards.hooks).
+        from cards.hooks import register_card_section
+        from talents.card_section import card_section
+
+        register_card_section("talents", card_section)
         # Visit reminders and escalations, in the one supervision sweep.
         sweep.register("talents", visit_sweep_tally)
         # A calendar correction moves the visit clocks too.
@@ -27,6 +32,10 @@ class TalentsConfig(AppConfig):
             batches=recompute.liaison_batches,
         )
         actions.register()
+        # 人才信息和联系服务记录's retention period (portal.retention).
+        from talents import retention
+
+        retention.register_rules()
 
         def demo() -> str:
             from talents.demo import seed_demo_talents

@@ -99,6 +99,10 @@ class TalentProfile(models.Model):
     professional_title = models.CharField("职称", max_length=60, blank=True)
     arrival_year = models.PositiveSmallIntegerField("来巴年份", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    # When the retention job (talents.retention) erased what the talent kept (specialties,
+    # outputs) and the liaison's visit and concern texts, once the card's own details were
+    # erased (3 years after it ended). The counted facts stay (人才画像's history).
+    erased_at = models.DateTimeField("个人信息删除时间", null=True, blank=True)
 
     objects = TalentProfileQuerySet.as_manager()
 
@@ -130,6 +134,12 @@ class TalentProfile(models.Model):
             models.Index(fields=["professional_title", "-id"], name="profile_title_idx"),
             models.Index(fields=["arrival_year", "-id"], name="profile_arrival_idx"),
             models.Index(fields=["employer", "-id"], name="profile_employer_idx"),
+            # The retention job: departed holders not yet erased.
+            models.Index(
+                fields=["id"],
+                condition=Q(standing="departed", erased_at__isnull=True),
+                name="profile_retention_idx",
+            ),
         ]
 
     def __str__(self):
