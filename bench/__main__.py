@@ -1,4 +1,8 @@
-"""``python -m bench [all|generate|measure]`` (``make bench`` runs ``all``).
+"""``python -m bench [all|generate|talents|measure]`` (``make bench`` runs ``all``).
+
+``talents`` adds (or writes again) the talents layer alone (bench/generate_talents.py) on a
+benchmark database generated before: it migrates it, replaces the talents' rows, and updates
+what var/bench/generated.json says was generated. ``generate`` and ``all`` include it.
 
 Environment: BENCH_N (requests, default 1,000,000), BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/bazhou_bench; recreated by ``generate``), BENCH_REDIS_URL
@@ -20,7 +24,9 @@ from bench import env
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "generate", "measure"])
+    parser.add_argument(
+        "step", nargs="?", default="all", choices=["all", "generate", "talents", "measure"]
+    )
     args = parser.parse_args(argv)
     chosen = env.configure()
     n = int(os.environ.get("BENCH_N", "1000000"))
@@ -44,7 +50,15 @@ def main(argv=None) -> int:
         migrate_seconds = time.monotonic() - started
         generated = generate(n)
         generated.seconds = {"migrate": migrate_seconds, **generated.seconds}
+        _generate_talents(generated)
         _remember(chosen["var_dir"], generated)
+    elif args.step == "talents":
+        generated = _recall(chosen["var_dir"])
+        env.log("migrating")
+        call_command("migrate", verbosity=0)
+        _generate_talents(generated)
+        if generated is not None:
+            _remember(chosen["var_dir"], generated)
     if args.step in ("all", "measure"):
         from bench.measure import Options, measure
         from bench.report import write_report
@@ -59,6 +73,27 @@ def main(argv=None) -> int:
         )
         env.log(f"report written to {report_path}")
     return 0
+
+
+def _generate_talents(generated) -> None:
+    """The talents layer in SQL, its tables analyzed; counts and seconds into ``generated``."""
+    from django.db import connection, transaction
+
+    from bench.generate_talents import TABLES, generate_talents
+
+    started = time.monotonic()
+    env.log("talents: profiles, research outputs, liaisons, visits, concerns in SQL")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")
+        cursor.execute("SET LOCAL work_mem TO '256MB'")
+        written = generate_talents()
+    env.log(", ".join(f"  {name}: {count:,}" for name, count in written.items()))
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    if generated is not None:
+        generated.counts.update({f"talents {name}": count for name, count in written.items()})
+        generated.seconds["talents (SQL)"] = time.monotonic() - started
 
 
 def _command(step: str, n: int) -> str:

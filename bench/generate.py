@@ -265,9 +265,12 @@ class WorkdaySql:
 
 
 # --- requests ---------------------------------------------------------------------------------
+TEXT_TYPES = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
+
+
 def _insert(cursor, model, values: dict, source: str, params: dict) -> int:
     """``INSERT INTO model (…) SELECT <values> <source>``; a column not in ``values`` (one
-    another change added) gets its field's default, or NULL."""
+    another change added) gets its field's default, "" for a text field without one, or NULL."""
     columns, expressions = [], []
     for f in model._meta.concrete_fields:
         if f.column in values:
@@ -278,6 +281,8 @@ def _insert(cursor, model, values: dict, source: str, params: dict) -> int:
             name = f"default_{model._meta.model_name}_{f.column}"
             params[name] = f.get_db_prep_save(f.get_default(), connection)
             expressions.append(f"%({name})s")
+        elif not f.null and f.empty_strings_allowed and f.get_internal_type() in TEXT_TYPES:
+            expressions.append("''")  # a text field without a default: Django saves ""
         else:
             expressions.append("NULL")
         columns.append(f'"{f.column}"')

@@ -48,6 +48,9 @@ from bench.env import ROOT, database_url_of, log, server_env
 from bench.measure_subsidies import EXPLAINED as SUBSIDY_EXPLAINED
 from bench.measure_subsidies import HOT_TABLES as SUBSIDY_TABLES
 from bench.measure_subsidies import subsidies_paths
+from bench.measure_talents import EXPLAINED as TALENT_EXPLAINED
+from bench.measure_talents import HOT_TABLES as TALENT_TABLES
+from bench.measure_talents import talents_paths
 
 # Targets of issue 12 (p95, warm, at 1,000,000 requests on 2 cores), in milliseconds.
 LIST_TARGET = 100.0
@@ -68,6 +71,7 @@ HOT_TABLES = (
     "services_requestday",
     "services_stintday",
     *SUBSIDY_TABLES,
+    *TALENT_TABLES,
 )
 
 
@@ -529,6 +533,7 @@ def path_list(people: dict, now, skipped: list | None = None) -> list[PathResult
     add("dashboard page, year", "lead", "lead", f"/manage/dashboard/?{period}", DASHBOARD_TARGET)
     targets = {"list": LIST_TARGET, "summary": SUMMARY_TARGET, "dashboard": DASHBOARD_TARGET}
     left_out = subsidies_paths(people, add, period, targets)
+    left_out += talents_paths(people, add, targets)
     if skipped is not None:
         skipped.extend(left_out)
     return paths
@@ -546,6 +551,7 @@ EXPLAINED = {
     ("SLA summary, year", "admin, group_by=department"),
     ("SLA summary, year", "admin, group_by=service_type"),
     *SUBSIDY_EXPLAINED,
+    *TALENT_EXPLAINED,
 }
 
 
@@ -1020,6 +1026,7 @@ def _data_description() -> dict:
     from django.db.models import Count, Min
 
     from bench.generate_subsidies import describe as subsidies_describe
+    from bench.generate_talents import describe as talents_describe
     from cards.models import Card
     from portal.models import User
     from services.models import (
@@ -1059,6 +1066,7 @@ def _data_description() -> dict:
         "recompute_checked": checked,
         "recompute_mismatched": mismatched,
         "subsidies": subsidies_describe(),
+        "talents_layer": talents_describe(),
     }
 
 

@@ -65,6 +65,7 @@ def _data_section(results: Results, generated) -> list[str]:
         "derives them; then `manage.py rebuild_rollups` (when it exists) and `VACUUM ANALYZE`.",
     ]
     lines += _subsidies_lines(d.get("subsidies"))
+    lines += _talents_lines(d.get("talents_layer"))
     if generated is not None:
         steps = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in generated.seconds.items())
         lines.append(
@@ -94,6 +95,33 @@ def _subsidies_lines(s: dict | None) -> list[str]:
         f"random rows: {s['mismatched']:,} differ.",
     ]
     lines += [f"  - {_text(m)}" for m in s.get("mismatches", [])]
+    return lines
+
+
+def _talents_lines(t: dict | None) -> list[str]:
+    """人才信息库 and 一对一联系服务's share of the data set (bench/generate_talents.py)."""
+    if not t:
+        return []
+
+    def counts(values: dict) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in sorted(values.items()))
+
+    intervals = ", ".join(
+        f"every {days} days {count:,}"
+        for days, count in sorted(t["intervals"].items(), key=lambda kv: int(kv[0]))
+    )
+    lines = [
+        f"- Talents: {t['profiles']:,} profiles ({t['employers']:,} employers, "
+        f"{t['with_outputs']:,} with {t['outputs']:,} research outputs), "
+        f"{t['count_cells']:,} rollup cells for 人才画像; {t['liaisons']:,} liaisons of the "
+        f"A–C holders ({intervals}; {t['officers']} officers), {t['overdue']:,} of them "
+        f"overdue; {t['visits']:,} visits, {t['concerns']:,} concerns "
+        f"({counts(t['concern_statuses'])}), {t['filed']:,} requests filed by an officer "
+        f"(代办).",
+        f"- Visit clocks checked against `talents.clocks.liaison_derive` on {t['checked']:,} "
+        f"random liaisons: {t['mismatched']:,} differ.",
+    ]
+    lines += [f"  - {_text(m)}" for m in t.get("mismatches", [])]
     return lines
 
 

@@ -5,11 +5,14 @@ must reach every path and write its report (to a temporary file, never docs/).""
 import re
 
 import pytest
-from django.db.models import Count, Q
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
 
 from bench.generate import generate
 from bench.generate_subsidies import subsidies_check
+from bench.generate_talents import generate_talents, talents_check
 from bench.measure import Options, measure
+from bench.measure_talents import _exists
 from bench.report import write_report
 from cards.models import Card
 from services.clocks import DERIVED, recompute
@@ -99,6 +102,7 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
             assert req.handling_working_days == handling_working_days(req, req.resolved_at)
 
     _assert_subsidies(generated)
+    _assert_talents(generated)
 
     try:
         from services.rollups import drift
@@ -156,8 +160,98 @@ def test_bench_generates_a_consistent_year_and_measures_it(tmp_path):
     ):
         assert group in groups, group
     assert results.data["subsidies"]["mismatched"] == 0, results.data["subsidies"]
+    talents = results.data["talents_layer"]
+    assert talents["checked"] > 0 and talents["mismatched"] == 0, talents
+    assert "- Talents: " in text and "random liaisons: 0 differ" in text
+    # The talents' paths whose pages and API exist in this checkout are measured.
+    for group, url in (
+        ("talent stats (API)", "/api/v1/talent-stats/"),
+        ("liaisons (API)", "/api/v1/liaisons/"),
+        ("visits (API)", "/api/v1/visits/"),
+        ("人才画像 (page /talents/portrait/)", "/talents/portrait/"),
+        ("talent registry (page /talents/registry/)", "/talents/registry/"),
+        ("联系服务 (page /talents/liaisons/)", "/talents/liaisons/"),
+        ("the talent's profile and liaison", "/talents/profile/"),
+        ("the talent's profile and liaison", "/api/v1/me/profile/"),
+    ):
+        if _exists(url):
+            assert group in groups, group
     assert "| QR verification `POST /api/v1/cards/verify/` (" in text
     assert f"{N:,} requests" in text
+
+
+def _assert_talents(generated):
+    """The talents layer is what the domain would have written: a profile per holder counted
+    in the rollup, a liaison per A–C holder with visits and concerns that keep the CHECK
+    constraints' rules, requests filed by officers marked as such, and visit clocks as
+    talents.clocks derives them."""
+    from services.models import ServiceRequest
+    from talents import rollups
+    from talents.models import (
+        Concern,
+        Liaison,
+        LiaisonEvent,
+        ResearchOutput,
+        TalentCount,
+        TalentProfile,
+        Visit,
+    )
+
+    written = generate_talents(generated.now)
+    holders = Card.objects.values("holder").distinct().count()
+    assert TalentProfile.objects.count() == holders == written["profiles"]
+    assert not TalentProfile.objects.filter(card__isnull=True).exists()
+    chains = set(TalentProfile.objects.values_list("industry_chain", flat=True).distinct())
+    assert chains == {"culture_tourism_health", "food_beverage", "biomedicine",
+                      "new_energy_materials", "other"}  # fmt: skip
+    with_outputs = ResearchOutput.objects.values("profile").distinct().count()
+    assert 0.15 * holders <= with_outputs <= 0.45 * holders, with_outputs
+    years = TalentProfile.objects.values_list("arrival_year", flat=True)
+    assert min(years) >= 2010 and max(years) <= generated.now.year
+    # The rollup counts every profile once per dimension, and agrees with a recount.
+    assert not rollups.differences()
+    assert sum(TalentCount.objects.filter(dimension="tier").values_list("n", flat=True)) == holders
+    # A liaison for every A–C active card, none for D; its talent is the card's holder.
+    key_cards = Card.objects.filter(status="active", tier__in=("A", "B", "C"))
+    assert Liaison.objects.count() == key_cards.count() == written["liaisons"] > 0
+    assert not Liaison.objects.filter(card__tier="D").exists()
+    assert not Liaison.objects.exclude(talent_id=F("card__holder_id")).exists()
+    assert set(Liaison.objects.values_list("visit_every_days", flat=True)) <= {30, 60, 90}
+    # Every liaison visited; its last visit is its newest; some overdue, most not.
+    assert not Liaison.objects.filter(visits__isnull=True).exists()
+    newest = dict(Visit.objects.values_list("liaison").annotate(m=Max("visited_on")).order_by())
+    assert all(newest[pk] == day for pk, day in Liaison.objects.values_list("pk", "last_visit_on"))
+    today = timezone.localdate(generated.now)
+    overdue = Liaison.objects.filter(due_on__lt=today).count()
+    assert 0 < overdue < 0.3 * Liaison.objects.count(), overdue
+    assert not Visit.objects.filter(visited_on__gt=today).exists()
+    for visited_on, assigned_at in Visit.objects.values_list("visited_on", "liaison__assigned_at"):
+        assert visited_on >= timezone.localdate(assigned_at)
+    # Concerns: filed ones carry a request of the talent filed by the officer; the rest no
+    # request; resolved ones a time and a text.
+    statuses = set(Concern.objects.values_list("status", flat=True).distinct())
+    assert {"noted", "resolved", "filed"} <= statuses, statuses
+    filed = Concern.objects.filter(status="filed")
+    assert not filed.exclude(request__talent_id=F("visit__liaison__talent_id")).exists()
+    assert not filed.exclude(request__filed_by_id=F("visit__liaison__officer_id")).exists()
+    assert ServiceRequest.objects.filter(filed_via="liaison").count() == filed.count()
+    assert not Concern.objects.exclude(status="filed").filter(request__isnull=False).exists()
+    assert not filed.filter(request__service_type__sensitivity__gt="").exists()
+    assert not Concern.objects.filter(status="resolved", resolution="").exists()
+    assert LiaisonEvent.objects.filter(action="visited").count() == Visit.objects.count()
+    assert LiaisonEvent.objects.filter(action="assigned").count() == Liaison.objects.count()
+    # The demo talent is served by the officer the benchmark measures.
+    assert Liaison.objects.filter(talent__username="demo_talent", officer__username="demo_staff")
+    checked, wrong = talents_check(500, now=generated.now)
+    assert checked == min(500, Liaison.objects.count())
+    assert not wrong, wrong[:5]
+    # Run again (python -m bench talents on a database that has them): the same shape.
+    again = generate_talents(generated.now)
+    assert again["liaisons"] == written["liaisons"] and again["profiles"] == written["profiles"]
+    assert (
+        ServiceRequest.objects.filter(filed_via="liaison").count()
+        == again["requests filed by officers"]
+    )
 
 
 def _assert_subsidies(generated):
