@@ -37,6 +37,7 @@ STAFF_ONLY = (
     "subsidies/desk/",  # the paying department's desk: review and payment of entitlements
     "subsidies/manage/",  # the organization department's entitlement list and suspension
     "subsidies/supervision/",  # 政策兑现 on the 督查看板 (admins and paying leads)
+    "talents/portrait/",  # 人才画像 and 人才名录 (the organization department)
     "portal/staff/",  # account management by the organization department
     "portal/includes/reveal_panel.html",  # staff revealing a person's full ID number
     "portal/audit_list.html",  # the auditor's log
