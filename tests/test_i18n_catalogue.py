@@ -38,6 +38,8 @@ STAFF_ONLY = (
     "subsidies/manage/",  # the organization department's entitlement list and suspension
     "subsidies/supervision/",  # 政策兑现 on the 督查看板 (admins and paying leads)
     "talents/portrait/",  # 人才画像 and 人才名录 (the organization department)
+    "talents/liaison/",  # 联系服务: service officers and the organization department
+    "talents/card_section.html",  # the talents section of the 人才办's card page
     "portal/staff/",  # account management by the organization department
     "portal/includes/reveal_panel.html",  # staff revealing a person's full ID number
     "portal/audit_list.html",  # the auditor's log
