@@ -106,6 +106,8 @@ def _clean_outputs(value) -> list[dict]:
 def profile_update(*, user, data: dict, ip: str | None = None) -> TalentProfile:
     """Change what the talent keeps. A card fact sent unchanged (a form that echoes the whole
     profile) is ignored; a changed one is refused with where to change it."""
+    # Who, before profile_of makes a profile: a refused staff account must not get one.
+    PROFILES.require_who(user, "edit", TalentProfile(holder_id=user.pk))
     profile = profile_of(user)
     PROFILES.require(user, "edit", profile)
     errors = {}
