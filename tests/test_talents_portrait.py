@@ -394,6 +394,10 @@ def test_the_employers_fold_after_thirty_and_the_rest_has_no_link(client, criter
     other = html.split("其他单位（2家）及未填写</th>", 1)[1].split("</tr>", 1)[0]
     assert re.findall(r"<td[^>]*>([^<]*)</td>", other) == ["2", "2", "2", "0"]  # no links
     assert sum(r["talents"] for r in rows) == 32
+    # The chart draws the largest eight (two bars each), the table every row.
+    chart = str(response.context["sections"][0]["chart"])
+    assert chart.count('<rect class="bar-filed"') == 8 + 1  # and the legend's swatch
+    assert "全部见下表" in html
 
 
 def test_the_portrait_is_in_the_admins_menu_only(client, admin_user, handler):
@@ -404,3 +408,12 @@ def test_the_portrait_is_in_the_admins_menu_only(client, admin_user, handler):
     client.force_login(handler)
     html = client.get("/", follow=True).content.decode()
     assert handler.role == Role.STAFF and f'href="{PORTRAIT}"' not in html
+
+
+def test_the_pages_carry_the_policies_and_nothing_inline(client, world, admin_user):
+    from tests.test_csp import check_page, inline_content
+
+    for url in (PORTRAIT, f"{PORTRAIT}?group_by=arrival_year", REGISTRY, f"{REGISTRY}?year=2026"):
+        check_page(get(client, admin_user, url), url)
+    bad = get(client, admin_user, f"{REGISTRY}?dimension=salary")
+    assert bad.status_code == 400 and inline_content(bad.content.decode()) == []

@@ -30,9 +30,10 @@ from talents.stats import _name as key_name
 
 PAGE_SIZE = 20
 admin_page = role_page(Role.ADMIN)
-# The employers' chart shows the largest this many (the table lists every row).
-CHART_ROWS = 12
-CHART_LABEL = 8
+# A chart shows at most this many categories (the table lists every row), and cuts a label to
+# what fits its slot (a glyph is about this many of the chart's units, on a phone too).
+CHART_ROWS = 8
+LABEL_UNITS = 14
 # The profile column each dimension filters (the drill-down reads its index, profile_*_idx).
 COLUMN = {
     Dimension.INDUSTRY_CHAIN: "industry_chain",
@@ -70,26 +71,31 @@ def _links(dimension, key, year: int) -> dict:
     }
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= CHART_LABEL else label[: CHART_LABEL - 1] + "…"
+def _short(label: str, count: int) -> str:
+    """A category label that fits its slot of the chart (the table below has it whole)."""
+    fits = max(2, int(charts.WIDTH * 0.9 / max(count, 1) / LABEL_UNITS))
+    return label if len(label) <= fits else label[: fits - 1] + "…"
 
 
-def _chart(dimension: Dimension, rows: list[dict]):
-    """The dimension's bars: talents and active cards per key, or arrivals per year (the
-    unknown year left out); the employers' largest CHART_ROWS."""
+def _chart(dimension: Dimension, rows: list[dict]) -> tuple:
+    """The dimension's bars and whether some rows were left out of them: arrivals per year
+    (the latest CHART_ROWS years; the unknown year left out), else talents and active cards
+    per key (the first CHART_ROWS rows: the largest for education, title and employer, whose
+    rows come largest first; the employers' folded rest left out)."""
     if dimension == Dimension.ARRIVAL_YEAR:
-        shown = [r for r in rows if r["key"]]
-        return charts.bar_chart(
+        years = [r for r in rows if r["key"]]
+        shown = years[-CHART_ROWS:]
+        svg = charts.bar_chart(
             [r["key"] for r in shown],
             [charts.Series("来巴人数", [r["talents"] for r in shown], "bar-filed")],
             title="各年份来巴人数",
             unit="人",
         )
-    shown = rows
-    if dimension == Dimension.EMPLOYER:
-        shown = [r for r in rows if r["key"] != OTHERS_KEY][:CHART_ROWS]
-    return charts.bar_chart(
-        [_short(r["name"]) for r in shown],
+        return svg, len(shown) < len(years)
+    named = [r for r in rows if r["key"] != OTHERS_KEY]
+    shown = named[:CHART_ROWS]
+    svg = charts.bar_chart(
+        [_short(r["name"], len(shown)) for r in shown],
         [
             charts.Series("人才数", [r["talents"] for r in shown], "bar-filed"),
             charts.Series("持有效卡", [r["active_cards"] for r in shown], "bar-resolved"),
@@ -97,10 +103,12 @@ def _chart(dimension: Dimension, rows: list[dict]):
         title=f"按{dimension.label}统计的人才数和持有效卡人数",
         unit="人",
     )
+    return svg, len(shown) < len(rows)
 
 
 def _section(dimension: Dimension, stats: dict) -> dict:
     year = stats["year"]
+    chart, cut = _chart(dimension, stats["rows"])
     return {
         "dimension": dimension,
         "label": dimension.label,
@@ -108,8 +116,8 @@ def _section(dimension: Dimension, stats: dict) -> dict:
         "rows": [{**row, "links": _links(dimension, row["key"], year)} for row in stats["rows"]],
         "total": stats["total"],
         "total_links": _links(None, None, year),
-        "chart": _chart(dimension, stats["rows"]),
-        "folded": any(row["key"] == OTHERS_KEY for row in stats["rows"]),
+        "chart": chart,
+        "chart_cut": cut,
         "export_csv": _export_url(dimension.value, "csv"),
         "export_xlsx": _export_url(dimension.value, "xlsx"),
     }
