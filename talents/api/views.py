@@ -293,6 +293,7 @@ class VisitListCreate(generics.ListAPIView):
             201: s.VisitOutput,
             400: field_errors("输入有误（诉求的错误键如 concerns.0.fields.family_size）"),
             403: error("只有该人才的服务专员或组织部人才办可以记录；优才卡暂停时不能代办"),
+            404: error("没有该优才卡的联系服务，或调用者不是其服务专员"),
             409: conflict("优才卡已注销或过期"),
         },
         tags=TAG,
