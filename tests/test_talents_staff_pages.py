@@ -571,3 +571,72 @@ def test_officer_role_lead_may_serve(client, admin_user, departments, card):
     assign(card, zjj_lead, admin_user)
     client.force_login(zjj_lead)
     assert listed(get(client, "/talents/liaisons/")) == [card.number]
+
+
+# --- the pages' rules: CSP, query counts, an ended card ----------------------------------------
+def test_every_page_carries_the_policies_and_nothing_inline(
+    client, admin_user, handler, noted, card, other_card
+):
+    from tests.test_csp import check_page
+
+    visit_url = f"/talents/liaisons/{card.number}/visit/"
+    client.force_login(handler)
+    for url in ("/talents/liaisons/", f"/talents/liaisons/{card.number}/", visit_url):
+        check_page(client.get(url), url)
+    step = client.post(visit_url, visit_post(**row(0, text="公寓", service_type="HOUSING")))
+    assert 'name="concern-0-field_family_size"' in step.content.decode()
+    check_page(step, visit_url)
+    client.force_login(admin_user)
+    for url in (
+        "/talents/liaisons/?show=overdue",
+        f"/talents/liaisons/{card.number}/",
+        f"/talents/liaisons/{other_card.number}/",  # no liaison: the assign page
+        "/talents/coverage/",
+        f"/manage/cards/{card.number}/",
+    ):
+        check_page(client.get(url), url)
+
+
+def test_the_liaison_page_costs_the_same_queries_whatever_its_visits(
+    client, handler, liaison, card
+):
+    def visits(n):
+        for i in range(n):
+            visit_record(
+                liaison=liaison,
+                actor=handler,
+                visited_on=TODAY - datetime.timedelta(days=i),
+                mode="phone",
+                summary=f"第{i}次",
+                concerns=[
+                    {"text": "班车"},
+                    {"text": "公寓", "service_type": "HOUSING", "fields": dict(HOUSING_RAW)},
+                ],
+            )
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            html = get(client, f"/talents/liaisons/{card.number}/")
+        return len(ctx), html
+
+    client.force_login(handler)
+    visits(1)
+    count()
+    few, _ = count()
+    visits(3)
+    many, html = count()
+    assert many == few
+    assert html.count('class="visit"') == 4 and html.count("/desk/requests/FW-") == 4
+
+
+def test_an_ended_card_takes_no_visit(client, handler, liaison, card):
+    card.status = "revoked"
+    card.save(update_fields=["status"])
+    client.force_login(handler)
+    html = get(client, f"/talents/liaisons/{card.number}/")
+    assert f'href="/talents/liaisons/{card.number}/visit/"' not in html
+    response = client.get(f"/talents/liaisons/{card.number}/visit/")
+    assert response.status_code == 302
+    assert "不能记录走访" in messages_of(get(client, response["Location"]))
+    response = client.post(f"/talents/liaisons/{card.number}/visit/", visit_post())
+    assert response.status_code == 302 and not Visit.objects.exists()
