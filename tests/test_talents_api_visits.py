@@ -445,3 +445,16 @@ def test_the_coverage_figures(as_, client_for, liaison, people, three):
 )
 def test_only_the_organization_department_reads_coverage(as_, liaison, who, code):
     call(as_(who), "get", "/api/v1/liaison-coverage/", status=code)
+
+
+def test_a_lead_named_officer_serves_like_staff(as_, card, people):
+    liaison_for(card, people["lead"], people["admin"])
+    rows = call(as_("lead"), "get", "/api/v1/liaisons/")["results"]
+    assert [r["officer"]["username"] for r in rows] == ["lead"]
+    body = record(as_("lead"), card, concerns=[{"text": "班车"}])
+    resolved = call(
+        as_("lead"), "post", concern_url(body["concerns"][0]["id"], "resolve"), {"resolution": "好"}
+    )
+    assert resolved["concerns"][0]["status"] == "resolved"
+    # The staff member who is not named sees none of it.
+    assert call(as_("officer"), "get", "/api/v1/visits/")["count"] == 0
