@@ -463,6 +463,11 @@ def test_confirming_without_the_consent_is_refused_on_the_page(client, holder, v
     waiting.refresh_from_db()
     assert waiting.status == ConcernStatus.AWAITING_CONSENT and waiting.request is None
     assert not ServiceRequest.objects.filter(service_type__code="MEDICAL").exists()
+    # In English, the refusal too.
+    client.cookies[COOKIE] = "en"
+    html = client.post(f"/talents/concerns/{waiting.pk}/confirm/", {}).content.decode()
+    errors = re.findall(r'class="field-error"[^>]*>([^<]*)<', html)
+    assert errors and "separate" in errors[0] and not CJK.search(errors[0]), errors
 
 
 def test_confirming_with_the_consent_files_the_request_with_a_consent_record(
