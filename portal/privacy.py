@@ -7,7 +7,9 @@ wording (earlier wordings stay in the repository's history, named by version in 
 changed them); old consents keep the version they agreed to.
 
 Versions: 1.0 (2026-12-01); 1.1 (2026-12-06) says what the nightly retention job does when a period
-ends (content erased, a record without content kept) instead of "deleted".
+ends (content erased, a record without content kept) instead of "deleted"; the rules' 1.2
+(2026-12-06) add the talent database's counts (人才画像), 一对一联系服务 (visit records, requests
+filed for the talent, the service officer) and their retention period.
 """
 
 import datetime
@@ -43,7 +45,7 @@ TEXTS = {
     PRIVACY_RULES: PrivacyText(
         document=PRIVACY_RULES,
         title=_("个人信息处理规则"),
-        version="1.1",
+        version="1.2",
         effective=datetime.date(2026, 12, 6),
         url_name="portal:privacy",
         template="portal/privacy_rules.html",

@@ -213,7 +213,7 @@ def test_the_talent_sees_their_consents_on_the_account_page(catalogue, client, t
     html = client.get("/accounts/me/").content.decode()
     section = html.split('id="consents"', 1)[1].split("</article>", 1)[0]
     words = text_of(section)
-    assert "同意 《个人信息处理规则》 （第 1.1 版）" in words
+    assert "同意 《个人信息处理规则》 （第 1.2 版）" in words
     assert (
         f"以监护人身份同意 《敏感个人信息处理告知》 （第 1.1 版），用于申请 {req.number}" in words
     )
