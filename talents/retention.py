@@ -18,14 +18,14 @@ from talents.models import Concern, ResearchOutput, Standing, TalentProfile, Vis
 
 
 def due_profiles(cutoff):
-    """Departed holders whose latest card was erased before ``cutoff`` (the card rule's own
+    """Departed holders whose latest card was erased by ``cutoff`` (the card rule's own
     3 years have run), not erased yet (index profile_retention_idx)."""
     return (
         TalentProfile.objects.filter(
             standing=Standing.DEPARTED,
             erased_at__isnull=True,
             card__erased_at__isnull=False,
-            card__erased_at__lt=cutoff,
+            card__erased_at__lte=cutoff,
         )
         .order_by("id")
         .only("pk")
