@@ -6,12 +6,14 @@ reconcile of a broken cell."""
 
 import datetime
 import importlib
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from cards.expiry import card_expire_due
 from cards.issuance import card_reinstate, card_revoke, card_suspend
@@ -435,3 +437,40 @@ def test_the_nightly_reconcile_fixes_a_broken_cell(admin_user, client_for):
     assert stored() == cells
     assert rollups.differences() == []
     assert rollup_reconcile() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_edits_and_card_changes_at_once_keep_the_rollup_right(admin_user, client_for):
+    """Six talents move the same cells at once (their chain, two cards suspended): the cells
+    are written in a fixed order (no deadlock) and every move lands."""
+    people = [TalentFactory(real_name=f"并发{i}") for i in range(6)]
+    cards = [approve(person, admin_user, client_for, **DOCTOR) for person in people]
+    barrier = threading.Barrier(len(people) + 2)
+    failures = []
+
+    def run(job):
+        try:
+            barrier.wait()
+            job()
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    jobs = [
+        (lambda p=p: profile_update(user=p, data={"industry_chain": "biomedicine"})) for p in people
+    ]
+    jobs += [
+        (lambda c=c: card_suspend(card=c, actor=admin_user, reason="核查中")) for c in cards[:2]
+    ]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert count("industry_chain", "biomedicine", "active", 2024) == 4
+    assert count("industry_chain", "biomedicine", "suspended", 2024) == 2
+    assert count("industry_chain", "", "active", 2024) == 0
+    assert rollups.differences() == []

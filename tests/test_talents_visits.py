@@ -5,11 +5,13 @@ told), a type that needs the talent's own consent waiting for them (confirm file
 consent record, decline tells the officer), resolving, and who may do what in which state."""
 
 import datetime
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -457,3 +459,32 @@ def test_a_confirmation_on_a_card_no_longer_active_is_refused(liaison, officer, 
         concern_confirm(concern=concern, talent=talent, consent=True)
     assert Concern.objects.get(pk=concern.pk).status == ConcernStatus.AWAITING_CONSENT
     assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_confirmation_files_one_request(talent, admin_user, officer, client_for):
+    seed_service_types()
+    liaison = assign(card_for(talent, admin_user, client_for), officer, admin_user)
+    concern = medical_concern(liaison, officer)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            concern_confirm(concern=concern, talent=talent, consent=True)
+            outcomes.append(("confirmed", ""))
+        except InvalidTransition as exc:
+            outcomes.append(("refused", exc.status))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [("confirmed", ""), ("refused", ConcernStatus.FILED)]
+    assert ServiceRequest.objects.filter(talent=talent).count() == 1
+    assert Concern.objects.get(pk=concern.pk).request is not None
