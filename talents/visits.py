@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from cards.models import CardStatus
 from portal.audit import audit_record
-from portal.errors import InvalidTransition
+from portal.errors import NotAllowed
 from portal.i18n import for_user
 from portal.localized import localized
 from portal.notify import notification_create
@@ -148,13 +148,8 @@ def visit_record(
         )
         LIAISONS.require(actor, "visit", liaison)
         card = liaison.card
-        status = card.effective_status()
-        if any(c["service"] for c in cleaned) and status != CardStatus.ACTIVE:
-            # The right person, the card in the wrong state (suspended, or past its end date
-            # before the nightly job marks it): 409, like cards.keep.
-            raise InvalidTransition(
-                gettext("该人才的优才卡当前不是有效状态，不能代办服务申请。"), status=status
-            )
+        if any(c["service"] for c in cleaned) and card.effective_status() != CardStatus.ACTIVE:
+            raise NotAllowed(gettext("该人才的优才卡当前不是有效状态，不能代办服务申请。"))
         visit = Visit.objects.create(
             liaison=liaison,
             visited_on=day,
