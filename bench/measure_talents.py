@@ -171,10 +171,11 @@ def talents_paths(people: dict, add, targets: dict) -> list[str]:
     path(api, "officer, ?overdue=true", "staff", "/api/v1/liaisons/?overdue=true", lists)
     pages = "联系服务 (page /talents/liaisons/)"
     path(pages, "admin", "admin", "/talents/liaisons/", lists)
-    path(pages, "admin, overdue", "admin", "/talents/liaisons/?overdue=on", lists)
+    path(pages, "admin, overdue", "admin", "/talents/liaisons/?show=overdue", lists)
+    path(pages, "admin, due soon", "admin", "/talents/liaisons/?show=soon", lists)
     path(pages, "admin, ?page=200", "admin", "/talents/liaisons/?page=200", lists)
     path(pages, "officer", "staff", "/talents/liaisons/", lists)
-    path(pages, "officer, overdue", "staff", "/talents/liaisons/?overdue=on", lists)
+    path(pages, "officer, overdue", "staff", "/talents/liaisons/?show=overdue", lists)
     number = found.get("officer_card")
     if number:
         detail = "liaison detail"
