@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 from django.urls import include, path
+from django.utils import timezone
 
 from cards.qr import qr_issue
 from portal.headers import header_value, permissions_policy
@@ -116,11 +117,16 @@ def check_page(response, url: str):
 
 @pytest.fixture
 def world(criteria, departments, client_for, talent, admin_user, handler):
-    """A talent with an approved card (and its photo), a request worked by ``handler``, and the
+    """A talent with an approved card (and its photo), a request worked by ``handler``, the
     rent subsidy the card offered (paid by CZJ; its arrival-date rule dropped, so that it
-    matches whatever day the suite runs)."""
+    matches whatever day the suite runs), and the card's liaison with ``handler`` as the
+    service officer: one visit, a concern only noted and a medical one awaiting the talent's
+    consent (the officer's resolve form, the talent's consent form)."""
+    from cards.models import Card
     from subsidies.models import Entitlement, PolicyRule
     from subsidies.seed import seed_policies
+    from talents.liaisons import liaison_assign
+    from talents.visits import visit_record
 
     seed_service_types()
     seed_policies()
@@ -128,6 +134,28 @@ def world(criteria, departments, client_for, talent, admin_user, handler):
     app = approved(client_for(talent), client_for(admin_user))
     req = request_in("accepted", talent, handler)
     entitlement = Entitlement.objects.get(talent=talent, policy__code="RENT-36")
+    liaison, _ = liaison_assign(
+        card=Card.objects.get(number=app["card"]["number"]),
+        leader="区委副书记 张某",
+        officer=handler.username,
+        visit_every_days=60,
+        actor=admin_user,
+    )
+    visit_record(
+        liaison=liaison,
+        actor=handler,
+        visited_on=timezone.localdate(),
+        mode="in_person",
+        summary="到单位走访，了解科研和生活情况。",
+        concerns=[
+            {"text": "希望园区增开通勤班车。"},
+            {
+                "text": "希望安排年度健康体检。",
+                "service_type": "MEDICAL",
+                "fields": {"service": "年度健康体检", "hospital": "巴州区人民医院"},
+            },
+        ],
+    )
     return {
         "app": app,
         "card": app["card"]["number"],
@@ -174,6 +202,8 @@ def pages(world, handler):
             "/accounts/me/access-log/",
             "/benefits/",
             f"/benefits/{entitlement}/",
+            "/talents/profile/",
+            "/talents/liaison/",
         ],
         "payer": ["/subsidies/desk/", f"/subsidies/desk/{entitlement}/"],
         "handler": [
@@ -184,6 +214,10 @@ def pages(world, handler):
             "/inbox/",
             "/accounts/me/",
             "/subsidies/desk/",
+            # The card's service officer (world).
+            "/talents/liaisons/",
+            f"/talents/liaisons/{card}/",
+            f"/talents/liaisons/{card}/visit/",
         ],
         "lead": ["/desk/", f"/desk/requests/{req}/", "/manage/dashboard/", "/manage/supervision/"],
         "admin_user": [
@@ -214,6 +248,11 @@ def pages(world, handler):
             "/subsidies/",
             f"/subsidies/{entitlement}/",
             "/admin/subsidies/policy/",
+            "/talents/portrait/",
+            "/talents/registry/?dimension=tier&key=C",
+            "/talents/coverage/",
+            "/talents/liaisons/",
+            f"/talents/liaisons/{card}/",
         ],
         "auditor": ["/", "/audit/", "/accounts/me/"],
         "verifier": ["/", "/verify/", "/accounts/me/"],
@@ -336,3 +375,22 @@ def test_permissions_policy_header_and_decorator(rf):
         return HttpResponse("ok")
 
     assert view(rf.get("/"))._permissions_policy == {"camera": ["self"]}
+
+
+def test_the_talents_pages_on_the_lists_show_their_forms(client, world, talent, handler):
+    """The 联系服务 pages above are checked with what makes them worth checking: the talent's
+    consent form for the medical concern, the officer's 标记为已解决 on the noted one, and
+    both steps' inputs on the visit form."""
+    from talents.models import Concern, ConcernStatus
+
+    noted, medical = Concern.objects.order_by("n")
+    assert (noted.status, medical.status) == (ConcernStatus.NOTED, ConcernStatus.AWAITING_CONSENT)
+    client.force_login(talent)
+    html = client.get("/talents/liaison/").content.decode()
+    assert f'name="concern-{medical.pk}-consent"' in html
+    assert f'action="/talents/concerns/{medical.pk}/confirm/"' in html
+    client.force_login(handler)
+    html = client.get(f"/talents/liaisons/{world['card']}/").content.decode()
+    assert f'action="/talents/concerns/{noted.pk}/resolve/"' in html
+    html = client.get(f"/talents/liaisons/{world['card']}/visit/").content.decode()
+    assert 'name="concern-0-service_type"' in html and 'name="visit-summary"' in html
