@@ -53,7 +53,8 @@ def liaison_assign(
     *, card: Card, leader, officer, visit_every_days, actor, ip: str | None = None
 ) -> tuple[Liaison, bool]:
     """Assign or change the card's liaison; returns (liaison, created). The officer is told
-    when newly named; the visit clock restarts from the last visit (or from now)."""
+    when newly named; the visit clock counts the (new) interval from the last visit, or from
+    the first assignment when there has been none."""
     probe = Liaison(card=card, talent_id=card.holder_id, officer_id=0)
     LIAISONS.require_who(actor, "assign", probe)
     leader, person, days = _clean(leader, officer, visit_every_days)
