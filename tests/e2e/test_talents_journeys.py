@@ -294,6 +294,12 @@ def test_n_a_liaison_is_assigned_a_visit_files_a_request_and_the_profile_is_coun
     expect(chains.locator("h2")).to_have_text("按产业链")
     chain_row = chains.locator("table tbody tr", has=admin.locator("th", has_text=CHAIN))
     expect(chain_row.locator("td").first).to_have_text("1")
+    # The 产业链 tab: that dimension alone (the screenshot).
+    follow(admin, admin.locator("main .tabs").get_by_role("link", name="产业链", exact=True))
+    expect(admin.locator("main .tabs a[aria-current=page]")).to_have_text("产业链")
+    expect(admin.locator("main section[id^=by-]")).to_have_count(1)
+    chain_row = admin.locator("section#by-industry-chain table tbody tr", has_text=CHAIN)
+    expect(chain_row.locator("td").first).to_have_text("1")
     snap(admin_screen, "66-portrait")
     follow(admin, chain_row.locator("td").first.get_by_role("link", name="1"))
     expect(admin.locator("h1")).to_have_text("人才名录")
