@@ -227,13 +227,14 @@ def _ask_talent(concern: Concern, talent, service) -> None:
 
 def concern_confirm(*, concern: Concern, talent, consent: bool, ip: str | None = None) -> Concern:
     """The talent files what the officer noted, with their own separate consent."""
-    CONCERNS.require_who(talent, "confirm", concern)
-    if not consent:
+    # Who and state first: a concern not awaiting consent (noted without a type, filed) is a
+    # 409 with its state, whatever the body says about consent.
+    CONCERNS.require(talent, "confirm", concern)
+    sensitivity = concern.service_type.sensitivity
+    if sensitivity and not consent:
         from services.filing import CONSENT_MESSAGES
 
-        raise ValidationError(
-            {"consent": [gettext(CONSENT_MESSAGES[concern.service_type.sensitivity])]}
-        )
+        raise ValidationError({"consent": [gettext(CONSENT_MESSAGES[sensitivity])]})
     with transaction.atomic():
         concern = (
             Concern.objects.select_for_update(of=("self",))

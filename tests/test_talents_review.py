@@ -1,0 +1,68 @@
+"""Findings of the talents review, each pinned by a test that failed before its fix.
+
+The world (people, clients, the card and its liaison) is tests/test_talents_api.py's.
+"""
+
+import pytest
+
+from services.models import ServiceRequest
+from services.seed import seed_service_types
+from talents.models import Concern
+from tests import test_talents_api as world
+from tests.requests_support import HOUSING
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("departments")]
+_clock = world._clock
+people = world.people
+as_ = world.as_
+card = world.card
+liaison = world.liaison
+call = world.call
+
+
+@pytest.fixture(autouse=True)
+def catalogue(departments):
+    seed_service_types()
+
+
+@pytest.fixture
+def noted_and_filed(as_, liaison):
+    """A visit with a concern noted (no service type) and one filed for the talent."""
+    body = {
+        "card_number": liaison.card.number,
+        "visited_on": "2026-12-04",
+        "mode": "in_person",
+        "summary": "到单位走访。",
+        "concerns": [
+            {"text": "希望园区增开通勤班车。"},
+            {"text": "需要人才公寓。", "service_type": "HOUSING", "fields": HOUSING},
+        ],
+    }
+    return call(as_("officer"), "post", "/api/v1/visits/", body, status=201)["concerns"]
+
+
+# --- confirm without consent on a concern that waits for none: 409, not a 500 -----------------
+@pytest.mark.parametrize(("index", "state"), [(0, "noted"), (1, "filed")])
+def test_confirming_a_concern_not_awaiting_consent_is_a_409_whatever_the_body(
+    as_, noted_and_filed, index, state
+):
+    concern = noted_and_filed[index]
+    for body in ({}, {"consent": False}, {"consent": True}):
+        answer = call(
+            as_("owner"), "post", f"/api/v1/concerns/{concern['id']}/confirm/", body, status=409
+        )
+        assert answer["status"] == state
+    assert Concern.objects.get(pk=concern["id"]).status == state
+    assert ServiceRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_confirming_on_the_page_a_concern_not_awaiting_consent_says_why(
+    people, client, noted_and_filed, index
+):
+    client.force_login(people["owner"])
+    concern = noted_and_filed[index]
+    response = client.post(f"/talents/concerns/{concern['id']}/confirm/", {})
+    assert response.status_code == 302 and response["Location"] == "/talents/liaison/"
+    assert Concern.objects.get(pk=concern["id"]).status == concern["status"]
+    assert ServiceRequest.objects.count() == 1
