@@ -161,10 +161,10 @@ def visit_record(
         filed = 0
         for n, item in enumerate(cleaned, start=1):
             service = item["service"]
-            concern = Concern(
-                visit=visit, n=n, text=item["text"], service_type=service, fields=item["fields"]
-            )
+            concern = Concern(visit=visit, n=n, text=item["text"], service_type=service)
             if service is not None and service.sensitivity:
+                # Kept only until the talent answers: confirm files them, decline drops them.
+                concern.fields = item["fields"]
                 concern.status = ConcernStatus.AWAITING_CONSENT
                 concern.save()
                 _ask_talent(concern, card.holder, service)
@@ -251,7 +251,10 @@ def concern_confirm(*, concern: Concern, talent, consent: bool, ip: str | None =
             ip=ip,
         )
         concern.status = ConcernStatus.FILED
-        concern.save(update_fields=["request", "status"])
+        # The request holds them now, under its own access rule (only the routed department
+        # reads medical and minors' fields) and retention period (6 months for those).
+        concern.fields = {}
+        concern.save(update_fields=["request", "status", "fields"])
         audit_record(
             action=LiaisonAction.CONCERN_CONFIRM,
             actor=talent,
@@ -272,7 +275,9 @@ def concern_decline(*, concern: Concern, talent, ip: str | None = None) -> Conce
         )
         CONCERNS.require(talent, "decline", concern)
         concern.status = ConcernStatus.DECLINED
-        concern.save(update_fields=["status"])
+        # The talent refused to have these details processed: none are kept.
+        concern.fields = {}
+        concern.save(update_fields=["status", "fields"])
         audit_record(action=LiaisonAction.CONCERN_DECLINE, actor=talent, obj=concern, ip=ip)
         liaison = concern.visit.liaison
         notification_create(

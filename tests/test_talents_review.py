@@ -66,3 +66,41 @@ def test_confirming_on_the_page_a_concern_not_awaiting_consent_says_why(
     assert response.status_code == 302 and response["Location"] == "/talents/liaison/"
     assert Concern.objects.get(pk=concern["id"]).status == concern["status"]
     assert ServiceRequest.objects.count() == 1
+
+
+# --- a concern's form values are kept only while it awaits the talent's consent -----------------
+MEDICAL = {"service": "年度健康体检", "hospital": "巴州区人民医院"}
+
+
+@pytest.fixture
+def medical_and_housing(as_, liaison):
+    body = {
+        "card_number": liaison.card.number,
+        "visited_on": "2026-12-04",
+        "mode": "phone",
+        "summary": "电话了解情况。",
+        "concerns": [
+            {"text": "需要人才公寓。", "service_type": "HOUSING", "fields": HOUSING},
+            {"text": "希望安排年度体检。", "service_type": "MEDICAL", "fields": MEDICAL},
+            {"text": "孩子体检。", "service_type": "MEDICAL", "fields": MEDICAL},
+        ],
+    }
+    return call(as_("officer"), "post", "/api/v1/visits/", body, status=201)["concerns"]
+
+
+def test_a_filed_concern_keeps_no_copy_of_the_requests_fields(medical_and_housing):
+    filed = Concern.objects.get(pk=medical_and_housing[0]["id"])
+    assert filed.status == "filed" and filed.fields == {}
+    assert filed.request.fields["family_size"] == HOUSING["family_size"]
+    waiting = Concern.objects.get(pk=medical_and_housing[1]["id"])
+    assert waiting.status == "awaiting_consent" and waiting.fields == MEDICAL
+
+
+def test_confirmed_or_declined_the_sensitive_fields_leave_the_concern(as_, medical_and_housing):
+    confirmed, declined = medical_and_housing[1]["id"], medical_and_housing[2]["id"]
+    call(as_("owner"), "post", f"/api/v1/concerns/{confirmed}/confirm/", {"consent": True})
+    call(as_("owner"), "post", f"/api/v1/concerns/{declined}/decline/", {})
+    confirmed, declined = Concern.objects.get(pk=confirmed), Concern.objects.get(pk=declined)
+    assert confirmed.status == "filed" and confirmed.fields == {}
+    assert confirmed.request.fields["hospital"] == MEDICAL["hospital"]
+    assert declined.status == "declined" and declined.fields == {}

@@ -223,6 +223,8 @@ class Concern(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The type's form values, kept only while the concern awaits the talent's consent
+    # (talents.visits): once filed the request holds them, once declined none are kept.
     fields = models.JSONField("表单内容", default=dict, blank=True)
     status = models.CharField(
         "状态", max_length=20, choices=ConcernStatus.choices, default=ConcernStatus.NOTED
