@@ -26,6 +26,10 @@ class LiaisonStep(models.TextChoices):
     ASSIGNED = "assigned", _("确定联系服务")
     CHANGED = "changed", _("调整联系服务")
     VISITED = "visited", _("走访")
+    # A concern's own steps (talents.visits), labelled as the concern's statuses are.
+    CONCERN_FILED = "concern_filed", _("已代办提交")
+    CONCERN_DECLINED = "concern_declined", _("本人未同意代办")
+    CONCERN_RESOLVED = "concern_resolved", _("已解决")
 
 
 def _profile_labels(ids: list[str]) -> dict[str, str]:

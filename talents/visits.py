@@ -225,6 +225,15 @@ def _ask_talent(concern: Concern, talent, service) -> None:
         )
 
 
+def _step(concern: Concern, actor, action: str, number: str = "") -> None:
+    """The concern's step on its liaison's timeline (the concern by number, never its text:
+    the text is erased with the liaison's records, the timeline is not)."""
+    note = f"走访诉求 #{concern.pk}" + (f"：{number}" if number else "")
+    LiaisonEvent.objects.create(
+        liaison_id=concern.visit.liaison_id, actor=actor, action=action, note=note
+    )
+
+
 def concern_confirm(*, concern: Concern, talent, consent: bool, ip: str | None = None) -> Concern:
     """The talent files what the officer noted, with their own separate consent."""
     # Who and state first: a concern not awaiting consent (noted without a type, filed) is a
@@ -255,6 +264,7 @@ def concern_confirm(*, concern: Concern, talent, consent: bool, ip: str | None =
         # reads medical and minors' fields) and retention period (6 months for those).
         concern.fields = {}
         concern.save(update_fields=["request", "status", "fields"])
+        _step(concern, talent, LiaisonStep.CONCERN_FILED, concern.request.number)
         audit_record(
             action=LiaisonAction.CONCERN_CONFIRM,
             actor=talent,
@@ -278,6 +288,7 @@ def concern_decline(*, concern: Concern, talent, ip: str | None = None) -> Conce
         # The talent refused to have these details processed: none are kept.
         concern.fields = {}
         concern.save(update_fields=["status", "fields"])
+        _step(concern, talent, LiaisonStep.CONCERN_DECLINED)
         audit_record(action=LiaisonAction.CONCERN_DECLINE, actor=talent, obj=concern, ip=ip)
         liaison = concern.visit.liaison
         notification_create(
@@ -310,5 +321,6 @@ def concern_resolve(*, concern: Concern, actor, resolution, ip: str | None = Non
         concern.resolved_at = timezone.now()
         concern.resolution = resolution
         concern.save(update_fields=["status", "resolved_at", "resolution"])
+        _step(concern, actor, LiaisonStep.CONCERN_RESOLVED)
         audit_record(action=LiaisonAction.CONCERN_RESOLVE, actor=actor, obj=concern, ip=ip)
     return concern

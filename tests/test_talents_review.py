@@ -7,7 +7,8 @@ import pytest
 
 from services.models import ServiceRequest
 from services.seed import seed_service_types
-from talents.models import Concern
+from talents.actions import LiaisonStep
+from talents.models import Concern, LiaisonEvent
 from tests import test_talents_api as world
 from tests.requests_support import HOUSING
 
@@ -104,3 +105,34 @@ def test_confirmed_or_declined_the_sensitive_fields_leave_the_concern(as_, medic
     assert confirmed.status == "filed" and confirmed.fields == {}
     assert confirmed.request.fields["hospital"] == MEDICAL["hospital"]
     assert declined.status == "declined" and declined.fields == {}
+
+
+# --- a concern's steps are on its liaison's timeline --------------------------------------------
+def test_each_step_of_a_concern_is_an_event_of_its_liaison(
+    as_, people, client, liaison, noted_and_filed, medical_and_housing
+):
+    noted = noted_and_filed[0]["id"]
+    confirmed, declined = medical_and_housing[1]["id"], medical_and_housing[2]["id"]
+    before = LiaisonEvent.objects.filter(liaison=liaison).count()
+    call(as_("owner"), "post", f"/api/v1/concerns/{confirmed}/confirm/", {"consent": True})
+    call(as_("owner"), "post", f"/api/v1/concerns/{declined}/decline/", {})
+    call(as_("officer"), "post", f"/api/v1/concerns/{noted}/resolve/", {"resolution": "已协调。"})
+    number = Concern.objects.get(pk=confirmed).request.number
+    steps = list(
+        LiaisonEvent.objects.filter(liaison=liaison)
+        .order_by("id")
+        .values_list("action", "actor", "note")[before:]
+    )
+    assert steps == [
+        (LiaisonStep.CONCERN_FILED, people["owner"].pk, f"走访诉求 #{confirmed}：{number}"),
+        (LiaisonStep.CONCERN_DECLINED, people["owner"].pk, f"走访诉求 #{declined}"),
+        (LiaisonStep.CONCERN_RESOLVED, people["officer"].pk, f"走访诉求 #{noted}"),
+    ]
+    # Refused steps write none.
+    call(as_("owner"), "post", f"/api/v1/concerns/{declined}/decline/", {}, status=409)
+    assert LiaisonEvent.objects.filter(liaison=liaison).count() == before + 3
+    # The officer's page shows them, the talent as 申请人.
+    client.force_login(people["officer"])
+    html = client.get(f"/talents/liaisons/{liaison.card.number}/").content.decode()
+    assert f"走访诉求 #{declined}" in html and "本人未同意代办" in html
+    assert people["owner"].real_name not in html
