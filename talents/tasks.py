@@ -1,4 +1,4 @@
-"""Celery tasks of the talents layer (ids in, idempotent)."""
+"""Celery tasks of the talents layer (idempotent; scheduled in settings.CELERY_BEAT_SCHEDULE)."""
 
 import logging
 
@@ -18,10 +18,3 @@ def rollup_reconcile() -> int:
         logger.warning("talent rollup differed in %s cells; rebuilt", len(wrong))
         rebuild()
     return len(wrong)
-
-
-@shared_task(name="talents.profile_refresh")
-def profile_refresh_task(holder_id: int) -> int:
-    from talents.profiles import profile_refresh
-
-    return profile_refresh(holder_id).pk

@@ -136,3 +136,30 @@ def test_each_step_of_a_concern_is_an_event_of_its_liaison(
     html = client.get(f"/talents/liaisons/{liaison.card.number}/").content.decode()
     assert f"走访诉求 #{declined}" in html and "本人未同意代办" in html
     assert people["owner"].real_name not in html
+
+
+# --- no Celery task of the talents layer that nothing runs ----------------------------------------
+def test_every_talents_task_is_scheduled_or_enqueued():
+    import re
+    from pathlib import Path
+
+    from celery import current_app
+    from django.conf import settings
+
+    import talents.tasks  # noqa: F401 - registers the layer's tasks
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    source = "\n".join(
+        path.read_text()
+        for app in ("portal", "cards", "services", "subsidies", "talents")
+        for path in (Path(settings.BASE_DIR) / app).rglob("*.py")
+    )
+    tasks = {name: task for name, task in current_app.tasks.items() if name.startswith("talents.")}
+    assert tasks
+    idle = [
+        name
+        for name, task in tasks.items()
+        if name not in scheduled
+        and not re.search(rf"\b{task.__name__}\.(delay|apply_async|s|si)\(", source)
+    ]
+    assert idle == []
