@@ -68,7 +68,8 @@ def coverage(today: datetime.date | None = None, since: datetime.date | None = N
 
 
 def by_officer(today: datetime.date | None = None, since: datetime.date | None = None) -> list:
-    """Per officer: holders served, overdue, visits and concerns since ``since``."""
+    """Per officer (of live cards' liaisons): holders served, of them overdue, and visits
+    since ``since``."""
     today = today or timezone.localdate()
     since = since or today.replace(month=1, day=1)
     rows = (

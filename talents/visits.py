@@ -42,6 +42,8 @@ RESOLVED_Q = Q(status=ConcernStatus.RESOLVED) | Q(
 
 
 def concern_resolved(concern: Concern) -> bool:
+    """Whether the concern is done: resolved by hand, or filed and its request resolved or
+    closed (RESOLVED_Q is the same rule as a query)."""
     if concern.status == ConcernStatus.RESOLVED:
         return True
     return bool(
@@ -276,6 +278,8 @@ def concern_confirm(*, concern: Concern, talent, consent: bool, ip: str | None =
 
 
 def concern_decline(*, concern: Concern, talent, ip: str | None = None) -> Concern:
+    """The talent refuses to have a sensitive concern filed for them; the officer is told and
+    follows it up (then resolves it by hand)."""
     CONCERNS.require_who(talent, "decline", concern)
     with transaction.atomic():
         concern = (
@@ -302,6 +306,8 @@ def concern_decline(*, concern: Concern, talent, ip: str | None = None) -> Conce
 
 
 def concern_resolve(*, concern: Concern, actor, resolution, ip: str | None = None) -> Concern:
+    """The officer (or the 人才办) marks a concern without a request (noted, or declined by the
+    talent) resolved, saying what was done."""
     CONCERNS.require_who(actor, "resolve", concern)
     resolution = resolution.strip() if isinstance(resolution, str) else ""
     if not resolution:

@@ -43,7 +43,7 @@ class ProfileOutput(serializers.Serializer):
     position = serializers.CharField(help_text="职务/岗位（同上）")
     education = serializers.CharField(help_text="最高学历（同上）")
     professional_title = serializers.CharField(help_text="职称（同上）")
-    tier = serializers.CharField(help_text="人才层次 A–E（随优才卡；未持卡时为空）")
+    tier = serializers.CharField(help_text="人才层次 A–D（随优才卡；未持卡时为空）")
     standing = serializers.CharField(
         help_text="active 持有效卡、suspended 卡已暂停、departed 已离开"
     )
