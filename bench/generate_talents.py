@@ -20,7 +20,7 @@
 - Every derived column of a liaison as ``talents.clocks.liaison_derive`` derives it
   (WorkdaySql: the calendar's working days), ``next_notice_at`` where the sweep would have
   left it (``talents.clocks.next_notice``), a LiaisonNotice for each level already reached,
-  and the timeline (assigned, visited).
+  and the timeline (assigned, visited, a concern resolved or declined).
 
 ``talents_check`` compares a sample with ``talents.clocks`` (the test and the report).
 ``generate_talents`` can run again on a database that has them: it empties the talents'
@@ -666,6 +666,25 @@ def _write_liaisons(cursor, now) -> dict:
         },
         "FROM b_vis v JOIN b_lia l ON l.card_id = v.card_id ORDER BY v.recorded_at, v.vid",
         {},
+    )
+    # The concerns' steps (talents.visits._step: the concern by number, never its text): the
+    # officer resolved it; the talent declined a consent type (a day or two after the visit).
+    written["events"] += _insert(
+        cursor,
+        LiaisonEvent,
+        {
+            "liaison_id": "v.liaison_id",
+            "at": "CASE c.status WHEN 'resolved' THEN c.resolved_at "
+            "ELSE LEAST(v.recorded_at + interval '36 hours', %(now)s) END",
+            "actor_id": "CASE c.status WHEN 'resolved' THEN l.officer_id ELSE l.talent_id END",
+            "action": "CASE c.status WHEN 'resolved' THEN 'concern_resolved' "
+            "ELSE 'concern_declined' END",
+            "note": "'走访诉求 #' || c.id",
+        },
+        """FROM talents_concern c JOIN talents_visit v ON v.id = c.visit_id
+            JOIN talents_liaison l ON l.id = v.liaison_id
+            WHERE c.status IN ('resolved', 'declined') ORDER BY c.id""",
+        {"now": now},
     )
     # The notices the sweeps have sent for the current due day (once per level).
     written["notices"] = _insert(

@@ -240,6 +240,9 @@ def _assert_talents(generated):
     assert not Concern.objects.filter(status="resolved", resolution="").exists()
     assert LiaisonEvent.objects.filter(action="visited").count() == Visit.objects.count()
     assert LiaisonEvent.objects.filter(action="assigned").count() == Liaison.objects.count()
+    for status, action in (("resolved", "concern_resolved"), ("declined", "concern_declined")):
+        concerns = Concern.objects.filter(status=status)
+        assert LiaisonEvent.objects.filter(action=action).count() == concerns.count()
     # The demo talent is served by the officer the benchmark measures.
     assert Liaison.objects.filter(talent__username="demo_talent", officer__username="demo_staff")
     checked, wrong = talents_check(500, now=generated.now)
