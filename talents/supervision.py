@@ -1,7 +1,8 @@
 """The visit clock in the one supervision sweep (services.supervision.sla_sweep runs it through
 portal.sweep's registry): once per liaison and due day,
 
-- ``remind``: from 00:00 of the 5th working day before the visit falls due → the officer;
+- ``remind``: from 00:00 of the 5th working day before the visit falls due → the officer
+  (once per officer: one named during the cycle is reminded too);
 - ``escalated``: a visit still missing 10 working days after the due day → the organization
   department's admins, urgent.
 
@@ -39,7 +40,7 @@ class VisitSweep(NoticeSweep):
     model = Liaison
     notice_model = LiaisonNotice
     owner = "liaison_id"
-    key = ("level", "due_on")
+    key = ("level", "due_on", "officer_ref")
     next_field = "next_notice_at"
     dedupe_prefix = "liaison"
     logger = logger
@@ -88,7 +89,8 @@ class VisitSweep(NoticeSweep):
                     )
                     for person in admins
                 ]
-            notice = {"level": level, "due_on": liaison.due_on}
+            officer_ref = liaison.officer_id if level == LiaisonLevel.REMIND else 0
+            notice = {"level": level, "due_on": liaison.due_on, "officer_ref": officer_ref}
             plan.reached.append(Reached(notice=notice, messages=messages))
         return plan
 

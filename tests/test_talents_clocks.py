@@ -428,3 +428,22 @@ def test_a_second_holder_escalation_goes_to_admins_added_since(liaison, people):
     assert sweep(at(2026, 10, 17, 0, 0)) == sorted(
         [*ESCALATED, ("liaison_visit_escalated", "admin3")]
     )
+
+
+def test_an_officer_named_during_the_cycle_is_reminded_too(liaison, people, departments):
+    assert sweep(at(2026, 9, 21, 8, 0)) == REMIND
+    newcomer = UserFactory(username="newcomer", role=Role.STAFF, department=departments["ZJJ"])
+    with time_machine.travel(at(2026, 9, 22, 9, 0), tick=False):
+        liaison_assign(
+            card=liaison.card,
+            leader="区委副书记 张某",
+            officer=newcomer.username,
+            visit_every_days=30,
+            actor=people["admin"],
+        )
+    # Still the same due day: the new officer is reminded at the next sweep, once.
+    assert fresh(liaison).due_on == date(2026, 9, 28)
+    assert sweep(at(2026, 9, 22, 9, 5)) == [("liaison_visit_due", "newcomer")]
+    assert sweep(at(2026, 9, 22, 9, 10)) == []
+    # The escalation is still sent once, to the admins.
+    assert sweep(at(2026, 10, 17, 0, 0)) == ESCALATED

@@ -125,7 +125,11 @@ def mark_rows(rows, now=None) -> list[ServiceRequest]:
 
 def _event_note(req: ServiceRequest, event) -> str:
     """An event's note as the page's language says it. A rating's note is stored in Chinese
-    (the record: "4星 满意：…"); its stars and words are composed again from the rating."""
+    (the record: "4星 满意：…"); its stars and words are composed again from the rating, and a
+    request filed for the talent (代办) names its officer again."""
+    if event.action == "filed" and req.filed_by_id and event.actor_id == req.filed_by_id:
+        # 代办: the stored note is the record in Chinese; the page says it in its language.
+        return gettext("由服务专员 %(name)s 代为提交（代办）") % {"name": req.filed_by.display_name}
     rating = getattr(req, "rating", None) if event.action == "rated" else None
     if rating is None or rating.score not in SCORE_LABELS:
         return event.note
@@ -190,22 +194,28 @@ def form_values(req: ServiceRequest, user) -> dict:
     or minors' details (services.permissions: see_sensitive)."""
     if not allowed(user, "see_sensitive", req):
         return {"hidden": True, "rows": []}
+    return {"hidden": False, "rows": field_rows(req.service_type, req.fields)}
+
+
+def field_rows(service_type, values: dict) -> list[dict]:
+    """``values`` of ``service_type``'s typed fields, labelled in the page's language (also
+    what an officer typed for a talent's consent, talents)."""
     rows = []
-    for definition in req.service_type.fields:
-        value = req.fields.get(definition["code"])
+    for definition in service_type.fields:
+        value = values.get(definition["code"])
         if value is None or value == "" or value == []:
             continue
         rows.append(
             {"label": localized(definition, "label"), "value": _display_value(definition, value)}
         )
     # Values of fields the catalogue has since dropped are still what the talent filed.
-    defined = {d["code"] for d in req.service_type.fields}
-    for code, value in req.fields.items():
+    defined = {d["code"] for d in service_type.fields}
+    for code, value in values.items():
         if code not in defined:
             # Its name went with the catalogue's field; its code means nothing to a person.
             label = gettext("其他填写内容（该项已从申请表移除）")
             rows.append({"label": label, "value": _display_value({}, value)})
-    return {"hidden": False, "rows": rows}
+    return rows
 
 
 def comments(req: ServiceRequest) -> list[dict]:

@@ -111,17 +111,21 @@ class LiaisonLevel(models.TextChoices):
 
 
 class LiaisonNotice(models.Model):
-    """One level notified for one due day: written once (the unique constraint decides)."""
+    """One level notified for one due day (a reminder: for one officer): written once (the
+    unique constraint decides)."""
 
     liaison = models.ForeignKey(Liaison, on_delete=models.CASCADE, related_name="notices")
     level = models.CharField(max_length=10, choices=LiaisonLevel.choices)
     due_on = models.DateField()
+    # The officer a reminder went to (0 for an escalation, which goes to the admins): an
+    # officer named later in the same cycle is reminded too.
+    officer_ref = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["liaison", "level", "due_on"], name="liaisonnotice_once"
+                fields=["liaison", "level", "due_on", "officer_ref"], name="liaisonnotice_once"
             ),
         ]
 

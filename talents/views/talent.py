@@ -24,6 +24,7 @@ from portal.models import Role
 from portal.pages import error_dict, role_page
 from portal.paging import CountedPaginator
 from services.views.catalogue import SENSITIVITY_NOTICES
+from services.views.common import field_rows
 from talents.forms_talent import ConsentForm, OutputFormSet, ProfileForm
 from talents.models import (
     Concern,
@@ -242,6 +243,8 @@ def render_liaison(request, *, consent_forms=None, status=200):
                 prefix=f"concern-{concern.pk}", sensitivity=sensitivity
             )
             concern.notice = SENSITIVITY_NOTICES.get(sensitivity, "")
+            # What the officer typed: the talent consents to these values, so sees them.
+            concern.field_rows = field_rows(concern.service_type, concern.fields)
             concern.can = CONCERNS.offered(user, concern, ["confirm", "decline"])
     context = {"liaison": liaison, "page": page, "awaiting": awaiting}
     return render(request, "talents/talent/liaison.html", context, status=status)
