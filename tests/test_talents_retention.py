@@ -98,3 +98,46 @@ def test_a_live_holders_profile_is_never_due(departments, admin_user):
     with time_machine.travel(START.replace(year=2035), tick=False):
         assert run()["talents.profiles"].due == 0
     assert TalentProfile.objects.get(holder=talent).specialties == ["康养旅游"]
+
+
+def test_a_sensitive_concern_never_answered_is_closed_after_a_month(departments, admin_user):
+    from services.seed import seed_service_types
+    from talents.models import ConcernStatus
+    from talents.retention import UNANSWERED
+
+    seed_service_types()
+    with time_machine.travel(START, tick=False):
+        _talent, card = holder("B")
+        staff = officer()
+        liaison = liaison_for(card, staff, admin_user)
+        visit = visit_record(
+            liaison=liaison,
+            actor=staff,
+            visited_on=START.date(),
+            mode="phone",
+            summary="电话了解体检需求。",
+            concerns=[
+                {
+                    "text": "希望安排年度体检",
+                    "service_type": "MEDICAL",
+                    "fields": {"service": "年度健康体检", "hospital": "巴州区人民医院"},
+                }
+            ],
+        )
+    concern = visit.concerns.get()
+    assert concern.status == ConcernStatus.AWAITING_CONSENT and concern.fields
+
+    def closed() -> int:
+        (outcome,) = retention.run(names=["talents.unanswered_concerns"])
+        return outcome.handled
+
+    a_month = START.replace(month=1, year=START.year + 1)
+    with time_machine.travel(a_month - SECOND, tick=False):
+        assert closed() == 0
+    with time_machine.travel(a_month + SECOND, tick=False):
+        assert closed() == 1
+    concern.refresh_from_db()
+    assert concern.status == ConcernStatus.DECLINED and concern.fields == {}
+    assert concern.resolution == UNANSWERED and concern.request_id is None
+    with time_machine.travel(a_month.replace(month=6), tick=False):
+        assert closed() == 0

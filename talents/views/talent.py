@@ -36,6 +36,7 @@ from talents.models import (
 )
 from talents.permissions import CONCERNS
 from talents.profiles import profile_update
+from talents.retention import UNANSWERED
 from talents.visits import concern_confirm as confirm_concern
 from talents.visits import concern_decline as decline_concern
 from talents.visits import concern_resolved
@@ -200,6 +201,8 @@ def shape_concern(user, concern: Concern) -> Concern:
     concern.status_label = ConcernStatus(status).label
     concern.service_name = localized(concern.service_type, "name") if concern.service_type else ""
     concern.awaiting = concern.status == ConcernStatus.AWAITING_CONSENT
+    if concern.resolution == UNANSWERED:  # stored in Chinese by the retention rule
+        concern.resolution = gettext(UNANSWERED)
     return concern
 
 
