@@ -399,5 +399,5 @@ class LiaisonCoverage(APIView):
     def get(self, request):
         """A few aggregate queries, whatever the number of liaisons."""
         today = timezone.localdate()
-        figures = {**coverage.coverage(today), "by_officer": coverage.by_officer(today)}
+        figures = coverage.report(today)
         return Response(s.CoverageOutput(figures).data)

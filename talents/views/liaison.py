@@ -31,7 +31,7 @@ from services.views.common import perform, query_without_page
 from talents import liaisons as assigning
 from talents import visits as visiting
 from talents.actions import LiaisonStep
-from talents.coverage import by_officer, coverage
+from talents.coverage import report
 from talents.forms_liaison import (
     CONCERN_ROWS,
     AssignForm,
@@ -487,7 +487,7 @@ def _percent(rate) -> str:
 def coverage_page(request):
     """覆盖情况: holders with a liaison (all live cards, A–C tiers), visits on time, visits
     and concerns this year with rates, and the same per officer (a few aggregate queries)."""
-    figures = coverage()
+    figures = report()
     rates = {
         key: _percent(figures[key])
         for key in ("coverage_rate", "key_coverage_rate", "on_time_rate", "resolved_rate")
@@ -495,5 +495,5 @@ def coverage_page(request):
     return render(
         request,
         "talents/liaison/coverage.html",
-        {"c": figures, "rates": rates, "officers": by_officer()},
+        {"c": figures, "rates": rates, "officers": figures["by_officer"]},
     )
