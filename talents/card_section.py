@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from portal.models import Role
 from talents.models import Liaison, TalentProfile
+from talents.permissions import PROFILES
 
 
 def card_section(card, user) -> dict | None:
     """``{"template": …, profile, outputs, liaison …}`` for the 人才办; None for anyone else.
     Both read through their visible_to (three queries: profile, outputs, liaison)."""
-    if user.role != Role.ADMIN:
+    if user.role != Role.ADMIN:  # the card page is the 人才办's; a holder sees 人才信息
         return None
     profile = (
         TalentProfile.objects.visible_to(user)
@@ -20,6 +21,8 @@ def card_section(card, user) -> dict | None:
         .prefetch_related("outputs")
         .first()
     )
+    if profile is not None and not PROFILES.allowed(user, "view", profile):
+        profile = None
     liaison = Liaison.objects.visible_to(user).filter(card=card).select_related("officer").first()
     today = timezone.localdate()
     return {
