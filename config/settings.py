@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "services",
     "subsidies",
     "talents",
+    "open311",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("services.urls")),
     path("", include("subsidies.urls")),
     path("", include("talents.urls")),
+    path("", include("open311.urls")),
     path("", include("portal.urls")),
 ]
 

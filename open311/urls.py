@@ -1,0 +1,28 @@
+from django.urls import path, register_converter
+
+from open311 import views
+
+app_name = "open311"
+
+
+class Format:
+    regex = "json|xml"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(Format, "fmt")
+
+urlpatterns = [
+    path("open311/v2/discovery.<fmt:fmt>", views.discovery, name="discovery"),
+    path("open311/v2/services.<fmt:fmt>", views.services, name="services"),
+    path(
+        "open311/v2/services/<str:code>.<fmt:fmt>",
+        views.service_definition,
+        name="service-definition",
+    ),
+]
