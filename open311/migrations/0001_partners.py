@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,50 +15,112 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='系统名称')),
-                ('contact', models.CharField(blank=True, max_length=200, verbose_name='联系人和联系方式')),
-                ('scope', models.CharField(choices=[('read', '只读（查询服务事项和办理状态）'), ('file', '查询和提交申请')], default='read', max_length=10, verbose_name='权限')),
-                ('rate_limit', models.PositiveIntegerField(default=60, verbose_name='每分钟调用上限')),
-                ('key_prefix', models.CharField(max_length=16, unique=True, verbose_name='密钥前缀')),
-                ('key_digest', models.CharField(max_length=64, unique=True, verbose_name='密钥摘要')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登记时间')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='停用时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="系统名称")),
+                (
+                    "contact",
+                    models.CharField(blank=True, max_length=200, verbose_name="联系人和联系方式"),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("read", "只读（查询服务事项和办理状态）"),
+                            ("file", "查询和提交申请"),
+                        ],
+                        default="read",
+                        max_length=10,
+                        verbose_name="权限",
+                    ),
+                ),
+                (
+                    "rate_limit",
+                    models.PositiveIntegerField(default=60, verbose_name="每分钟调用上限"),
+                ),
+                (
+                    "key_prefix",
+                    models.CharField(max_length=16, unique=True, verbose_name="密钥前缀"),
+                ),
+                (
+                    "key_digest",
+                    models.CharField(max_length=64, unique=True, verbose_name="密钥摘要"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="登记时间"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="停用时间"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合作系统',
-                'verbose_name_plural': '合作系统',
-                'ordering': ['name'],
+                "verbose_name": "合作系统",
+                "verbose_name_plural": "合作系统",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerCall',
+            name="PartnerCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('method', models.CharField(max_length=8)),
-                ('path', models.CharField(max_length=200)),
-                ('status', models.PositiveSmallIntegerField()),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='open311.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("method", models.CharField(max_length=8)),
+                ("path", models.CharField(max_length=200)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="calls",
+                        to="open311.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.CheckConstraint(condition=models.Q(('scope__in', ['read', 'file'])), name='partner_scope_valid'),
+            model_name="partner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("scope__in", ["read", "file"])), name="partner_scope_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.CheckConstraint(condition=models.Q(('rate_limit__gte', 1)), name='partner_rate_positive'),
+            model_name="partner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate_limit__gte", 1)), name="partner_rate_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='partnercall',
-            index=models.Index(fields=['partner', '-at'], name='partnercall_partner_at_idx'),
+            model_name="partnercall",
+            index=models.Index(fields=["partner", "-at"], name="partnercall_partner_at_idx"),
         ),
     ]
