@@ -4,11 +4,15 @@ in all), shown once when made; the database keeps the prefix and the SHA-256 dig
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from open311.actions import PartnerAction
 from open311.models import Partner, Scope
 from portal.audit import audit_record
+from portal.errors import InvalidTransition, NotAllowed
+from portal.models import Role
 
 PREFIX = "o311_"
 
@@ -24,11 +28,20 @@ def new_key() -> tuple[str, str]:
 
 
 def partner_create(
-    *, name: str, contact: str = "", scope: str = Scope.READ, rate_limit: int = 60, actor=None
+    *,
+    name: str,
+    contact: str = "",
+    scope: str = Scope.READ,
+    rate_limit: int = 60,
+    actor=None,
+    ip: str | None = None,
 ) -> tuple[Partner, str]:
-    """Register a partner; returns it and its key (shown once, never stored)."""
+    """Register a partner; returns it and its key (shown once, never stored). A name already
+    registered is refused (ValidationError on ``name``)."""
     key, prefix = new_key()
     with transaction.atomic():
+        if Partner.objects.filter(name=name.strip()).exists():
+            raise ValidationError({"name": ["已有同名的合作系统。"]})
         partner = Partner.objects.create(
             name=name.strip(),
             contact=contact.strip(),
@@ -42,6 +55,7 @@ def partner_create(
             action=PartnerAction.CREATE,
             actor=actor,
             obj=partner,
+            ip=ip,
             scope=scope,
             key_prefix=prefix,
             rate_limit=rate_limit,
@@ -54,3 +68,34 @@ def partner_for_key(key) -> Partner | None:
     if not isinstance(key, str) or not key.startswith(PREFIX) or len(key) > 100:
         return None
     return Partner.objects.filter(key_digest=digest(key), revoked_at__isnull=True).first()
+
+
+def partner_revoke(partner: Partner, actor, reason: str, ip: str | None = None) -> Partner:
+    """The organization department stops a partner's key at once (its next call is refused);
+    the partner and its calls stay on record. Only an admin (403); a key already stopped is a
+    409; the reason is required."""
+    if actor is None or actor.role != Role.ADMIN:
+        raise NotAllowed("只有组织部人才办可以停用合作系统的密钥。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["请填写停用原因。"]})
+    with transaction.atomic():
+        locked = Partner.objects.select_for_update().get(pk=partner.pk)
+        if locked.revoked_at is not None:
+            raise InvalidTransition(
+                f"合作系统“{locked.name}”的密钥已于 "
+                f"{timezone.localtime(locked.revoked_at):%Y-%m-%d %H:%M} 停用，无需再次停用。",
+                status="revoked",
+            )
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        audit_record(
+            action=PartnerAction.REVOKE,
+            actor=actor,
+            obj=locked,
+            ip=ip,
+            key_prefix=locked.key_prefix,
+            reason=reason[:500],
+        )
+    partner.revoked_at = locked.revoked_at
+    return locked

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from open311 import views
+from open311 import views, views_partners
 
 app_name = "open311"
 
@@ -25,4 +25,7 @@ urlpatterns = [
         views.service_definition,
         name="service-definition",
     ),
+    path("open311/partners/", views_partners.partners, name="partners"),
+    path("open311/partners/<int:pk>/", views_partners.partner, name="partner"),
+    path("open311/partners/<int:pk>/revoke/", views_partners.revoke, name="partner-revoke"),
 ]
