@@ -70,3 +70,24 @@ class PartnerCall(models.Model):
 
     def __str__(self):
         return f"{self.partner_id} {self.method} {self.path} {self.status}"
+
+
+class FiledRequest(models.Model):
+    """A service request filed through a partner's key: the partner sees only these (GET
+    requests), so which partner filed what is kept beside the request."""
+
+    request = models.OneToOneField(
+        "services.ServiceRequest", on_delete=models.CASCADE, related_name="open311_filing"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="filed")
+    # The request's submitted_at, kept here so a partner's list is one index range.
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "-at", "-id"], name="filedrequest_partner_at_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.partner_id} {self.request_id}"

@@ -158,6 +158,7 @@ def request_file(
     ip: str | None = None,
     filed_by=None,
     filed_via: str = "",
+    filed_via_label: str = "",
 ) -> ServiceRequest:
     """File a request: an active card of an eligible tier, valid fields, and for medical or
     minors' matters the separate consent of PIPL art. 29 / 31. Routed to the type's department.
@@ -165,7 +166,11 @@ def request_file(
     ``filed_by`` (with ``filed_via``, e.g. "liaison") files it for the talent (代办): the
     caller has checked that person may; the event and the audit name them, and the talent is
     told. A separate consent is the talent's own: a type that needs one is refused here
-    (the caller asks the talent first, who then files with consent)."""
+    (the caller asks the talent first, who then files with consent).
+
+    ``filed_via`` without ``filed_by`` is a partner system (e.g. "open311", named by
+    ``filed_via_label``): the event has no actor and names the system, the talent is told."""
+    proxied = filed_by is not None or bool(filed_via)
     service = (
         ServiceType.objects.active().select_related("department").filter(code=service_type).first()
     )
@@ -192,7 +197,7 @@ def request_file(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         cleaned = {}
-    if service.sensitivity and (not consent or filed_by is not None):
+    if service.sensitivity and (not consent or proxied):
         errors["consent"] = [gettext(CONSENT_MESSAGES[service.sensitivity])]
     description = (description or "").strip()
     if len(description) > MAX_TEXT:
@@ -213,7 +218,7 @@ def request_file(
             description=description,
             consent_at=now if service.sensitivity else None,
             filed_by=filed_by,
-            filed_via=filed_via if filed_by is not None else "",
+            filed_via=filed_via if proxied else "",
             accept_days=service.accept_days,
             promised_days=service.promised_days,
             submitted_at=now,
@@ -233,37 +238,53 @@ def request_file(
             )
         RequestEvent.objects.create(
             request=req,
-            actor=filed_by or talent,
+            actor=filed_by if filed_by is not None else (None if proxied else talent),
             action=RequestEventAction.FILED,
             to_status=req.status,
-            note=_proxy_note(filed_by) if filed_by is not None else "",
+            note=_proxy_note(filed_by, filed_via_label or filed_via) if proxied else "",
         )
         audit_record(
             action=ServiceRequestAction.FILE,
-            actor=filed_by or talent,
+            actor=filed_by if filed_by is not None else (None if proxied else talent),
             obj=req,
             ip=ip,
             number=req.number,
             service_type=service.code,
             consent=bool(req.consent_at),
-            **({"filed_via": filed_via} if filed_by is not None else {}),
+            **({"filed_via": filed_via} if proxied else {}),
         )
         notify_department(req, "request_filed", f"新的服务申请 {req.number}：{service.name}")
-        if filed_by is not None:
-            _tell_talent_filed_for(req, filed_by)
+        if proxied:
+            _tell_talent_filed_for(req, filed_by, filed_via_label or filed_via)
     return req
 
 
-def _proxy_note(filed_by) -> str:
+def _proxy_note(filed_by, system: str = "") -> str:
+    if filed_by is None:
+        return f"由合作系统{system}提交"
     return f"由服务专员{filed_by.real_name or filed_by.username}代为提交（代办）"
 
 
-def _tell_talent_filed_for(req: ServiceRequest, filed_by) -> None:
+def _tell_talent_filed_for(req: ServiceRequest, filed_by, system: str = "") -> None:
     """The talent hears, in their language, that someone filed a request for them."""
     from portal.i18n import for_user
     from services.links import talent_link
 
     with for_user(req.talent):
+        if filed_by is None:
+            notification_create(
+                recipient=req.talent,
+                kind="request_filed_for_you",
+                title=gettext("合作系统%(system)s已为您提交服务申请 %(number)s：%(service)s")
+                % {
+                    "system": system,
+                    "number": req.number,
+                    "service": localized(req.service_type, "name"),
+                },
+                body=gettext("您可以随时在巴州优才卡平台查看办理进度。"),
+                link=talent_link(req),
+            )
+            return
         notification_create(
             recipient=req.talent,
             kind="request_filed_for_you",
