@@ -25,6 +25,8 @@ urlpatterns = [
         views.service_definition,
         name="service-definition",
     ),
+    path("open311/v2/requests.<fmt:fmt>", views.service_requests, name="requests"),
+    path("open311/v2/requests/<str:number>.<fmt:fmt>", views.service_request, name="request"),
     path("open311/partners/", views_partners.partners, name="partners"),
     path("open311/partners/<int:pk>/", views_partners.partner, name="partner"),
     path("open311/partners/<int:pk>/revoke/", views_partners.revoke, name="partner-revoke"),
