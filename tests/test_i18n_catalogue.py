@@ -41,6 +41,7 @@ STAFF_ONLY = (
     "talents/liaison/",  # 联系服务: service officers and the organization department
     "talents/card_section.html",  # the talents section of the 人才办's card page
     "portal/staff/",  # account management by the organization department
+    "open311/partners/",  # 合作系统: the organization department's partner systems
     "portal/includes/reveal_panel.html",  # staff revealing a person's full ID number
     "portal/audit_list.html",  # the auditor's log
     "admin/",  # Django admin (organization department)

@@ -81,6 +81,7 @@ def test_pages_load_no_asset_from_another_host(client):
                 "督办清单",
                 "工作日历",
                 "账户管理",
+                "合作系统",
                 "管理后台",
                 "我的账户",
             ],
