@@ -125,7 +125,10 @@ def register() -> None:
             "number": ("申请编号", None),
             "service_type": ("服务事项", None),
             "consent": ("已取得单独同意或监护人同意", None),
-            "filed_via": ("代办渠道", {"liaison": "一对一联系服务"}),
+            "filed_via": (
+                "代办渠道",
+                {"liaison": "一对一联系服务", "open311": "合作系统（Open311）"},
+            ),
             "on_time": ("按时", None),
             "assignee": ("经办人", None),
             "items": ("补正事项数", None),
