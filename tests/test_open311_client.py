@@ -42,3 +42,42 @@ def test_a_wrong_jurisdiction_is_an_error_for_the_client(portal):
         client.get_service_list()
     assert caught.value.response.status_code == 404
     assert caught.value.response.json()[0]["code"] == 404
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_the_client_follows_a_request_its_partner_filed(portal, fmt, talent, monkeypatch):
+    """The partner files over raw HTTP (the client has no POST), then follows the request with
+    the client. The client sends no key of its own: the partner adds its key to every call."""
+    import georeport.georeport as module
+    import requests
+
+    from open311.keys import partner_create
+    from tests.requests_support import HOUSING, give_card
+
+    card = give_card(talent, tier="C")
+    _partner, key = partner_create(name="巴州区小程序", scope="file")
+    form = {
+        "api_key": key,
+        "service_code": "HOUSING",
+        "account_id": card.number,
+        "description": "需要两室一厅",
+        **{f"attribute[{k}]": str(v).lower() if v is True else str(v) for k, v in HOUSING.items()},
+    }
+    filed = requests.post(f"{portal}requests.json", data=form, timeout=10)
+    assert filed.status_code == 200, filed.text
+    number = filed.json()[0]["service_request_id"]
+
+    real_get = requests.get
+
+    def with_key(url, params=None, **kwargs):
+        return real_get(url, params={**(params or {}), "api_key": key}, timeout=10, **kwargs)
+
+    monkeypatch.setattr(module.requests, "get", with_key)
+    client = GeoReport(portal, jurisdiction="511902", output_format=fmt)
+    listed = client.get_service_requests(status="open")
+    if fmt == "xml":
+        listed = [listed] if isinstance(listed, dict) else listed
+    assert [r["service_request_id"] for r in listed] == [number]
+    one = client.get_service_request(number)
+    assert one["service_code"] == "HOUSING" and one["status"] == "open"
+    assert talent.real_name not in str(listed) + str(one)
