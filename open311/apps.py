@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class Open311Config(AppConfig):
@@ -10,6 +11,5 @@ class Open311Config(AppConfig):
         from portal import navigation
         from portal.models import Role
 
-        # Staff-only: a Chinese literal, like the 人才办's other admin pages.
-        navigation.register("合作系统", "open311:partners", [Role.ADMIN], order=86)
+        navigation.register(_("合作系统"), "open311:partners", [Role.ADMIN], order=86)
         actions.register()

@@ -402,3 +402,10 @@ def test_a_talent_without_a_card_and_a_holder_of_another_tier(client, filer):
     response = post(client, key, account_id=d_card.number, service_code="SUBSIDY")
     assert response.status_code == 400
     assert "D" not in descriptions(response)[0].split(":", 1)[1]  # the tier is not told
+
+
+def test_the_talent_sees_a_partner_filed_the_request(client, filer, card, talent):
+    number = file_ok(client, filer[1], card)
+    client.force_login(talent)
+    page = client.get(f"/requests/{number}/").content.decode()
+    assert "由合作系统代为提交" in page
