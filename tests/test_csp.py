@@ -123,6 +123,7 @@ def world(criteria, departments, client_for, talent, admin_user, handler):
     service officer: one visit, a concern only noted and a medical one awaiting the talent's
     consent (the officer's resolve form, the talent's consent form)."""
     from cards.models import Card
+    from open311.keys import partner_create
     from subsidies.models import Entitlement, PolicyRule
     from subsidies.seed import seed_policies
     from talents.liaisons import liaison_assign
@@ -156,11 +157,13 @@ def world(criteria, departments, client_for, talent, admin_user, handler):
             },
         ],
     )
+    partner, _key = partner_create(name="四川省一体化政务服务平台", scope="file")
     return {
         "app": app,
         "card": app["card"]["number"],
         "req": req.number,
         "entitlement": entitlement.pk,
+        "partner": partner.pk,
     }
 
 
@@ -172,7 +175,7 @@ def payer(departments):
 
 def pages(world, handler):
     card, app, req = world["card"], world["app"]["id"], world["req"]
-    entitlement = world["entitlement"]
+    entitlement, partner = world["entitlement"], world["partner"]
     return {
         "anonymous": [
             "/",
@@ -253,6 +256,8 @@ def pages(world, handler):
             "/talents/coverage/",
             "/talents/liaisons/",
             f"/talents/liaisons/{card}/",
+            "/open311/partners/",
+            f"/open311/partners/{partner}/",
         ],
         "auditor": ["/", "/audit/", "/accounts/me/"],
         "verifier": ["/", "/verify/", "/accounts/me/"],
