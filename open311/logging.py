@@ -5,7 +5,8 @@
 import logging
 import re
 
-KEY = re.compile(r"(api_key=)[^&\s\"']*", re.IGNORECASE)
+# Also the name percent-encoded (api%5Fkey), which Django decodes into api_key.
+KEY = re.compile(r"(api(?:_|%5f)key=)[^&\s\"']*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

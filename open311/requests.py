@@ -12,14 +12,14 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from cards.models import Card, CardStatus
 from cards.models.cards import LIVE_STATUSES
 from open311.models import FiledRequest, Partner
 from portal.errors import NotAllowed
 from portal.localized import localized
-from services.filing import request_file
+from services.filing import clean_fields, request_file
 from services.models import OPEN_STATUSES, Datatype, RequestEvent, RequestStatus, ServiceType
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -28,12 +28,15 @@ WINDOW = datetime.timedelta(days=90)
 # GeoReport v2 lets a server cap a list; ours answers at most 1000 requests, newest first.
 MAX_RESULTS = 1000
 FILED_VIA = "open311"
+# One answer for a card that is unknown, not valid or not of an eligible tier.
+NO_CARD = gettext_lazy("account_id: 未找到可申请本事项的有效巴州优才卡。")
 
 
 class BadQuery(Exception):
     """A query or form the partner must correct (400, one Open311 error per message)."""
 
     def __init__(self, messages: list[str]):
+        messages = [str(m) for m in messages]  # lazy texts rendered in the call's language
         super().__init__(messages)
         self.messages = messages
 
@@ -62,6 +65,8 @@ def _parse_when(name: str, text: str) -> datetime.datetime:
         )
     if timezone.is_naive(value):
         value = value.replace(tzinfo=SHANGHAI)
+    if not 1900 <= value.year <= 2100:  # the window arithmetic stays in range
+        raise BadQuery([gettext("%(name)s 应在 1900 年至 2100 年之间。") % {"name": name}])
     return value
 
 
@@ -117,13 +122,14 @@ def partner_requests(partner: Partner, query) -> list[dict]:
     codes = [c.strip() for c in (query.get("service_code") or "").split(",") if c.strip()]
     if codes:
         rows = rows.filter(request__service_type__code__in=codes)
-    status = (query.get("status") or "").strip()
-    if status == "open":
-        rows = rows.filter(request__status__in=OPEN_STATUSES)
-    elif status == "closed":
-        rows = rows.exclude(request__status__in=OPEN_STATUSES)
-    elif status:
+    # GeoReport v2: a comma-delimited list of open and closed.
+    statuses = {w.strip() for w in (query.get("status") or "").split(",") if w.strip()}
+    if statuses - {"open", "closed"}:
         raise BadQuery([gettext("status 应为 open 或 closed。")])
+    if statuses == {"open"}:
+        rows = rows.filter(request__status__in=OPEN_STATUSES)
+    elif statuses == {"closed"}:
+        rows = rows.exclude(request__status__in=OPEN_STATUSES)
     return [as_open311(row) for row in rows[:MAX_RESULTS]]
 
 
@@ -153,8 +159,15 @@ def _convert(definition: dict, values: list[str]):
             except ValueError:
                 return value
     if kind == Datatype.DATE:
-        # An Open311 datetime: the date part is the field's value.
-        return value.strip()[:10]
+        # An Open311 datetime: its date in Bazhou is the field's value (a plain date as is).
+        text = value.strip()
+        try:
+            moment = parse_datetime(text) if "T" in text else None
+        except ValueError:
+            moment = None
+        if moment is not None and not timezone.is_naive(moment):
+            return moment.astimezone(SHANGHAI).date().isoformat()
+        return text[:10]
     return value
 
 
@@ -190,23 +203,13 @@ def _field_name(key: str) -> str:
 def file_for_partner(partner: Partner, form, ip: str | None = None) -> dict:
     """File the request the form describes for the holder of card ``account_id``.
 
-    Raises BadQuery (400): no such service, no live active card (one message for both, so
-    card numbers cannot be probed), a sensitive type (its consent is given by the talent),
-    the form's errors (``field: message`` each)."""
+    Raises BadQuery (400): no such service, a sensitive type (its consent is given by the
+    talent), the form's errors (``field: message`` each), then a card that is unknown, not
+    valid or not of an eligible tier (one message for all three)."""
     code = (form.get("service_code") or "").strip()
     service = ServiceType.objects.active().filter(code=code).first() if code else None
     if service is None:
         raise BadQuery([gettext("service_code: 服务事项不存在或已停止受理。")])
-    number = (form.get("account_id") or "").strip()
-    card = (
-        Card.objects.select_related("holder")
-        .filter(number=number, status__in=LIVE_STATUSES)
-        .first()
-        if number
-        else None
-    )
-    if card is None or card.effective_status() != CardStatus.ACTIVE:
-        raise BadQuery([gettext("account_id: 未找到有效的巴州优才卡。")])
     if service.sensitivity:
         raise BadQuery(
             [
@@ -216,13 +219,44 @@ def file_for_partner(partner: Partner, form, ip: str | None = None) -> dict:
                 )
             ]
         )
+    # The form is checked before the card is looked up, and a card that is unknown, not
+    # valid or not of an eligible tier gets one answer: a partner cannot probe card numbers
+    # (or a card's tier) by the errors it gets.
+    values = attributes(service, form)
+    description = form.get("description") or ""
+    if "\x00" in description or "\x00" in repr(values):
+        raise BadQuery([gettext("request: 内容不能包含空字符。")])
+    try:
+        clean_fields(service, values)
+    except ValidationError as exc:
+        raise BadQuery(
+            [
+                f"{_field_name(key)}: {message}"
+                for key, messages in exc.message_dict.items()
+                for message in messages
+            ]
+        ) from None
+    number = (form.get("account_id") or "").strip()
+    card = (
+        Card.objects.select_related("holder")
+        .filter(number=number, status__in=LIVE_STATUSES)
+        .first()
+        if number
+        else None
+    )
+    if (
+        card is None
+        or card.effective_status() != CardStatus.ACTIVE
+        or card.tier not in service.eligible_tiers
+    ):
+        raise BadQuery([NO_CARD])
     try:
         with transaction.atomic():
             req = request_file(
                 talent=card.holder,
                 service_type=service.code,
-                fields=attributes(service, form),
-                description=form.get("description") or "",
+                fields=values,
+                description=description,
                 ip=ip,
                 filed_via=FILED_VIA,
                 filed_via_label=partner.name,
@@ -238,5 +272,5 @@ def file_for_partner(partner: Partner, form, ip: str | None = None) -> dict:
         ) from None
     except NotAllowed:
         # Not the reason's text: it would tell a card's tier to whoever holds its number.
-        raise BadQuery([gettext("account_id: 该优才卡不能申请本事项。")]) from None
+        raise BadQuery([NO_CARD]) from None
     return {"service_request_id": req.number, "service_notice": "", "account_id": card.number}

@@ -18,8 +18,8 @@ from portal import ratelimit
 from portal.audit import client_ip
 
 
-def _jurisdiction_error(request, fmt):
-    given = request.GET.get("jurisdiction_id")
+def _jurisdiction_error(request, fmt, source=None):
+    given = (source if source is not None else request.GET).get("jurisdiction_id")
     if given not in (None, "", catalogue.JURISDICTION):
         return render.errors(
             fmt,
@@ -130,6 +130,9 @@ def _keyed(view):
 @_keyed
 def service_requests(request, partner, fmt: str):
     if request.method == "POST":
+        wrong = _jurisdiction_error(request, fmt, request.POST)
+        if wrong is not None:
+            return wrong
         filed = o311.file_for_partner(partner, request.POST, ip=client_ip(request))
         return render.answer(fmt, "service_requests", [filed])
     wrong = _jurisdiction_error(request, fmt)
@@ -141,6 +144,9 @@ def service_requests(request, partner, fmt: str):
 @require_safe
 @_keyed
 def service_request(request, partner, number: str, fmt: str):
+    wrong = _jurisdiction_error(request, fmt)
+    if wrong is not None:
+        return wrong
     found = o311.partner_request(partner, number)
     if found is None:
         return render.errors(fmt, 404, gettext("服务申请不存在。"))
