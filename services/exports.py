@@ -198,22 +198,27 @@ def csv_download(period: Period, queryset, kind: str):
     return csv_response(f"{export_name(period)}-{kind}.csv", header, rows)
 
 
-def xlsx_download(period: Period, queryset):
-    """The XLSX export written to an anonymous temporary file (deleted when the response
-    closes it) and streamed from there. Bounded in memory for any period; for long periods
-    the dashboard runs it as a background job instead, which shows its progress."""
+def xlsx_response(filename: str, sheets) -> FileResponse:
+    """``sheets`` (as write_xlsx takes them) written to an anonymous temporary file (deleted
+    when the response closes it) and sent from there as the download ``filename``: bounded in
+    memory whatever the rows (the subsidies' and the talents' exports too)."""
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     try:
-        write_xlsx(file, _request_sheets(period, period_requests(period, queryset)))
+        write_xlsx(file, sheets)
     except BaseException:
         file.close()
         raise
     file.seek(0)
-    response = FileResponse(
-        file, as_attachment=True, filename=f"{export_name(period)}.xlsx", content_type=XLSX_TYPE
-    )
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def xlsx_download(period: Period, queryset):
+    """The XLSX export of the period's requests. For long periods the dashboard runs it as a
+    background job instead, which shows its progress."""
+    sheets = _request_sheets(period, period_requests(period, queryset))
+    return xlsx_response(f"{export_name(period)}.xlsx", sheets)
 
 
 # --- background exports (POST /api/v1/exports/) ----------------------------------------------

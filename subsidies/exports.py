@@ -11,10 +11,7 @@ paying department, names and bank accounts masked, streamed whatever the number 
   exports do.
 """
 
-import tempfile
-
 from django.db.models import Q
-from django.http import FileResponse
 
 from portal.audit import audit_record
 from portal.identity import mask_name
@@ -22,7 +19,7 @@ from portal.models import Department
 from portal.streaming import csv_response
 from services.actions import SlaAction
 from services.dashboard import Period
-from services.exports import CHUNK, XLSX_TYPE, write_xlsx
+from services.exports import CHUNK, xlsx_response
 from services.workdays import SHANGHAI
 from subsidies.figures import Scope
 from subsidies.models import Instalment, InstalmentStatus, Policy
@@ -121,17 +118,7 @@ def instalments_export(*, user, period: Period, scope: Scope, fmt: str, ip=None)
     if fmt == "csv":
         response = csv_response(f"{name}.csv", HEADER, rows)
     else:
-        file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-        try:
-            write_xlsx(file, [("兑现明细", HEADER, rows)])
-        except BaseException:
-            file.close()
-            raise
-        file.seek(0)
-        response = FileResponse(
-            file, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE
-        )
-        response["Cache-Control"] = "private, no-store"
+        response = xlsx_response(f"{name}.xlsx", [("兑现明细", HEADER, rows)])
     audit_record(
         action=SlaAction.EXPORT,
         actor=user,

@@ -85,15 +85,3 @@ def report(today: datetime.date | None = None, since: datetime.date | None = Non
             for r in officers
         ],
     }
-
-
-def coverage(today: datetime.date | None = None, since: datetime.date | None = None) -> dict:
-    """The figures without the per-officer rows."""
-    figures = report(today, since)
-    figures.pop("by_officer")
-    return figures
-
-
-def by_officer(today: datetime.date | None = None, since: datetime.date | None = None) -> list:
-    """The per-officer rows."""
-    return report(today, since)["by_officer"]

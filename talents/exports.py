@@ -6,21 +6,19 @@ dimension whatever the number of talents), each dimension closed by its 合计 r
 - Who: the organization department (the view is an admin page; asked again here, so that no
   other caller of this function hands the counts out).
 - CSV streamed through portal.streaming (formula-looking cells defused, BOM for Excel); XLSX
-  through services.exports.write_xlsx (openpyxl's write-only mode) to a temporary file.
+  through services.exports.xlsx_response (openpyxl's write-only mode, a temporary file).
 - Each export writes an audit event (ProfileAction.EXPORT with group_by and format).
 """
 
 import datetime
-import tempfile
 
-from django.http import FileResponse
 from django.utils import timezone
 
 from portal.audit import audit_record
 from portal.errors import NotAllowed
 from portal.models import Role
 from portal.streaming import csv_response
-from services.exports import XLSX_TYPE, write_xlsx
+from services.exports import xlsx_response
 from talents.actions import ProfileAction
 from talents.models import Dimension
 from talents.stats import OTHERS_KEY, talent_stats
@@ -80,17 +78,9 @@ def portrait_export(*, user, group_by: str | None, fmt: str, ip: str | None = No
         lines = [[str(d.label), *row] for d, rows in sheets for row in rows]
         response = csv_response(f"{name}.csv", CSV_HEADER, lines)
     else:
-        file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-        try:
-            write_xlsx(file, [(str(d.label), HEADER, rows) for d, rows in sheets])
-        except BaseException:
-            file.close()
-            raise
-        file.seek(0)
-        response = FileResponse(
-            file, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE
+        response = xlsx_response(
+            f"{name}.xlsx", [(str(d.label), HEADER, rows) for d, rows in sheets]
         )
-        response["Cache-Control"] = "private, no-store"
     audit_record(
         action=ProfileAction.EXPORT,
         actor=user,
