@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from open311.actions import PartnerAction
 from open311.models import Partner, Scope
+from open311.permissions import PARTNERS
 from portal.audit import audit_record
-from portal.errors import InvalidTransition, NotAllowed
-from portal.models import Role
+from portal.errors import InvalidTransition
 
 PREFIX = "o311_"
 
@@ -74,14 +74,13 @@ def partner_revoke(partner: Partner, actor, reason: str, ip: str | None = None) 
     """The organization department stops a partner's key at once (its next call is refused);
     the partner and its calls stay on record. Only an admin (403); a key already stopped is a
     409; the reason is required."""
-    if actor is None or actor.role != Role.ADMIN:
-        raise NotAllowed("只有组织部人才办可以停用合作系统的密钥。")
+    PARTNERS.require_who(actor, "revoke", partner)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["请填写停用原因。"]})
     with transaction.atomic():
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
-        if locked.revoked_at is not None:
+        if not PARTNERS.allowed(actor, "revoke", locked):
             raise InvalidTransition(
                 f"合作系统“{locked.name}”的密钥已于 "
                 f"{timezone.localtime(locked.revoked_at):%Y-%m-%d %H:%M} 停用，无需再次停用。",

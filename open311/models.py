@@ -9,10 +9,22 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import Role
+
 
 class Scope(models.TextChoices):
     READ = "read", _("只读（查询服务事项和办理状态）")
     FILE = "file", _("查询和提交申请")
+
+
+class PartnerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The organization department sees every partner system; nobody else any."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self.all()
+        return self.none()
 
 
 class Partner(models.Model):
@@ -33,6 +45,8 @@ class Partner(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         verbose_name = "合作系统"

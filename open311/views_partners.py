@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from open311.forms import PartnerForm, RevokeForm
 from open311.keys import partner_create, partner_revoke
 from open311.models import Partner, PartnerCall
+from open311.permissions import PARTNERS
 from portal.audit import client_ip
 from portal.errors import DomainError
 from portal.idempotency import answers_repeats, form_once
@@ -46,7 +47,7 @@ def mask_contact(text: str) -> str:
     return _PHONE.sub(mask, text or "")
 
 
-def _partners(now):
+def _partners(user, now):
     """Every partner by name (the unique index on name), with its calls of the last 24 hours
     and its last call (subqueries on partnercall_partner_at_idx): one query per page."""
     calls = PartnerCall.objects.filter(partner=OuterRef("pk"))
@@ -57,22 +58,29 @@ def _partners(now):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Partner.objects.annotate(
-        calls_24h=Coalesce(Subquery(recent, output_field=IntegerField()), 0),
-        last_call_at=Subquery(calls.order_by("-at", "-id").values("at")[:1]),
-    ).order_by("name")
+    return (
+        Partner.objects.visible_to(user)
+        .annotate(
+            calls_24h=Coalesce(Subquery(recent, output_field=IntegerField()), 0),
+            last_call_at=Subquery(calls.order_by("-at", "-id").values("at")[:1]),
+        )
+        .order_by("name")
+    )
 
 
-def _mark(rows) -> list[Partner]:
+def _mark(rows, user) -> list[Partner]:
     rows = list(rows)
     for partner in rows:
         partner.contact_masked = mask_contact(partner.contact)
+        partner.can_revoke = PARTNERS.allowed(user, "revoke", partner)
     return rows
 
 
 def _render_list(request, form, *, new=None, key=None, status=200):
-    page = CountedPaginator(_partners(timezone.now()), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = _mark(page.object_list)
+    page = CountedPaginator(_partners(request.user, timezone.now()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = _mark(page.object_list, request.user)
     discovery = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": "json"}))
     return render(
         request,
@@ -117,7 +125,7 @@ def partners(request):
 
 
 def _render_detail(request, partner, *, revoke_form=None, status=200):
-    partner.contact_masked = mask_contact(partner.contact)
+    _mark([partner], request.user)
     calls = list(partner.calls.order_by("-at", "-id")[:RECENT_CALLS])
     return render(
         request,
@@ -137,14 +145,16 @@ def _render_detail(request, partner, *, revoke_form=None, status=200):
 @require_http_methods(["GET", "HEAD"])
 def partner(request, pk: int):
     """One partner: its facts and its last 50 calls (partnercall_partner_at_idx)."""
-    return _render_detail(request, get_object_or_404(Partner, pk=pk))
+    return _render_detail(
+        request, get_object_or_404(Partner.objects.visible_to(request.user), pk=pk)
+    )
 
 
 @role_page(Role.ADMIN)
 @require_POST
 def revoke(request, pk: int):
     """Stop the partner's key (reason required); a key already stopped is refused (409)."""
-    obj = get_object_or_404(Partner, pk=pk)
+    obj = get_object_or_404(Partner.objects.visible_to(request.user), pk=pk)
     form = RevokeForm(request.POST)
     if form.is_valid():
         try:

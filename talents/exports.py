@@ -15,12 +15,11 @@ import datetime
 from django.utils import timezone
 
 from portal.audit import audit_record
-from portal.errors import NotAllowed
-from portal.models import Role
 from portal.streaming import csv_response
 from services.exports import xlsx_response
 from talents.actions import ProfileAction
 from talents.models import Dimension
+from talents.permissions import PROFILES
 from talents.stats import OTHERS_KEY, talent_stats
 
 FORMATS = ("csv", "xlsx")
@@ -64,8 +63,7 @@ def export_name(group_by: str | None, today: datetime.date) -> str:
 def portrait_export(*, user, group_by: str | None, fmt: str, ip: str | None = None):
     """The counts as a file, and its audit event. NotAllowed unless ``user`` is an admin;
     ValueError for an unknown dimension or format."""
-    if not (user.is_authenticated and user.is_active and user.role == Role.ADMIN):
-        raise NotAllowed("人才画像仅组织部人才办可以导出。")
+    PROFILES.require_who(user, "export_counts", None)
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}.")
     dimensions = dimensions_of(group_by)

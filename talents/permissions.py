@@ -32,6 +32,8 @@ def _self_or_admin(user, profile) -> bool:
 PROFILE_RULES = {
     "edit": Rule(_talent_self, None, _("只有本人可以维护自己的人才信息。")),
     "view": Rule(_self_or_admin, None, _("只有本人和组织部人才办可以查看人才信息。")),
+    # 人才画像's counts (no one profile: asked with None).
+    "export_counts": Rule(_admin, None, _("人才画像仅组织部人才办可以导出。")),
 }
 PROFILES = Table(PROFILE_RULES, noun=pgettext_lazy("noun", "人才信息"), state=lambda p: "")
 
